@@ -1,0 +1,47 @@
+//! Facts about the GA4 BigQuery export that every crate shares.
+
+use crate::schema::{SchemaError, TableSchema};
+
+/// The public dataset nlq's SQL is written for; the embedded sample serves the same name.
+pub const PUBLIC_PROJECT: &str = "bigquery-public-data";
+pub const PUBLIC_DATASET: &str = "ga4_obfuscated_sample_ecommerce";
+
+/// Prefix of the daily shards (`events_YYYYMMDD`) and of the wildcard table (`events_*`).
+pub const EVENTS_PREFIX: &str = "events_";
+
+/// The export schema of one daily shard, as BigQuery's DDL column list.
+pub const EVENTS_SCHEMA_DDL: &str = include_str!("../../../fixtures/ga4/events_schema.ddl");
+
+/// The events schema parsed from [`EVENTS_SCHEMA_DDL`].
+pub fn events_schema() -> Result<TableSchema, SchemaError> {
+    TableSchema::parse_ddl_columns(EVENTS_SCHEMA_DDL)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::BqType;
+
+    #[test]
+    fn events_schema_has_the_23_export_columns() {
+        let s = events_schema().unwrap();
+        assert_eq!(s.fields.len(), 23);
+        assert_eq!(s.fields[0].name, "event_date");
+        assert_eq!(s.fields[22].name, "items");
+        let up = s.field("user_properties").unwrap();
+        // The odd one: INT64 keys and values in the public sample.
+        assert_eq!(
+            up.ty.to_string(),
+            "ARRAY<STRUCT<key INT64, value STRUCT<string_value INT64, int_value INT64, float_value INT64, double_value INT64, set_timestamp_micros INT64>>>"
+        );
+        let items = s.field("items").unwrap();
+        match &items.ty {
+            BqType::Array(inner) => match inner.as_ref() {
+                BqType::Struct(fields) => assert_eq!(fields.len(), 26),
+                other => panic!("items element is {other}"),
+            },
+            other => panic!("items is {other}"),
+        }
+        assert_eq!(s.leaf_paths().len(), 94);
+    }
+}

@@ -1,0 +1,21 @@
+//! nlq-core: the types every other nlq crate speaks, and nothing that touches the world.
+//!
+//! ```text
+//!   schema  (BigQuery types, the GA4 events schema)
+//!   result  (QueryResult: typed columns + rows + bytes billed)
+//!   warehouse (the Warehouse trait: embedded engine, BigQuery)
+//!   error   (ErrorClass: whose fault an error is)
+//! ```
+//!
+//! Invariant: no I/O, no async runtime. Adapter crates implement the traits defined here.
+
+pub mod error;
+pub mod ga4;
+pub mod result;
+pub mod schema;
+pub mod warehouse;
+
+pub use error::{Classify, ErrorClass};
+pub use result::{Column, QueryResult, Value};
+pub use schema::{BqType, Field, SchemaError, TableSchema};
+pub use warehouse::{DryRun, QueryRequest, SqlPosition, Warehouse, WarehouseError};

@@ -1,0 +1,159 @@
+//! The common result of running a query on any warehouse.
+
+use serde::{Serialize, Serializer};
+
+use crate::schema::BqType;
+
+/// A result column: its name and its BigQuery type.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Column {
+    pub name: String,
+    #[serde(rename = "type", serialize_with = "type_name")]
+    pub ty: BqType,
+}
+
+fn type_name<S: Serializer>(ty: &BqType, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(ty)
+}
+
+/// One value of a result cell, typed the way BigQuery types it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int64(i64),
+    Float64(f64),
+    /// NUMERIC / BIGNUMERIC kept as its exact decimal text.
+    Numeric(String),
+    String(String),
+    Bytes(Vec<u8>),
+    /// `YYYY-MM-DD`.
+    Date(String),
+    /// `YYYY-MM-DDTHH:MM:SS[.ffffff]`.
+    Datetime(String),
+    /// `HH:MM:SS[.ffffff]`.
+    Time(String),
+    /// Microseconds since the Unix epoch, UTC.
+    Timestamp(i64),
+    Array(Vec<Value>),
+    Struct(Vec<(String, Value)>),
+}
+
+impl Value {
+    /// The value as a float, for comparisons with a tolerance.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Int64(v) => Some(*v as f64),
+            Value::Float64(v) => Some(*v),
+            Value::Numeric(v) => v.parse().ok(),
+            _ => None,
+        }
+    }
+}
+
+impl Serialize for Value {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Value::Null => s.serialize_none(),
+            Value::Bool(v) => s.serialize_bool(*v),
+            Value::Int64(v) => s.serialize_i64(*v),
+            Value::Float64(v) if v.is_finite() => s.serialize_f64(*v),
+            // JSON has no NaN or infinity; BigQuery's API writes them as strings too.
+            Value::Float64(v) => s.collect_str(v),
+            Value::Numeric(v)
+            | Value::String(v)
+            | Value::Date(v)
+            | Value::Datetime(v)
+            | Value::Time(v) => s.serialize_str(v),
+            Value::Bytes(v) => s.serialize_str(&hex(v)),
+            Value::Timestamp(micros) => s.serialize_str(&format_timestamp(*micros)),
+            Value::Array(items) => s.collect_seq(items),
+            Value::Struct(fields) => s.collect_map(fields.iter().map(|(k, v)| (k, v))),
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Formats UTC microseconds as `YYYY-MM-DD HH:MM:SS[.ffffff] UTC`, as BigQuery prints them.
+pub fn format_timestamp(micros: i64) -> String {
+    let secs = micros.div_euclid(1_000_000);
+    let frac = micros.rem_euclid(1_000_000);
+    let days = secs.div_euclid(86_400);
+    let tod = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    let base = format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        tod / 3600,
+        (tod / 60) % 60,
+        tod % 60
+    );
+    if frac == 0 {
+        format!("{base} UTC")
+    } else {
+        format!("{base}.{frac:06} UTC")
+    }
+}
+
+/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar
+/// (Howard Hinnant's algorithm).
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// The rows of a query and what running it cost.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QueryResult {
+    pub columns: Vec<Column>,
+    pub rows: Vec<Vec<Value>>,
+    /// Bytes BigQuery bills for the query (for the embedded engine: the estimate by
+    /// BigQuery's rule, the stored size of every referenced column over the shards read).
+    pub bytes_processed: u64,
+    pub elapsed_ms: u64,
+    /// The physical tables the query read, after wildcard pruning.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tables_read: Vec<String>,
+    /// True when the row cap cut the result short.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_timestamps_like_bigquery() {
+        assert_eq!(format_timestamp(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(
+            format_timestamp(1_609_545_600_000_001),
+            "2021-01-02 00:00:00.000001 UTC"
+        );
+        assert_eq!(civil_from_days(18_628), (2021, 1, 1));
+    }
+
+    #[test]
+    fn serializes_rows_as_plain_json() {
+        let row = vec![
+            Value::Int64(3),
+            Value::Date("2020-12-01".into()),
+            Value::Struct(vec![("a".into(), Value::Null)]),
+            Value::Float64(f64::NAN),
+        ];
+        assert_eq!(
+            serde_json::to_string(&row).unwrap(),
+            r#"[3,"2020-12-01",{"a":null},"NaN"]"#
+        );
+    }
+}

@@ -1,0 +1,72 @@
+//! The `Warehouse` trait: where SQL runs. Implemented by the embedded engine and BigQuery
+//! in `nlq-exec`; held as `Arc<dyn Warehouse>` by whoever composes them.
+
+use async_trait::async_trait;
+use serde::Serialize;
+
+use crate::error::ErrorClass;
+use crate::result::QueryResult;
+
+/// One query to run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryRequest {
+    /// BigQuery Standard SQL.
+    pub sql: String,
+    /// At most this many rows come back; the result says when it was cut.
+    pub max_rows: usize,
+}
+
+impl QueryRequest {
+    pub fn new(sql: impl Into<String>) -> Self {
+        QueryRequest {
+            sql: sql.into(),
+            max_rows: 10_000,
+        }
+    }
+}
+
+/// What a warehouse can tell about a query without running it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DryRun {
+    pub bytes_processed: u64,
+    /// Physical tables the query would read.
+    pub tables: Vec<String>,
+}
+
+/// 1-based line and column of a place in the SQL text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct SqlPosition {
+    pub line: u64,
+    pub column: u64,
+}
+
+impl std::fmt::Display for SqlPosition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}, column {}", self.line, self.column)
+    }
+}
+
+/// A warehouse failure as every caller sees it, whatever the backend.
+#[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize)]
+#[error("{message}")]
+pub struct WarehouseError {
+    pub class: ErrorClass,
+    pub message: String,
+    /// Where in the SQL the problem is, when known.
+    pub position: Option<SqlPosition>,
+}
+
+#[async_trait]
+pub trait Warehouse: Send + Sync {
+    /// Short name for logs and reports: `embedded`, `bigquery`.
+    fn name(&self) -> &str;
+
+    /// Estimates what `sql` would read, without running it.
+    async fn dry_run(&self, sql: &str) -> Result<DryRun, WarehouseError>;
+
+    /// Runs one query.
+    async fn query(&self, request: &QueryRequest) -> Result<QueryResult, WarehouseError>;
+
+    /// Names of the tables in the dataset (`events_20201101`, ...), sorted.
+    async fn list_tables(&self) -> Result<Vec<String>, WarehouseError>;
+}

@@ -1,0 +1,308 @@
+//! The embedded warehouse: BigQuery SQL on DuckDB over the GA4 sample.
+//!
+//! The query connection is read-only, has external access (files, network) disabled and its
+//! configuration locked, and loads no extension: even SQL that slipped past every check can
+//! read nothing but the dataset.
+
+mod store;
+mod values;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use async_trait::async_trait;
+use duckdb::{AccessMode, Config, Connection};
+
+use nlq_core::{Column, DryRun, QueryRequest, QueryResult, TableSchema, Warehouse, WarehouseError};
+use nlq_sql::{Catalog, Translation};
+
+use crate::error::ExecError;
+
+pub use store::{DATABASE_FILE, PARQUET_DIR, Source, build};
+
+/// How to open the embedded dataset.
+#[derive(Debug, Clone)]
+pub struct EmbeddedConfig {
+    /// Directory holding `ga4.duckdb` (and the Parquet it was built from).
+    pub data_dir: PathBuf,
+    /// `CURRENT_DATE()` as `YYYY-MM-DD`; default: the day after the newest shard.
+    pub as_of: Option<String>,
+    /// Accepted `project.dataset` qualifiers of table names.
+    pub project: String,
+    pub dataset: String,
+}
+
+impl EmbeddedConfig {
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        EmbeddedConfig {
+            data_dir: data_dir.into(),
+            as_of: None,
+            project: nlq_core::ga4::PUBLIC_PROJECT.to_owned(),
+            dataset: nlq_core::ga4::PUBLIC_DATASET.to_owned(),
+        }
+    }
+
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join(DATABASE_FILE)
+    }
+}
+
+/// Makes sure the dataset exists: generates the Parquet sample (when missing) and builds the
+/// database from it. `progress(done, total, stage)` reports both steps.
+pub fn prepare(
+    config: &EmbeddedConfig,
+    sample: &nlq_sample::SampleConfig,
+    progress: &(dyn Fn(u64, u64, &str) + Sync),
+) -> Result<(), ExecError> {
+    let db = config.database_path();
+    if db.exists() {
+        return Ok(());
+    }
+    let parquet = config.data_dir.join(PARQUET_DIR);
+    if nlq_sample::Manifest::load(&config.data_dir).is_err() {
+        nlq_sample::generate(sample, &config.data_dir, &|p: nlq_sample::Progress| {
+            progress(
+                p.done_days as u64,
+                p.total_days as u64,
+                "generating GA4 sample",
+            )
+        })?;
+    }
+    let schema = events_schema()?;
+    store::build(
+        &db,
+        Source::ParquetDir(&parquet),
+        &schema,
+        &|done, total| progress(done as u64, total as u64, "building the embedded database"),
+    )
+}
+
+fn events_schema() -> Result<TableSchema, ExecError> {
+    nlq_core::ga4::events_schema().map_err(|e| ExecError::Config(format!("events schema: {e}")))
+}
+
+pub struct EmbeddedWarehouse {
+    conn: Mutex<Connection>,
+    catalog: Catalog,
+    /// (shard, leaf column) → billed bytes.
+    column_bytes: HashMap<(String, String), u64>,
+}
+
+impl EmbeddedWarehouse {
+    pub fn open(config: &EmbeddedConfig) -> Result<Self, ExecError> {
+        let path = config.database_path();
+        if !path.exists() {
+            return Err(ExecError::NotPrepared { path });
+        }
+        let corrupt = |message: String| ExecError::Corrupt {
+            path: path.clone(),
+            message,
+        };
+        let conn = Connection::open_with_flags(&path, query_config().map_err(ExecError::engine)?)
+            .map_err(|e| corrupt(e.to_string()))?;
+        let tables = store::shard_tables(&conn)?;
+        let newest = tables
+            .last()
+            .ok_or_else(|| corrupt("it holds no events tables".to_owned()))?;
+        let as_of = match &config.as_of {
+            Some(date) => date.clone(),
+            None => conn
+                .query_row(
+                    "SELECT strftime(CAST(strptime(?, '%Y%m%d') AS DATE) + 1, '%Y-%m-%d')",
+                    [&newest["events_".len()..]],
+                    |row| row.get::<_, String>(0),
+                )
+                .map_err(ExecError::engine)?,
+        };
+        let mut column_bytes = HashMap::new();
+        {
+            let mut stmt = conn
+                .prepare(&format!(
+                    "SELECT table_name, column_path, bytes FROM {}",
+                    store::COLUMN_BYTES_TABLE
+                ))
+                .map_err(|e| corrupt(e.to_string()))?;
+            let rows = stmt
+                .query_map([], |row| {
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, i64>(2)?,
+                    ))
+                })
+                .map_err(ExecError::engine)?;
+            for row in rows {
+                let (table, column, bytes) = row.map_err(ExecError::engine)?;
+                column_bytes.insert((table, column), u64::try_from(bytes).unwrap_or(0));
+            }
+        }
+        let catalog = Catalog {
+            project: config.project.clone(),
+            dataset: config.dataset.clone(),
+            tables,
+            schema: events_schema()?,
+            current_date: as_of,
+        };
+        Ok(EmbeddedWarehouse {
+            conn: Mutex::new(conn),
+            catalog,
+            column_bytes,
+        })
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// The translation the engine would run, for `--explain`-style output and tests.
+    pub fn translate(&self, sql: &str) -> Result<Translation, ExecError> {
+        Ok(nlq_sql::translate(sql, &self.catalog)?)
+    }
+
+    fn billed_bytes(&self, translation: &Translation) -> u64 {
+        translation
+            .tables_read
+            .iter()
+            .flat_map(|table| {
+                translation.columns.iter().map(move |column| {
+                    self.column_bytes
+                        .get(&(table.clone(), column.clone()))
+                        .copied()
+                        .unwrap_or(0)
+                })
+            })
+            .sum()
+    }
+
+    fn connection(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave DuckDB's connection half-updated in a way
+        // that matters to a read-only query, so a poisoned lock is still usable.
+        self.conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub fn dry_run_sync(&self, sql: &str) -> Result<DryRun, ExecError> {
+        let translation = self.translate(sql)?;
+        // Preparing binds every name and type without reading data.
+        self.connection()
+            .prepare(&translation.sql)
+            .map_err(ExecError::engine)?;
+        Ok(DryRun {
+            bytes_processed: self.billed_bytes(&translation),
+            tables: translation.tables_read,
+        })
+    }
+
+    pub fn query_sync(&self, request: &QueryRequest) -> Result<QueryResult, ExecError> {
+        let started = Instant::now();
+        let translation = self.translate(&request.sql)?;
+        let (columns, rows, truncated) = self.run(&translation.sql, request.max_rows)?;
+        Ok(QueryResult {
+            columns,
+            rows,
+            bytes_processed: self.billed_bytes(&translation),
+            elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            tables_read: translation.tables_read,
+            truncated,
+        })
+    }
+
+    /// Runs DuckDB SQL as it is, on the same locked-down connection: the hand-written
+    /// baselines of the differential tests and the benchmark.
+    #[cfg(feature = "native-sql")]
+    pub fn query_native(&self, sql: &str, max_rows: usize) -> Result<QueryResult, ExecError> {
+        let started = Instant::now();
+        let (columns, rows, truncated) = self.run(sql, max_rows)?;
+        Ok(QueryResult {
+            columns,
+            rows,
+            bytes_processed: 0,
+            elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            tables_read: vec![],
+            truncated,
+        })
+    }
+
+    fn run(
+        &self,
+        sql: &str,
+        max_rows: usize,
+    ) -> Result<(Vec<Column>, Vec<Vec<nlq_core::Value>>, bool), ExecError> {
+        let conn = self.connection();
+        let mut stmt = conn.prepare(sql).map_err(ExecError::engine)?;
+        let mut rows = stmt.query([]).map_err(ExecError::engine)?;
+        let mut out = Vec::new();
+        let mut width = None;
+        let mut truncated = false;
+        while let Some(row) = rows.next().map_err(ExecError::engine)? {
+            let width = *width.get_or_insert_with(|| row.as_ref().column_count());
+            if out.len() == max_rows {
+                truncated = true;
+                break;
+            }
+            let mut cells = Vec::with_capacity(width);
+            for i in 0..width {
+                cells.push(values::value(
+                    row.get::<_, duckdb::types::Value>(i)
+                        .map_err(ExecError::engine)?,
+                ));
+            }
+            out.push(cells);
+        }
+        drop(rows);
+        let columns = (0..stmt.column_count())
+            .map(|i| Column {
+                name: stmt
+                    .column_name(i)
+                    .map(String::to_owned)
+                    .unwrap_or_default(),
+                ty: values::bq_type(&stmt.column_type(i)),
+            })
+            .collect();
+        Ok((columns, out, truncated))
+    }
+}
+
+/// The locked-down configuration every query connection uses.
+fn query_config() -> duckdb::Result<Config> {
+    Config::default()
+        .access_mode(AccessMode::ReadOnly)?
+        .enable_autoload_extension(false)?
+        .with("autoinstall_known_extensions", "false")?
+        // BigQuery sorts NULLs first ascending and last descending.
+        .with("default_null_order", "nulls_first_on_asc_last_on_desc")?
+        .enable_external_access(false)?
+        .with("lock_configuration", "true")
+}
+
+#[async_trait]
+impl Warehouse for EmbeddedWarehouse {
+    fn name(&self) -> &str {
+        "embedded"
+    }
+
+    // DuckDB calls block; the embedded engine is for one machine, where a query holds its
+    // connection for its whole run anyway.
+    async fn dry_run(&self, sql: &str) -> Result<DryRun, WarehouseError> {
+        Ok(self.dry_run_sync(sql)?)
+    }
+
+    async fn query(&self, request: &QueryRequest) -> Result<QueryResult, WarehouseError> {
+        Ok(self.query_sync(request)?)
+    }
+
+    async fn list_tables(&self) -> Result<Vec<String>, WarehouseError> {
+        Ok(self.catalog.tables.clone())
+    }
+}
+
+/// The data directory a user gets when they name none.
+pub fn default_data_dir(home: Option<&Path>) -> PathBuf {
+    match home {
+        Some(home) => home.join(".local/share/nlq/ga4-sample"),
+        None => PathBuf::from("nlq-data"),
+    }
+}

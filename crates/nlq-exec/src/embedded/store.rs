@@ -1,0 +1,340 @@
+//! The embedded dataset on disk: one DuckDB database file holding one native table per daily
+//! shard (fastest for DuckDB, and pruning is by table), the `events_all` view for hand-written
+//! DuckDB SQL, and each shard's column sizes by BigQuery's billing rule.
+//!
+//! ```text
+//!  <data dir>/parquet/events_YYYYMMDD.parquet   generator output (also what BigQuery loads)
+//!  <data dir>/ga4.duckdb                        built here, atomically (temp file + rename)
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use duckdb::{Config, Connection};
+
+use nlq_core::{BqType, TableSchema};
+
+use crate::error::ExecError;
+
+pub const DATABASE_FILE: &str = "ga4.duckdb";
+pub const PARQUET_DIR: &str = "parquet";
+/// Per shard and leaf column: the bytes BigQuery would bill to read it.
+pub(crate) const COLUMN_BYTES_TABLE: &str = "_nlq_column_bytes";
+
+/// Where the shard tables come from.
+pub enum Source<'a> {
+    /// `events_YYYYMMDD.parquet` files, as `nlq-sample` writes them.
+    ParquetDir(&'a Path),
+    /// Empty shard tables with these names, then a trusted SQL script that fills them
+    /// (hand-built test fixtures).
+    Script { tables: &'a [&'a str], sql: &'a str },
+}
+
+/// Builds the database at `path` from `source`: shard tables with exactly the GA4 schema, the
+/// column-size table, the `events_all` view. Writes a temp file and renames it into place, so
+/// a crash leaves either the old database or none.
+pub fn build(
+    path: &Path,
+    source: Source<'_>,
+    schema: &TableSchema,
+    progress: &dyn Fn(usize, usize),
+) -> Result<(), ExecError> {
+    let tmp = path.with_extension("duckdb.tmp");
+    let wal = PathBuf::from(format!("{}.wal", tmp.display()));
+    for stale in [&tmp, &wal] {
+        if stale.exists() {
+            std::fs::remove_file(stale).map_err(|source| ExecError::Io {
+                action: "remove",
+                path: stale.clone(),
+                source,
+            })?;
+        }
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|source| ExecError::Io {
+            action: "create",
+            path: dir.to_owned(),
+            source,
+        })?;
+    }
+    let result = build_at(&tmp, source, schema, progress).and_then(|()| {
+        std::fs::rename(&tmp, path).map_err(|source| ExecError::Io {
+            action: "rename into place",
+            path: path.to_owned(),
+            source,
+        })
+    });
+    if result.is_err() {
+        // Nothing half-built stays behind to be mistaken for a dataset.
+        let _ = std::fs::remove_file(&tmp);
+        let _ = std::fs::remove_file(&wal);
+    }
+    result
+}
+
+fn build_at(
+    tmp: &Path,
+    source: Source<'_>,
+    schema: &TableSchema,
+    progress: &dyn Fn(usize, usize),
+) -> Result<(), ExecError> {
+    let config = Config::default()
+        .enable_autoload_extension(false)
+        .and_then(|c| c.with("autoinstall_known_extensions", "false"))
+        .map_err(ExecError::engine)?;
+    let conn = Connection::open_with_flags(tmp, config).map_err(ExecError::engine)?;
+    let tables = match source {
+        Source::ParquetDir(dir) => import_parquet(&conn, dir, schema, progress)?,
+        Source::Script { tables, sql } => {
+            let columns = create_columns(schema);
+            for table in tables {
+                if !is_shard_name(table) {
+                    return Err(ExecError::Config(format!(
+                        "`{table}` is not an events_YYYYMMDD name"
+                    )));
+                }
+                conn.execute_batch(&format!("CREATE TABLE {table} ({columns})"))
+                    .map_err(ExecError::engine)?;
+            }
+            conn.execute_batch(sql).map_err(ExecError::engine)?;
+            shard_tables(&conn)?
+        }
+    };
+    if tables.is_empty() {
+        return Err(ExecError::Config(
+            "the source holds no events_YYYYMMDD tables".to_owned(),
+        ));
+    }
+    check_schema(&conn, &tables, schema)?;
+    column_bytes(&conn, &tables, schema, progress)?;
+    let union = tables
+        .iter()
+        .map(|t| {
+            format!(
+                "SELECT *, '{}' AS _table_suffix FROM {t}",
+                &t["events_".len()..]
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ");
+    conn.execute_batch(&format!("CREATE VIEW events_all AS {union}; CHECKPOINT;"))
+        .map_err(ExecError::engine)?;
+    drop(conn);
+    Ok(())
+}
+
+fn import_parquet(
+    conn: &Connection,
+    dir: &Path,
+    schema: &TableSchema,
+    progress: &dyn Fn(usize, usize),
+) -> Result<Vec<String>, ExecError> {
+    let entries = std::fs::read_dir(dir).map_err(|source| ExecError::Io {
+        action: "read",
+        path: dir.to_owned(),
+        source,
+    })?;
+    let mut files: Vec<(String, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let name = e.file_name().to_str()?.strip_suffix(".parquet")?.to_owned();
+            is_shard_name(&name).then(|| (name, e.path()))
+        })
+        .collect();
+    files.sort();
+    let columns = create_columns(schema);
+    for (i, (table, file)) in files.iter().enumerate() {
+        let file = file.display().to_string().replace('\'', "''");
+        conn.execute_batch(&format!(
+            "CREATE TABLE {table} ({columns}); INSERT INTO {table} SELECT * FROM read_parquet('{file}');"
+        ))
+        .map_err(ExecError::engine)?;
+        progress(i + 1, files.len() * 2);
+    }
+    Ok(files.into_iter().map(|(t, _)| t).collect())
+}
+
+pub(crate) fn is_shard_name(name: &str) -> bool {
+    name.strip_prefix("events_")
+        .is_some_and(|d| d.len() == 8 && d.bytes().all(|b| b.is_ascii_digit()))
+}
+
+pub(crate) fn shard_tables(conn: &Connection) -> Result<Vec<String>, ExecError> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' ORDER BY table_name",
+        )
+        .map_err(ExecError::engine)?;
+    let names = stmt
+        .query_map([], |row| row.get::<_, String>(0))
+        .map_err(ExecError::engine)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(ExecError::engine)?;
+    Ok(names.into_iter().filter(|n| is_shard_name(n)).collect())
+}
+
+fn duck_type(ty: &BqType) -> String {
+    match ty {
+        BqType::String | BqType::Json => "VARCHAR".to_owned(),
+        BqType::Int64 => "BIGINT".to_owned(),
+        BqType::Float64 => "DOUBLE".to_owned(),
+        BqType::Numeric => "DECIMAL(38,9)".to_owned(),
+        BqType::Bool => "BOOLEAN".to_owned(),
+        BqType::Bytes => "BLOB".to_owned(),
+        BqType::Date => "DATE".to_owned(),
+        BqType::Datetime | BqType::Timestamp => "TIMESTAMP".to_owned(),
+        BqType::Time => "TIME".to_owned(),
+        BqType::Interval => "INTERVAL".to_owned(),
+        BqType::Array(inner) => format!("{}[]", duck_type(inner)),
+        BqType::Struct(fields) => format!(
+            "STRUCT({})",
+            fields
+                .iter()
+                .map(|f| format!("\"{}\" {}", f.name, duck_type(&f.ty)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+fn create_columns(schema: &TableSchema) -> String {
+    schema
+        .fields
+        .iter()
+        .map(|f| format!("\"{}\" {}", f.name, duck_type(&f.ty)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Every shard must have exactly the export schema, or translated SQL would mean other things.
+fn check_schema(
+    conn: &Connection,
+    tables: &[String],
+    schema: &TableSchema,
+) -> Result<(), ExecError> {
+    let expected: Vec<(String, String)> = schema
+        .fields
+        .iter()
+        .map(|f| (f.name.clone(), duck_type(&f.ty).replace('"', "")))
+        .collect();
+    for table in tables {
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = '{table}' ORDER BY ordinal_position"
+            ))
+            .map_err(ExecError::engine)?;
+        let actual = stmt
+            .query_map([], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+            })
+            .map_err(ExecError::engine)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(ExecError::engine)?;
+        let normalise = |t: &str| t.replace('"', "").replace("INTEGER", "BIGINT");
+        let same = actual.len() == expected.len()
+            && actual.iter().zip(&expected).all(|((an, at), (en, et))| {
+                an.eq_ignore_ascii_case(en) && normalise(at) == normalise(et)
+            });
+        if !same {
+            return Err(ExecError::Config(format!(
+                "table {table} does not have the GA4 export schema (fixtures/ga4/events_schema.ddl)"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The SQL for the billed size of one leaf column: BigQuery counts 2 + UTF-8 bytes for a
+/// STRING, 8 for INT64/FLOAT64, 1 for BOOL, 0 for NULL, and sums over array elements.
+fn size_sql(base: &str, ty: &BqType, path: &[&str], depth: usize) -> Option<String> {
+    match (ty, path.split_first()) {
+        (BqType::Array(inner), _) => {
+            let x = format!("x{depth}");
+            let inner = size_sql(&x, inner, path, depth + 1)?;
+            Some(format!(
+                "coalesce(list_sum(list_transform({base}, lambda {x}: {inner})), 0)"
+            ))
+        }
+        (BqType::Struct(fields), Some((head, rest))) => {
+            let field = fields.iter().find(|f| f.name == *head)?;
+            size_sql(
+                &format!("({base}).\"{}\"", field.name),
+                &field.ty,
+                rest,
+                depth,
+            )
+        }
+        (BqType::String | BqType::Bytes | BqType::Json, None) => {
+            // strlen counts UTF-8 bytes (length would count characters).
+            Some(format!("coalesce(2 + strlen({base}), 0)"))
+        }
+        (BqType::Bool, None) => Some(format!("CASE WHEN {base} IS NULL THEN 0 ELSE 1 END")),
+        (_, None) => Some(format!("CASE WHEN {base} IS NULL THEN 0 ELSE 8 END")),
+        _ => None,
+    }
+}
+
+fn column_bytes(
+    conn: &Connection,
+    tables: &[String],
+    schema: &TableSchema,
+    progress: &dyn Fn(usize, usize),
+) -> Result<(), ExecError> {
+    let leaves = schema.leaf_paths();
+    let mut sums = Vec::with_capacity(leaves.len());
+    for leaf in &leaves {
+        let parts: Vec<&str> = leaf.split('.').collect();
+        let field = schema
+            .field(parts[0])
+            .ok_or_else(|| ExecError::Config(format!("no column {leaf}")))?;
+        let sql = size_sql(&format!("\"{}\"", field.name), &field.ty, &parts[1..], 0)
+            .ok_or_else(|| ExecError::Config(format!("cannot size column {leaf}")))?;
+        sums.push(format!("CAST(coalesce(sum({sql}), 0) AS BIGINT)"));
+    }
+    conn.execute_batch(&format!(
+        "CREATE TABLE {COLUMN_BYTES_TABLE} (table_name VARCHAR, column_path VARCHAR, bytes BIGINT, row_count BIGINT)"
+    ))
+    .map_err(ExecError::engine)?;
+    for (i, table) in tables.iter().enumerate() {
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT count(*), {} FROM {table}",
+                sums.join(", ")
+            ))
+            .map_err(ExecError::engine)?;
+        let row: Vec<i64> = stmt
+            .query_row([], |row| {
+                (0..=leaves.len()).map(|i| row.get::<_, i64>(i)).collect()
+            })
+            .map_err(ExecError::engine)?;
+        let mut insert = conn
+            .prepare(&format!(
+                "INSERT INTO {COLUMN_BYTES_TABLE} VALUES (?, ?, ?, ?)"
+            ))
+            .map_err(ExecError::engine)?;
+        for (leaf, bytes) in leaves.iter().zip(&row[1..]) {
+            insert
+                .execute(duckdb::params![table, leaf, bytes, row[0]])
+                .map_err(ExecError::engine)?;
+        }
+        progress(tables.len() + i + 1, tables.len() * 2);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_nested_leaves_through_arrays() {
+        let schema = nlq_core::ga4::events_schema().unwrap();
+        let field = schema.field("event_params").unwrap();
+        assert_eq!(
+            size_sql("\"event_params\"", &field.ty, &["value", "int_value"], 0).unwrap(),
+            "coalesce(list_sum(list_transform(\"event_params\", lambda x0: CASE WHEN ((x0).\"value\").\"int_value\" IS NULL THEN 0 ELSE 8 END)), 0)"
+        );
+        assert!(is_shard_name("events_20201101"));
+        assert!(!is_shard_name("events_all"));
+        assert!(!is_shard_name("events_intraday_20201101"));
+    }
+}

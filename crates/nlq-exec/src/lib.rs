@@ -1,0 +1,16 @@
+//! nlq-exec: where SQL runs. Implementations of `nlq_core::Warehouse`.
+//!
+//! ```text
+//!  BigQuery SQL ─► nlq-sql translate ─► DuckDB (read-only, no file or network access)
+//!                      │                      │
+//!                      └─ shards, columns ─► bytes BigQuery would bill (stored column sizes)
+//! ```
+//!
+//! `embedded`: DuckDB over the GA4 sample, one native table per daily shard in one database
+//! file, built once from the generator's Parquet files. BigQuery comes in a later module.
+
+pub mod embedded;
+mod error;
+
+pub use embedded::{EmbeddedConfig, EmbeddedWarehouse};
+pub use error::ExecError;

@@ -1,0 +1,90 @@
+//! Bad input gets a clear error that names what is wrong, where, and what to do.
+
+use nlq_core::{Classify, ErrorClass, QueryRequest};
+
+use crate::support::tiny;
+
+fn error(sql: &str) -> (String, ErrorClass, Option<nlq_core::SqlPosition>) {
+    let err = tiny().query_sync(&QueryRequest::new(sql)).expect_err(sql);
+    (err.to_string(), err.class(), err.position())
+}
+
+#[test]
+fn parse_errors_carry_their_position() {
+    let (message, class, position) = error("SELECT event_name\nFROM t\n  WHERE (x");
+    assert_eq!(class, ErrorClass::User);
+    assert!(message.starts_with("SQL syntax error"), "{message}");
+    assert_eq!(position.map(|p| p.line), Some(3), "{message}");
+}
+
+#[test]
+fn unknown_tables_say_what_exists() {
+    let (message, class, position) = error(
+        "SELECT 1 FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_20190101`",
+    );
+    assert_eq!(class, ErrorClass::User);
+    assert!(
+        message.contains("unknown table") && message.contains("events_20201230 .. events_20210101"),
+        "{message}"
+    );
+    assert!(position.is_some());
+    let (message, ..) = error("SELECT 1 FROM `other-project.analytics_123.events_*`");
+    assert!(
+        message.contains("bigquery-public-data.ga4_obfuscated_sample_ecommerce"),
+        "{message}"
+    );
+    let (message, ..) =
+        error("SELECT 1 FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.sessions_*`");
+    assert!(
+        message.contains("no table matches the prefix `sessions_`"),
+        "{message}"
+    );
+}
+
+#[test]
+fn only_a_single_query_runs() {
+    let (message, ..) = error(
+        "DELETE FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_20201230` WHERE true",
+    );
+    assert!(message.contains("DELETE is not a query"), "{message}");
+    let (message, ..) = error("SELECT 1; SELECT 2");
+    assert!(message.contains("2 statements"), "{message}");
+    let (message, ..) = error("  ");
+    assert!(message.contains("empty"), "{message}");
+}
+
+#[test]
+fn engine_only_functions_never_run() {
+    for sql in [
+        "SELECT getenv('HOME')",
+        "SELECT * FROM read_csv('/etc/passwd')",
+        "SELECT `read_text`('/etc/passwd')",
+        "SELECT list_filter([1], x -> true)",
+    ] {
+        let (message, class, _) = error(sql);
+        assert_eq!(class, ErrorClass::User, "{sql}: {message}");
+        assert!(
+            message.contains("not supported") || message.contains("unknown table"),
+            "{sql}: {message}"
+        );
+    }
+}
+
+#[test]
+fn unsupported_constructs_name_themselves() {
+    let (message, _, position) =
+        error("SELECT FORMAT_TIMESTAMP('%H', CURRENT_TIMESTAMP(), 'Asia/Seoul')");
+    assert!(message.contains("time zone"), "{message}");
+    assert_eq!(position.map(|p| p.column), Some(8), "{message}");
+    let (message, ..) = error("SELECT ML.PREDICT(1)");
+    assert!(message.contains("ML.PREDICT"), "{message}");
+}
+
+#[test]
+fn engine_errors_are_the_users_when_the_query_is_wrong() {
+    let (message, class, _) = error(
+        "SELECT no_such_column FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_20201230`",
+    );
+    assert_eq!(class, ErrorClass::User, "{message}");
+    assert!(message.contains("no_such_column"), "{message}");
+}

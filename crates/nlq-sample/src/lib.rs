@@ -1,0 +1,264 @@
+//! nlq-sample: a synthetic GA4 e-commerce export shaped like BigQuery's public
+//! `ga4_obfuscated_sample_ecommerce` (the Google Merchandise Store, 2020-11-01 .. 2021-01-31),
+//! so nlq's SQL can run offline against the same tables, columns and kinds of values.
+//!
+//! ```text
+//!   catalog     products, listings, promotions, the site's pages (fixed for every seed)
+//!   audience    geo, device and traffic-source tables with the sample's shares
+//!   calendar    the 92 UTC days, weekday / season / hour-of-day rhythm
+//!   population  users and their sessions (cheap, sequential, seeded per user)
+//!   journey     the pages a session visits and when
+//!   events      one session's event stream (seeded per session)
+//!   writer      Arrow batches and atomic Parquet files
+//!   logical_bytes  BigQuery's billing size of every leaf column
+//!   shard       one day = one Parquet file; days run in parallel
+//!   manifest    manifest.json, written last: its presence marks a complete sample
+//! ```
+//!
+//! Output layout: `<out>/parquet/events_YYYYMMDD.parquet` (92 files) and `<out>/manifest.json`.
+//! The same seed and scale give the same files byte for byte, whatever the thread count.
+
+mod arrow_schema;
+mod audience;
+mod calendar;
+mod catalog;
+mod error;
+mod events;
+mod journey;
+mod logical_bytes;
+mod manifest;
+mod population;
+mod random;
+mod shard;
+mod writer;
+
+use std::fs;
+use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
+pub use arrow_schema::events_arrow_schema;
+pub use calendar::{DAYS, FIRST_DAY};
+pub use error::SampleError;
+pub use manifest::{Manifest, ShardManifest};
+
+use catalog::Catalog;
+use population::{Population, USERS_AT_FULL_SCALE};
+use shard::{PARQUET_DIR, ShardContext, write_shard};
+
+/// What to generate. `scale` multiplies the number of users: 1.0 is about the public sample
+/// (270k users, 360k sessions, 4.3M events); tests use 0.001 .. 0.01.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SampleConfig {
+    pub seed: u64,
+    pub scale: f64,
+}
+
+impl Default for SampleConfig {
+    fn default() -> Self {
+        SampleConfig {
+            seed: 20_201_101,
+            scale: 1.0,
+        }
+    }
+}
+
+/// Largest accepted scale: 20x the public sample already needs several GB of memory.
+const MAX_SCALE: f64 = 20.0;
+
+impl SampleConfig {
+    fn users(&self) -> Result<usize, SampleError> {
+        if !self.scale.is_finite() || self.scale <= 0.0 || self.scale > MAX_SCALE {
+            return Err(SampleError::Config(format!(
+                "scale must be a number above 0 and at most {MAX_SCALE} (1.0 = the size of the public sample), got {}",
+                self.scale
+            )));
+        }
+        Ok((USERS_AT_FULL_SCALE * self.scale).round().max(1.0) as usize)
+    }
+}
+
+/// Reported after each finished day, from the worker that finished it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub done_days: usize,
+    pub total_days: usize,
+    pub rows_written: u64,
+}
+
+/// Generates the sample into `out` (created if needed) and returns its manifest.
+///
+/// A previous manifest in `out` is removed first, and the new one is written only after every
+/// shard is in place, so an interrupted run leaves a directory `Manifest::load` refuses.
+pub fn generate(
+    config: &SampleConfig,
+    out: &Path,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Manifest, SampleError> {
+    let users = config.users()?;
+    prepare_output(out)?;
+    let schema = events_arrow_schema()?;
+    let leaf_paths = nlq_core::ga4::events_schema()?.leaf_paths();
+    let catalog = Catalog::new();
+    let population = Population::simulate(config.seed, users, &catalog);
+    let ctx = ShardContext {
+        catalog: &catalog,
+        population: &population,
+        schema,
+        leaf_paths: &leaf_paths,
+        out,
+    };
+    let shards = write_days(&ctx, progress)?;
+    let manifest = Manifest::new(
+        config.seed,
+        config.scale,
+        population.users.len() as u64,
+        population.sessions.len() as u64,
+        shards,
+    );
+    manifest.write(out)?;
+    Ok(manifest)
+}
+
+fn prepare_output(out: &Path) -> Result<(), SampleError> {
+    if out.exists() && !out.is_dir() {
+        return Err(SampleError::OutputPath {
+            path: out.to_owned(),
+            reason: "it exists and is not a directory".into(),
+        });
+    }
+    let parquet = out.join(PARQUET_DIR);
+    fs::create_dir_all(&parquet).map_err(|e| SampleError::io(&parquet, e))?;
+    let manifest = out.join(manifest::MANIFEST_FILE);
+    match fs::remove_file(&manifest) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(SampleError::io(manifest, e)),
+    }
+}
+
+/// Runs the days on all cores. Each day depends only on the simulated population, so the
+/// threads share nothing but a day counter and the results.
+fn write_days(
+    ctx: &ShardContext<'_>,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Vec<ShardManifest>, SampleError> {
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, DAYS as usize);
+    let next_day = AtomicU32::new(0);
+    let failed = AtomicBool::new(false);
+    struct Done {
+        shards: Vec<Option<ShardManifest>>,
+        days: usize,
+        rows: u64,
+        error: Option<SampleError>,
+    }
+    let done = Mutex::new(Done {
+        shards: vec![None; DAYS as usize],
+        days: 0,
+        rows: 0,
+        error: None,
+    });
+    let panicked = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    loop {
+                        let day = next_day.fetch_add(1, Ordering::Relaxed);
+                        if day >= DAYS || failed.load(Ordering::Relaxed) {
+                            return;
+                        }
+                        let result = write_shard(ctx, day);
+                        let mut done = done
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner);
+                        match result {
+                            Ok(shard) => {
+                                done.days += 1;
+                                done.rows += shard.rows;
+                                done.shards[day as usize] = Some(shard);
+                                progress(Progress {
+                                    done_days: done.days,
+                                    total_days: DAYS as usize,
+                                    rows_written: done.rows,
+                                });
+                            }
+                            Err(e) => {
+                                failed.store(true, Ordering::Relaxed);
+                                done.error.get_or_insert(e);
+                                return;
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join()).any(|r| r.is_err())
+    });
+    let done = done
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(error) = done.error {
+        return Err(error);
+    }
+    if panicked {
+        return Err(SampleError::WorkerPanicked);
+    }
+    done.shards
+        .into_iter()
+        .map(|s| s.ok_or(SampleError::WorkerPanicked))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use nlq_core::{Classify, ErrorClass};
+
+    use super::*;
+
+    #[test]
+    fn rejects_scales_out_of_range() {
+        for scale in [0.0, -1.0, f64::NAN, f64::INFINITY, 20.5] {
+            let err = SampleConfig { seed: 1, scale }.users().unwrap_err();
+            assert_eq!(err.class(), ErrorClass::User, "{scale}");
+            assert!(err.to_string().contains("scale"), "{err}");
+        }
+        assert_eq!(
+            SampleConfig {
+                seed: 1,
+                scale: 1.0
+            }
+            .users()
+            .unwrap(),
+            270_000
+        );
+        assert_eq!(
+            SampleConfig {
+                seed: 1,
+                scale: 1e-9
+            }
+            .users()
+            .unwrap(),
+            1
+        );
+    }
+
+    #[test]
+    fn refuses_a_file_as_output_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f");
+        fs::write(&file, "x").unwrap();
+        let err = generate(
+            &SampleConfig {
+                seed: 1,
+                scale: 0.001,
+            },
+            &file,
+            &|_| {},
+        )
+        .unwrap_err();
+        assert!(matches!(err, SampleError::OutputPath { .. }), "{err}");
+        assert_eq!(err.class(), ErrorClass::User);
+    }
+}

@@ -1,0 +1,125 @@
+//! nlq-sql: BigQuery Standard SQL, read through the `sqlparser` AST (BigQuery dialect), and
+//! rewritten for the embedded engine (DuckDB) so GA4 SQL runs unchanged offline.
+//!
+//! ```text
+//!  BigQuery SQL ──parse──► AST ──┬─ tables: resolve `project.dataset.events_*`, prune shards
+//!                                │          by constant `_TABLE_SUFFIX` bounds
+//!                                ├─ columns: the leaf columns the query reads (billing)
+//!                                └─ rewrite: UNNEST, parameter subqueries, functions, types
+//!                                            ──print──► DuckDB SQL
+//! ```
+//!
+//! Invariants: pure (no I/O, runs nothing); never analyses SQL as text, only as AST; anything
+//! it cannot translate faithfully is an error naming the construct and its position.
+
+pub mod catalog;
+mod columns;
+mod error;
+mod fold;
+mod rewrite;
+mod tables;
+
+pub use catalog::Catalog;
+pub use error::SqlError;
+
+use std::collections::BTreeSet;
+
+use sqlparser::ast::{Statement, VisitMut};
+use sqlparser::dialect::BigQueryDialect;
+use sqlparser::parser::Parser;
+
+use nlq_core::SqlPosition;
+
+/// BigQuery SQL made ready for the embedded engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Translation {
+    /// The query in DuckDB's dialect.
+    pub sql: String,
+    /// Physical shards the query can read after static `_TABLE_SUFFIX` pruning, sorted.
+    pub tables_read: Vec<String>,
+    /// Leaf columns of the events schema the query references (`device.category`,
+    /// `event_params.value.int_value`): what BigQuery bills.
+    pub columns: BTreeSet<String>,
+}
+
+/// Parses BigQuery SQL that must be exactly one query (SELECT, WITH, set operations).
+pub fn parse_query(sql: &str) -> Result<Statement, SqlError> {
+    let mut statements = Parser::parse_sql(&BigQueryDialect {}, sql).map_err(|err| {
+        match SqlError::from_parser(err) {
+            // sqlparser gives no position for an early end of input: it is the end of the text.
+            SqlError::Parse {
+                message,
+                position: None,
+            } if message.ends_with("found: EOF") => {
+                let line = sql.lines().count().max(1) as u64;
+                let column = sql.lines().last().map_or(0, |l| l.chars().count()) as u64 + 1;
+                let position = SqlPosition { line, column };
+                SqlError::Parse {
+                    message: format!("{message} at {position}"),
+                    position: Some(position),
+                }
+            }
+            other => other,
+        }
+    })?;
+    match statements.len() {
+        0 => Err(SqlError::Empty),
+        1 => {
+            let statement = statements.remove(0);
+            match statement {
+                Statement::Query(_) => Ok(statement),
+                other => Err(SqlError::NotAQuery {
+                    construct: statement_kind(&other),
+                    position: span_start(sqlparser::ast::Spanned::span(&other)),
+                }),
+            }
+        }
+        n => Err(SqlError::MultipleStatements { count: n }),
+    }
+}
+
+/// Translates one BigQuery query for DuckDB over the catalog's shards.
+pub fn translate(sql: &str, catalog: &Catalog) -> Result<Translation, SqlError> {
+    let mut statement = parse_query(sql)?;
+    let columns = columns::referenced_columns(&statement, &catalog.schema);
+    let mut rewriter = rewrite::ToDuckDb::new(catalog);
+    if let std::ops::ControlFlow::Break(err) = statement.visit(&mut rewriter) {
+        return Err(*err);
+    }
+    let mut tables_read: Vec<String> = rewriter.tables_read.into_iter().collect();
+    tables_read.sort();
+    Ok(Translation {
+        sql: statement.to_string(),
+        tables_read,
+        columns,
+    })
+}
+
+fn statement_kind(statement: &Statement) -> String {
+    // The first words of the statement name it well enough ("INSERT", "CREATE TABLE", ...).
+    let text = statement.to_string();
+    let words: Vec<&str> = text.split_whitespace().take(2).collect();
+    match words.as_slice() {
+        [first, second]
+            if matches!(
+                first.to_ascii_uppercase().as_str(),
+                "CREATE" | "DROP" | "ALTER" | "EXPORT" | "LOAD" | "EXECUTE"
+            ) =>
+        {
+            format!(
+                "{} {}",
+                first.to_ascii_uppercase(),
+                second.to_ascii_uppercase()
+            )
+        }
+        [first, ..] => first.to_ascii_uppercase(),
+        [] => "statement".to_owned(),
+    }
+}
+
+pub(crate) fn span_start(span: sqlparser::tokenizer::Span) -> Option<SqlPosition> {
+    (span.start.line > 0).then_some(SqlPosition {
+        line: span.start.line,
+        column: span.start.column,
+    })
+}

@@ -1,0 +1,271 @@
+//! Table names: which physical shards a name means, and how many of a wildcard's shards the
+//! query's constant `_TABLE_SUFFIX` bounds let through.
+
+use sqlparser::ast::{BinaryOperator, Expr, ObjectName, ObjectNamePart, TableFactor};
+use sqlparser::dialect::GenericDialect;
+use sqlparser::parser::Parser;
+
+use crate::catalog::Catalog;
+use crate::error::SqlError;
+use crate::fold;
+
+/// What a table name in FROM refers to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum TableRef {
+    /// One physical table of the dataset.
+    Shard(String),
+    /// `events_*` or `events_2020*`: every table with the prefix; `_TABLE_SUFFIX` is the rest.
+    Wildcard { prefix: String },
+    /// A single-part name that is not a dataset table: a CTE (the engine checks it exists).
+    Local,
+}
+
+/// The dotted parts of a name, however it was quoted: `` `a.b.c` `` and `a.b.c` alike.
+pub(crate) fn name_parts(name: &ObjectName) -> Vec<String> {
+    name.0
+        .iter()
+        .flat_map(|part| match part {
+            ObjectNamePart::Identifier(ident) => ident
+                .value
+                .split('.')
+                .map(str::to_owned)
+                .collect::<Vec<_>>(),
+            other => vec![other.to_string()],
+        })
+        .collect()
+}
+
+pub(crate) fn resolve(
+    name: &ObjectName,
+    catalog: &Catalog,
+    ctes: &[String],
+) -> Result<TableRef, SqlError> {
+    let parts = name_parts(name);
+    let position = crate::span_start(sqlparser::ast::Spanned::span(name));
+    let unknown = |hint: String| SqlError::UnknownTable {
+        name: parts.join("."),
+        hint,
+        position,
+    };
+    let (qualifiers, table) = match parts.split_last() {
+        Some((table, qualifiers)) => (qualifiers, table.as_str()),
+        None => return Err(unknown("empty table name".to_owned())),
+    };
+    let dataset_hint = || {
+        format!(
+            "the dataset here is `{}.{}`; query its tables as `{}.{}.events_*`",
+            catalog.project, catalog.dataset, catalog.project, catalog.dataset
+        )
+    };
+    match qualifiers {
+        [] => {
+            if ctes.iter().any(|c| c.eq_ignore_ascii_case(table)) {
+                return Ok(TableRef::Local);
+            }
+        }
+        [dataset] if dataset.eq_ignore_ascii_case(&catalog.dataset) => {}
+        [project, dataset]
+            if project.eq_ignore_ascii_case(&catalog.project)
+                && dataset.eq_ignore_ascii_case(&catalog.dataset) => {}
+        _ => return Err(unknown(dataset_hint())),
+    }
+    if let Some(prefix) = table.strip_suffix('*') {
+        if catalog
+            .tables
+            .iter()
+            .any(|t| starts_with_ignore_case(t, prefix))
+        {
+            return Ok(TableRef::Wildcard {
+                prefix: prefix.to_owned(),
+            });
+        }
+        return Err(unknown(format!(
+            "no table matches the prefix `{prefix}`; {}",
+            range_hint(catalog)
+        )));
+    }
+    match catalog
+        .tables
+        .iter()
+        .find(|t| t.eq_ignore_ascii_case(table))
+    {
+        Some(shard) => Ok(TableRef::Shard(shard.clone())),
+        None => Err(unknown(range_hint(catalog))),
+    }
+}
+
+fn range_hint(catalog: &Catalog) -> String {
+    match (catalog.tables.first(), catalog.tables.last()) {
+        (Some(first), Some(last)) => format!(
+            "the dataset has {} tables, {first} .. {last}; use `events_*` with a `_TABLE_SUFFIX` range",
+            catalog.tables.len()
+        ),
+        _ => "the dataset has no tables yet".to_owned(),
+    }
+}
+
+fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {
+    text.len() >= prefix.len()
+        && text.is_char_boundary(prefix.len())
+        && text[..prefix.len()].eq_ignore_ascii_case(prefix)
+}
+
+/// The shards of a wildcard whose suffix passes every constant `_TABLE_SUFFIX` bound among
+/// the top-level AND-ed conditions of `selection`. Bounds that are not constant are left to the
+/// engine (the condition stays in the query, so pruning here never changes the answer).
+pub(crate) fn prune<'a>(
+    catalog: &'a Catalog,
+    prefix: &str,
+    alias: Option<&str>,
+    selection: Option<&Expr>,
+) -> Vec<(&'a str, &'a str)> {
+    let mut conditions = Vec::new();
+    if let Some(expr) = selection {
+        conjuncts(expr, &mut conditions);
+    }
+    catalog
+        .tables
+        .iter()
+        .filter(|t| starts_with_ignore_case(t, prefix))
+        .map(|t| (t.as_str(), &t[prefix.len()..]))
+        .filter(|(_, suffix)| {
+            conditions
+                .iter()
+                .all(|c| admits(c, suffix, alias, &catalog.current_date))
+        })
+        .collect()
+}
+
+fn conjuncts<'e>(expr: &'e Expr, out: &mut Vec<&'e Expr>) {
+    match expr {
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::And,
+            right,
+        } => {
+            conjuncts(left, out);
+            conjuncts(right, out);
+        }
+        Expr::Nested(inner) => conjuncts(inner, out),
+        other => out.push(other),
+    }
+}
+
+fn is_suffix(expr: &Expr, alias: Option<&str>) -> bool {
+    match expr {
+        Expr::Identifier(ident) => ident.value.eq_ignore_ascii_case("_TABLE_SUFFIX"),
+        Expr::CompoundIdentifier(idents) => match idents.as_slice() {
+            [table, column] => {
+                column.value.eq_ignore_ascii_case("_TABLE_SUFFIX")
+                    && alias.is_some_and(|a| a.eq_ignore_ascii_case(&table.value))
+            }
+            _ => false,
+        },
+        Expr::Nested(inner) => is_suffix(inner, alias),
+        _ => false,
+    }
+}
+
+/// Whether a condition can be true for a shard with this suffix. Conditions it cannot
+/// evaluate admit every shard.
+fn admits(condition: &Expr, suffix: &str, alias: Option<&str>, today: &str) -> bool {
+    let constant = |e: &Expr| fold::const_string(e, today);
+    match condition {
+        Expr::Between {
+            expr,
+            negated: false,
+            low,
+            high,
+        } if is_suffix(expr, alias) => match (constant(low), constant(high)) {
+            (Some(low), Some(high)) => low.as_str() <= suffix && suffix <= high.as_str(),
+            _ => true,
+        },
+        Expr::InList {
+            expr,
+            list,
+            negated: false,
+        } if is_suffix(expr, alias) => {
+            let values: Option<Vec<String>> = list.iter().map(constant).collect();
+            values.is_none_or(|values| values.iter().any(|v| v == suffix))
+        }
+        Expr::BinaryOp { left, op, right } => {
+            let (op, value) = if is_suffix(left, alias) {
+                (op.clone(), constant(right))
+            } else if is_suffix(right, alias) {
+                (flip(op), constant(left))
+            } else {
+                return true;
+            };
+            let Some(value) = value else { return true };
+            let value = value.as_str();
+            match op {
+                BinaryOperator::Eq => suffix == value,
+                BinaryOperator::Lt => suffix < value,
+                BinaryOperator::LtEq => suffix <= value,
+                BinaryOperator::Gt => suffix > value,
+                BinaryOperator::GtEq => suffix >= value,
+                _ => true,
+            }
+        }
+        _ => true,
+    }
+}
+
+fn flip(op: &BinaryOperator) -> BinaryOperator {
+    match op {
+        BinaryOperator::Lt => BinaryOperator::Gt,
+        BinaryOperator::LtEq => BinaryOperator::GtEq,
+        BinaryOperator::Gt => BinaryOperator::Lt,
+        BinaryOperator::GtEq => BinaryOperator::LtEq,
+        other => other.clone(),
+    }
+}
+
+/// The derived table that stands for a wildcard: the kept shards, each with its suffix as
+/// the `_TABLE_SUFFIX` column, glued by UNION ALL.
+pub(crate) fn wildcard_union(
+    shards: &[(&str, &str)],
+    any_shard: &str,
+    alias: sqlparser::ast::TableAlias,
+) -> Result<TableFactor, SqlError> {
+    let body = if shards.is_empty() {
+        // No shard in range: an empty result with the right columns, as BigQuery answers.
+        format!("SELECT *, CAST(NULL AS VARCHAR) AS _TABLE_SUFFIX FROM {any_shard} WHERE FALSE")
+    } else {
+        shards
+            .iter()
+            .map(|(table, suffix)| format!("SELECT *, '{suffix}' AS _TABLE_SUFFIX FROM {table}"))
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ")
+    };
+    // Shard names come from the catalog (letters, digits, `_`), never from the user's SQL.
+    let sql = format!("SELECT * FROM ({body}) AS t");
+    let parsed = Parser::parse_sql(&GenericDialect {}, &sql).map_err(SqlError::from_parser)?;
+    let factor = parsed
+        .into_iter()
+        .next()
+        .and_then(|statement| match statement {
+            sqlparser::ast::Statement::Query(query) => match *query.body {
+                sqlparser::ast::SetExpr::Select(select) => {
+                    select.from.into_iter().next().map(|from| from.relation)
+                }
+                _ => None,
+            },
+            _ => None,
+        });
+    match factor {
+        Some(TableFactor::Derived {
+            lateral, subquery, ..
+        }) => Ok(TableFactor::Derived {
+            lateral,
+            subquery,
+            alias: Some(alias),
+            sample: None,
+        }),
+        _ => Err(SqlError::Unsupported {
+            construct: "wildcard table expansion".to_owned(),
+            hint: Some("internal: the shard union did not parse".to_owned()),
+            position: None,
+        }),
+    }
+}

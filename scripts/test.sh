@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine too: fetches libduckdb, installs and starts the
+# BigQuery emulator (project-local .venv), generates the small test sample once, loads it into
+# the emulator, then runs every test of the workspace against both.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/nlq/target}"
+
+scripts/duckdb-lib.sh
+scripts/bqemulator.sh install
+
+# The test sample depends only on the generator and the schema: key its folder by their content.
+key=$(find crates/nlq-sample fixtures/ga4 -type f -not -path '*/target/*' | sort | xargs sha1sum | sha1sum | cut -c1-12)
+data="$root/.deps/test-sample-$key"
+if [ ! -f "$data/ga4.duckdb" ]; then
+  rm -rf "$root"/.deps/test-sample-*
+  cargo run -q -p nlq -- data generate --scale 0.01 --seed 20201101 --out "$data"
+fi
+
+url=$(scripts/bqemulator.sh start)
+trap 'scripts/bqemulator.sh stop >/dev/null 2>&1 || true' EXIT
+scripts/bqemulator.sh load "$data/parquet" "$url" >&2
+
+NLQ_TEST_DATA_DIR="$data" NLQ_BQEMU_URL="$url" NLQ_REQUIRE_BQEMU=1 \
+  cargo test --workspace --all-targets "$@"
