@@ -199,7 +199,11 @@ impl EmbeddedWarehouse {
     pub fn query_sync(&self, request: &QueryRequest) -> Result<QueryResult, ExecError> {
         let started = Instant::now();
         let translation = self.translate(&request.sql)?;
-        let (columns, rows, truncated) = self.run(&translation.sql, request.max_rows)?;
+        let Fetched {
+            columns,
+            rows,
+            truncated,
+        } = self.run(&translation.sql, request.max_rows)?;
         Ok(QueryResult {
             columns,
             rows,
@@ -215,7 +219,11 @@ impl EmbeddedWarehouse {
     #[cfg(feature = "native-sql")]
     pub fn query_native(&self, sql: &str, max_rows: usize) -> Result<QueryResult, ExecError> {
         let started = Instant::now();
-        let (columns, rows, truncated) = self.run(sql, max_rows)?;
+        let Fetched {
+            columns,
+            rows,
+            truncated,
+        } = self.run(sql, max_rows)?;
         Ok(QueryResult {
             columns,
             rows,
@@ -226,11 +234,7 @@ impl EmbeddedWarehouse {
         })
     }
 
-    fn run(
-        &self,
-        sql: &str,
-        max_rows: usize,
-    ) -> Result<(Vec<Column>, Vec<Vec<nlq_core::Value>>, bool), ExecError> {
+    fn run(&self, sql: &str, max_rows: usize) -> Result<Fetched, ExecError> {
         let conn = self.connection();
         let mut stmt = conn.prepare(sql).map_err(ExecError::engine)?;
         let mut rows = stmt.query([]).map_err(ExecError::engine)?;
@@ -262,8 +266,19 @@ impl EmbeddedWarehouse {
                 ty: values::bq_type(&stmt.column_type(i)),
             })
             .collect();
-        Ok((columns, out, truncated))
+        Ok(Fetched {
+            columns,
+            rows: out,
+            truncated,
+        })
     }
+}
+
+/// What a run fetched: at most the row cap, and whether it cut the result.
+struct Fetched {
+    columns: Vec<Column>,
+    rows: Vec<Vec<nlq_core::Value>>,
+    truncated: bool,
 }
 
 /// The locked-down configuration every query connection uses.

@@ -6,36 +6,10 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
-
 use nlq_core::{BqType, QueryRequest, QueryResult, Value};
 
+use crate::corpus_file::{Entry, corpus};
 use crate::support::sample;
-
-#[derive(Deserialize)]
-struct Corpus {
-    query: Vec<Entry>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Entry {
-    id: String,
-    #[allow(dead_code)]
-    about: String,
-    order_matters: bool,
-    tolerance: Option<f64>,
-    bigquery: String,
-    duckdb: String,
-    bqemulator_divergence: Option<String>,
-    #[allow(dead_code)]
-    bqemulator_note: Option<String>,
-}
-
-fn corpus() -> Vec<Entry> {
-    let text = include_str!("../../../../fixtures/corpus/ga4_corpus.toml");
-    toml::from_str::<Corpus>(text).expect("corpus parses").query
-}
 
 /// Values as compared: numbers by value with a tolerance, everything else exactly.
 #[derive(Debug, Clone, PartialEq, PartialOrd)]
