@@ -40,6 +40,13 @@ pub(crate) fn resolve(
     catalog: &Catalog,
     ctes: &[String],
 ) -> Result<TableRef, SqlError> {
+    // Shards named inside a wildcard's union are double-quoted, which BigQuery SQL cannot
+    // write: they are the rewrite's own, already resolved and counted.
+    if let [ObjectNamePart::Identifier(ident)] = name.0.as_slice()
+        && ident.quote_style == Some('"')
+    {
+        return Ok(TableRef::Local);
+    }
     let parts = name_parts(name);
     let position = crate::span_start(sqlparser::ast::Spanned::span(name));
     let unknown = |hint: String| SqlError::UnknownTable {
@@ -230,11 +237,13 @@ pub(crate) fn wildcard_union(
 ) -> Result<TableFactor, SqlError> {
     let body = if shards.is_empty() {
         // No shard in range: an empty result with the right columns, as BigQuery answers.
-        format!("SELECT *, CAST(NULL AS VARCHAR) AS _TABLE_SUFFIX FROM {any_shard} WHERE FALSE")
+        format!("SELECT *, CAST(NULL AS VARCHAR) AS _TABLE_SUFFIX FROM \"{any_shard}\" WHERE FALSE")
     } else {
         shards
             .iter()
-            .map(|(table, suffix)| format!("SELECT *, '{suffix}' AS _TABLE_SUFFIX FROM {table}"))
+            .map(|(table, suffix)| {
+                format!("SELECT *, '{suffix}' AS _TABLE_SUFFIX FROM \"{table}\"")
+            })
             .collect::<Vec<_>>()
             .join(" UNION ALL ")
     };

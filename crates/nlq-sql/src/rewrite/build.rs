@@ -62,7 +62,8 @@ fn nested(expr: Expr) -> Expr {
         | Expr::Identifier(_)
         | Expr::CompoundIdentifier(_)
         | Expr::Value(_)
-        | Expr::Function(_) => expr,
+        | Expr::Function(_)
+        | Expr::Cast { .. } => expr,
         other => Expr::Nested(Box::new(other)),
     }
 }

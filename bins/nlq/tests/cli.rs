@@ -1,0 +1,123 @@
+//! The `nlq` binary end to end: output formats, exit codes and error messages.
+
+// Test code: a panic with its message is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::{Command, Output};
+
+fn nlq(args: &[&str]) -> Option<Output> {
+    // The test script generates a small sample; without it this test has nothing to read.
+    let data = std::env::var("NLQ_TEST_DATA_DIR").ok()?;
+    Some(
+        Command::new(env!("CARGO_BIN_EXE_nlq"))
+            .arg("--data-dir")
+            .arg(data)
+            .args(args)
+            .output()
+            .unwrap(),
+    )
+}
+
+const DAILY: &str = "SELECT PARSE_DATE('%Y%m%d', event_date) AS day, COUNT(*) AS events \
+    FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*` \
+    WHERE _TABLE_SUFFIX BETWEEN '20201201' AND '20201203' GROUP BY day ORDER BY day";
+
+#[test]
+fn json_output_has_the_documented_shape() {
+    let Some(out) = nlq(&["sql", DAILY, "--format", "json"]) else {
+        return;
+    };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        json["columns"],
+        serde_json::json!([{"name": "day", "type": "DATE"}, {"name": "events", "type": "INT64"}])
+    );
+    let rows = json["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[0][0], "2020-12-01");
+    assert!(rows[0][1].as_i64().unwrap() > 0);
+    assert!(json["bytes_processed"].as_u64().unwrap() > 0);
+    assert!(json["elapsed_ms"].is_u64());
+    assert_eq!(json["tables_read"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn csv_and_table_output() {
+    let Some(out) = nlq(&["sql", DAILY, "--format", "csv"]) else {
+        return;
+    };
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "day,events");
+    assert!(lines[1].starts_with("2020-12-01,"), "{text}");
+    assert_eq!(lines.len(), 4);
+    let out = nlq(&["sql", DAILY]).unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("3 rows") && text.contains("processed") && text.contains("3 tables"),
+        "{text}"
+    );
+}
+
+#[test]
+fn bad_sql_exits_2_with_the_position() {
+    let Some(out) = nlq(&[
+        "sql",
+        "SELECT event_name FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*` WHERE (",
+    ]) else {
+        return;
+    };
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("syntax error") && err.contains("line 1, column"),
+        "{err}"
+    );
+    let out = nlq(&[
+        "sql",
+        "SELECT 1 FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.orders`",
+    ])
+    .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(
+            "unknown table `bigquery-public-data.ga4_obfuscated_sample_ecommerce.orders`"
+        )
+    );
+}
+
+#[test]
+fn a_data_dir_that_is_a_file_is_a_clear_error() {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_nlq"))
+        .arg("--data-dir")
+        .arg(file.path())
+        .args(["sql", "SELECT 1"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.starts_with("error: ") && err.contains(&file.path().display().to_string()),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn generate_refuses_to_overwrite_without_force() {
+    let Some(data) = std::env::var("NLQ_TEST_DATA_DIR").ok() else {
+        return;
+    };
+    let out = Command::new(env!("CARGO_BIN_EXE_nlq"))
+        .args(["data", "generate", "--out", &data])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--force"));
+}

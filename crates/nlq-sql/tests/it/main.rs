@@ -1,0 +1,135 @@
+//! nlq-sql: what BigQuery SQL becomes. Inline snapshots of the DuckDB SQL for each rewrite,
+//! plus the invariant that every translation parses again (DuckDB dialect).
+
+// Test code: a panic with its message is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use nlq_sql::{Catalog, SqlError, translate};
+use sqlparser::dialect::DuckDbDialect;
+use sqlparser::parser::Parser;
+
+fn catalog() -> Catalog {
+    Catalog {
+        project: "bigquery-public-data".into(),
+        dataset: "ga4_obfuscated_sample_ecommerce".into(),
+        tables: vec![
+            "events_20201130".into(),
+            "events_20201201".into(),
+            "events_20201202".into(),
+        ],
+        schema: nlq_core::ga4::events_schema().unwrap(),
+        current_date: "2020-12-03".into(),
+    }
+}
+
+/// Translates and checks the output parses as DuckDB SQL.
+fn duck(sql: &str) -> String {
+    let translation = translate(sql, &catalog()).unwrap_or_else(|e| panic!("{e}\n{sql}"));
+    Parser::parse_sql(&DuckDbDialect {}, &translation.sql)
+        .unwrap_or_else(|e| panic!("translation does not parse: {e}\n{}", translation.sql));
+    translation.sql
+}
+
+const EVENTS: &str = "`bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*`";
+
+#[test]
+fn wildcard_becomes_a_union_of_the_kept_shards() {
+    let t = translate(
+        &format!(
+            "SELECT COUNT(*) FROM {EVENTS} WHERE _TABLE_SUFFIX BETWEEN '20201201' AND '20201231'"
+        ),
+        &catalog(),
+    )
+    .unwrap();
+    assert_eq!(t.tables_read, vec!["events_20201201", "events_20201202"]);
+    insta::assert_snapshot!(t.sql, @r#"SELECT COUNT(*) FROM (SELECT *, '20201201' AS _TABLE_SUFFIX FROM "events_20201201" UNION ALL SELECT *, '20201202' AS _TABLE_SUFFIX FROM "events_20201202") AS "events_*" WHERE _TABLE_SUFFIX BETWEEN '20201201' AND '20201231'"#);
+}
+
+#[test]
+fn an_empty_range_reads_no_shard_but_keeps_the_columns() {
+    let t = translate(
+        &format!("SELECT event_name FROM {EVENTS} WHERE _TABLE_SUFFIX = '20210101'"),
+        &catalog(),
+    )
+    .unwrap();
+    assert!(t.tables_read.is_empty());
+    insta::assert_snapshot!(t.sql, @r#"SELECT event_name FROM (SELECT *, CAST(NULL AS VARCHAR) AS _TABLE_SUFFIX FROM "events_20201130" WHERE false) AS "events_*" WHERE _TABLE_SUFFIX = '20210101'"#);
+}
+
+#[test]
+fn parameter_lookups_become_list_functions() {
+    insta::assert_snapshot!(
+        duck("SELECT (SELECT ep.value.int_value FROM UNNEST(event_params) AS ep WHERE ep.key = 'ga_session_id') FROM events_20201130 AS t"),
+        @r#"SELECT "list_filter"(event_params, lambda ep : ep.key = 'ga_session_id')[1].value.int_value FROM events_20201130 AS t"#
+    );
+    insta::assert_snapshot!(
+        duck("SELECT (SELECT value.string_value FROM UNNEST(event_params) WHERE key = 'page_title') FROM events_20201130 AS t"),
+        @r#"SELECT "list_filter"(event_params, lambda __e : __e.key = 'page_title')[1].value.string_value FROM events_20201130 AS t"#
+    );
+    insta::assert_snapshot!(
+        duck("SELECT (SELECT UPPER(ep.key) FROM UNNEST(event_params) ep LIMIT 1) FROM events_20201130 AS t"),
+        @r#"SELECT "list_transform"(event_params, lambda ep : UPPER(ep.key))[1] FROM events_20201130 AS t"#
+    );
+}
+
+#[test]
+fn unnest_in_from_names_the_element_like_bigquery() {
+    insta::assert_snapshot!(
+        duck("SELECT item.item_name FROM events_20201130 AS t CROSS JOIN UNNEST(items) AS item"),
+        @"SELECT item.item_name FROM events_20201130 AS t CROSS JOIN UNNEST(items) AS item (item)"
+    );
+    insta::assert_snapshot!(
+        duck("SELECT i, o FROM events_20201130 AS t, UNNEST(items) AS i WITH OFFSET AS o"),
+        @r#"SELECT i, o FROM events_20201130 AS t, LATERAL (SELECT __u."i" AS "i", __u.__ord - 1 AS "o" FROM UNNEST(items) WITH ORDINALITY AS __u ("i", __ord)) AS i"#
+    );
+}
+
+#[test]
+fn functions_keep_bigquery_semantics() {
+    insta::assert_snapshot!(
+        duck("SELECT SAFE_DIVIDE(a - b, b), CONCAT(x, y), COUNTIF(z), IF(c, 1, 2) FROM events_20201130 AS t"),
+        @r#"SELECT ((a - b) / "nullif"(b, 0)), (x || y), "count_if"(z), CASE WHEN c THEN 1 ELSE 2 END FROM events_20201130 AS t"#
+    );
+    insta::assert_snapshot!(
+        duck("SELECT DATE_TRUNC(d, WEEK(MONDAY)), FORMAT_DATE('%Y-%m', PARSE_DATE('%Y%m%d', event_date)), CURRENT_DATE() FROM events_20201130 AS t"),
+        @r#"SELECT (CAST(d AS DATE) - CAST(((("dayofweek"(d) - 1) + 7) % 7) AS INTEGER)), "strftime"(CAST(CAST("strptime"(event_date, '%Y%m%d') AS DATE) AS DATE), '%Y-%m'), CAST('2020-12-03' AS DATE) FROM events_20201130 AS t"#
+    );
+    insta::assert_snapshot!(
+        duck("SELECT ARRAY_AGG(x ORDER BY y LIMIT 3), items[OFFSET(0)].item_name, SAFE_CAST(s AS INT64) FROM events_20201130 AS t"),
+        @r#"SELECT ("list"(x ORDER BY y))[1:3], items[(0 + 1)].item_name, TRY_CAST(s AS BIGINT) FROM events_20201130 AS t"#
+    );
+}
+
+#[test]
+fn every_error_names_the_construct() {
+    let err = |sql: &str| translate(sql, &catalog()).unwrap_err();
+    assert!(matches!(
+        err("UPDATE t SET a = 1"),
+        SqlError::NotAQuery { .. }
+    ));
+    assert!(matches!(
+        err("SELECT 1; SELECT 2"),
+        SqlError::MultipleStatements { count: 2 }
+    ));
+    assert!(matches!(
+        err("SELECT glob('*')"),
+        SqlError::Unsupported { .. }
+    ));
+    assert!(matches!(
+        err("SELECT * FROM events_2099"),
+        SqlError::UnknownTable { .. }
+    ));
+    let e = err("SELECT\n  x[5]\nFROM nowhere");
+    // A bare subscript is an OFFSET in BigQuery: allowed. A named accessor that is not one is not.
+    assert!(matches!(e, SqlError::UnknownTable { .. }), "{e}");
+    let e = err("SELECT x[KEY(5)] FROM events_20201130");
+    assert!(e.to_string().contains("array subscript"), "{e}");
+}
+
+#[test]
+fn ctes_are_tables_too() {
+    insta::assert_snapshot!(
+        duck(&format!("WITH d AS (SELECT event_name FROM {EVENTS} WHERE _TABLE_SUFFIX = '20201130') SELECT COUNT(*) FROM d")),
+        @r#"WITH d AS (SELECT event_name FROM (SELECT *, '20201130' AS _TABLE_SUFFIX FROM "events_20201130") AS "events_*" WHERE _TABLE_SUFFIX = '20201130') SELECT COUNT(*) FROM d"#
+    );
+}
