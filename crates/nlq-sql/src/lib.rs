@@ -82,6 +82,7 @@ pub fn parse_query(sql: &str) -> Result<Statement, SqlError> {
 pub fn translate(sql: &str, catalog: &Catalog) -> Result<Translation, SqlError> {
     let mut statement = parse_query(sql)?;
     let columns = columns::referenced_columns(&statement, &catalog.schema);
+    rewrite::name_anonymous_columns(&mut statement);
     let mut rewriter = rewrite::ToDuckDb::new(catalog);
     if let std::ops::ControlFlow::Break(err) = statement.visit(&mut rewriter) {
         return Err(*err);

@@ -130,6 +130,41 @@ impl<'a> ToDuckDb<'a> {
     }
 }
 
+/// Names the result's unnamed computed columns `f0_`, `f1_`, ... as BigQuery does (DuckDB would
+/// name them after their expression text).
+pub(crate) fn name_anonymous_columns(statement: &mut Statement) {
+    let Statement::Query(query) = statement else {
+        return;
+    };
+    let _ = for_each_select(&mut query.body, &mut |select| {
+        let mut n = 0;
+        for item in &mut select.projection {
+            let SelectItem::UnnamedExpr(expr) = item else {
+                continue;
+            };
+            let alias = match expr {
+                Expr::Identifier(_) | Expr::CompoundIdentifier(_) => continue,
+                // `items[OFFSET(0)].item_name` is named after its last field.
+                Expr::CompoundFieldAccess { access_chain, .. } => match access_chain.last() {
+                    Some(AccessExpr::Dot(Expr::Identifier(field))) => {
+                        Ident::new(field.value.clone())
+                    }
+                    _ => next_anonymous(&mut n),
+                },
+                _ => next_anonymous(&mut n),
+            };
+            let expr = std::mem::replace(expr, Expr::Value(Value::Null.with_empty_span()));
+            *item = SelectItem::ExprWithAlias { expr, alias };
+        }
+        Ok(())
+    });
+}
+
+fn next_anonymous(n: &mut usize) -> Ident {
+    *n += 1;
+    Ident::new(format!("f{}_", *n - 1))
+}
+
 /// Calls `f` on each SELECT of a query body, through set operations but not into subqueries
 /// (the visitor reaches those as queries of their own).
 fn for_each_select(

@@ -253,29 +253,11 @@ pub(crate) fn table_factor(
             n = quoted(&name),
             o = quoted(&offset),
         );
-        *factor = lateral(
-            &template,
-            array,
-            TableAlias {
-                explicit: true,
-                name,
-                columns: vec![],
-                at: None,
-            },
-        )?;
+        *factor = lateral(&template, array, name)?;
     } else if alias.is_none() && element_fields(&array, schema).is_some() {
         // Unaliased UNNEST of structs: the fields become columns, as BigQuery exposes them.
         let template = "SELECT UNNEST(__e) FROM (SELECT UNNEST(__array) AS __e)";
-        *factor = lateral(
-            template,
-            array,
-            TableAlias {
-                explicit: true,
-                name,
-                columns: vec![],
-                at: None,
-            },
-        )?;
+        *factor = lateral(template, array, name)?;
     } else {
         *alias = Some(TableAlias {
             explicit: true,
@@ -292,7 +274,13 @@ pub(crate) fn table_factor(
 
 /// A LATERAL derived table parsed from `template`, whose `__array` placeholder is replaced by
 /// the user's array expression (templates are ours; only `array` comes from the query).
-fn lateral(template: &str, array: Expr, alias: TableAlias) -> Result<TableFactor, SqlError> {
+fn lateral(template: &str, array: Expr, name: Ident) -> Result<TableFactor, SqlError> {
+    let alias = TableAlias {
+        explicit: true,
+        name,
+        columns: vec![],
+        at: None,
+    };
     let mut query = Parser::new(&GenericDialect {})
         .try_with_sql(template)
         .and_then(|mut p| p.parse_query())

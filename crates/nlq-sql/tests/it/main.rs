@@ -42,7 +42,7 @@ fn wildcard_becomes_a_union_of_the_kept_shards() {
     )
     .unwrap();
     assert_eq!(t.tables_read, vec!["events_20201201", "events_20201202"]);
-    insta::assert_snapshot!(t.sql, @r#"SELECT COUNT(*) FROM (SELECT *, '20201201' AS _TABLE_SUFFIX FROM "events_20201201" UNION ALL SELECT *, '20201202' AS _TABLE_SUFFIX FROM "events_20201202") AS "events_*" WHERE _TABLE_SUFFIX BETWEEN '20201201' AND '20201231'"#);
+    insta::assert_snapshot!(t.sql, @r#"SELECT COUNT(*) AS f0_ FROM (SELECT *, '20201201' AS _TABLE_SUFFIX FROM "events_20201201" UNION ALL SELECT *, '20201202' AS _TABLE_SUFFIX FROM "events_20201202") AS "events_*" WHERE _TABLE_SUFFIX BETWEEN '20201201' AND '20201231'"#);
 }
 
 #[test]
@@ -60,15 +60,15 @@ fn an_empty_range_reads_no_shard_but_keeps_the_columns() {
 fn parameter_lookups_become_list_functions() {
     insta::assert_snapshot!(
         duck("SELECT (SELECT ep.value.int_value FROM UNNEST(event_params) AS ep WHERE ep.key = 'ga_session_id') FROM events_20201130 AS t"),
-        @r#"SELECT "list_filter"(event_params, lambda ep : ep.key = 'ga_session_id')[1].value.int_value FROM events_20201130 AS t"#
+        @r#"SELECT "list_filter"(event_params, lambda ep : ep.key = 'ga_session_id')[1].value.int_value AS f0_ FROM events_20201130 AS t"#
     );
     insta::assert_snapshot!(
         duck("SELECT (SELECT value.string_value FROM UNNEST(event_params) WHERE key = 'page_title') FROM events_20201130 AS t"),
-        @r#"SELECT "list_filter"(event_params, lambda __e : __e.key = 'page_title')[1].value.string_value FROM events_20201130 AS t"#
+        @r#"SELECT "list_filter"(event_params, lambda __e : __e.key = 'page_title')[1].value.string_value AS f0_ FROM events_20201130 AS t"#
     );
     insta::assert_snapshot!(
         duck("SELECT (SELECT UPPER(ep.key) FROM UNNEST(event_params) ep LIMIT 1) FROM events_20201130 AS t"),
-        @r#"SELECT "list_transform"(event_params, lambda ep : UPPER(ep.key))[1] FROM events_20201130 AS t"#
+        @r#"SELECT "list_transform"(event_params, lambda ep : UPPER(ep.key))[1] AS f0_ FROM events_20201130 AS t"#
     );
 }
 
@@ -88,15 +88,15 @@ fn unnest_in_from_names_the_element_like_bigquery() {
 fn functions_keep_bigquery_semantics() {
     insta::assert_snapshot!(
         duck("SELECT SAFE_DIVIDE(a - b, b), CONCAT(x, y), COUNTIF(z), IF(c, 1, 2) FROM events_20201130 AS t"),
-        @r#"SELECT ((a - b) / "nullif"(b, 0)), (x || y), "count_if"(z), CASE WHEN c THEN 1 ELSE 2 END FROM events_20201130 AS t"#
+        @r#"SELECT ((a - b) / "nullif"(b, 0)) AS f0_, (x || y) AS f1_, "count_if"(z) AS f2_, CASE WHEN c THEN 1 ELSE 2 END AS f3_ FROM events_20201130 AS t"#
     );
     insta::assert_snapshot!(
         duck("SELECT DATE_TRUNC(d, WEEK(MONDAY)), FORMAT_DATE('%Y-%m', PARSE_DATE('%Y%m%d', event_date)), CURRENT_DATE() FROM events_20201130 AS t"),
-        @r#"SELECT (CAST(d AS DATE) - CAST(((("dayofweek"(d) - 1) + 7) % 7) AS INTEGER)), "strftime"(CAST(CAST("strptime"(event_date, '%Y%m%d') AS DATE) AS DATE), '%Y-%m'), CAST('2020-12-03' AS DATE) FROM events_20201130 AS t"#
+        @r#"SELECT (CAST(d AS DATE) - CAST(((("dayofweek"(d) - 1) + 7) % 7) AS INTEGER)) AS f0_, "strftime"(CAST(CAST("strptime"(event_date, '%Y%m%d') AS DATE) AS DATE), '%Y-%m') AS f1_, CAST('2020-12-03' AS DATE) AS f2_ FROM events_20201130 AS t"#
     );
     insta::assert_snapshot!(
         duck("SELECT ARRAY_AGG(x ORDER BY y LIMIT 3), items[OFFSET(0)].item_name, SAFE_CAST(s AS INT64) FROM events_20201130 AS t"),
-        @r#"SELECT ("list"(x ORDER BY y))[1:3], items[(0 + 1)].item_name, TRY_CAST(s AS BIGINT) FROM events_20201130 AS t"#
+        @r#"SELECT ("list"(x ORDER BY y))[1:3] AS f0_, items[(0 + 1)].item_name AS item_name, TRY_CAST(s AS BIGINT) AS f1_ FROM events_20201130 AS t"#
     );
 }
 
@@ -130,6 +130,6 @@ fn every_error_names_the_construct() {
 fn ctes_are_tables_too() {
     insta::assert_snapshot!(
         duck(&format!("WITH d AS (SELECT event_name FROM {EVENTS} WHERE _TABLE_SUFFIX = '20201130') SELECT COUNT(*) FROM d")),
-        @r#"WITH d AS (SELECT event_name FROM (SELECT *, '20201130' AS _TABLE_SUFFIX FROM "events_20201130") AS "events_*" WHERE _TABLE_SUFFIX = '20201130') SELECT COUNT(*) FROM d"#
+        @r#"WITH d AS (SELECT event_name FROM (SELECT *, '20201130' AS _TABLE_SUFFIX FROM "events_20201130") AS "events_*" WHERE _TABLE_SUFFIX = '20201130') SELECT COUNT(*) AS f0_ FROM d"#
     );
 }
