@@ -206,6 +206,7 @@ pub(crate) fn table_factor(
     schema: &TableSchema,
     next_id: &mut usize,
 ) -> Result<(), SqlError> {
+    let position = crate::span_start(sqlparser::ast::Spanned::span(&*factor));
     let TableFactor::UNNEST {
         alias,
         array_exprs,
@@ -220,7 +221,7 @@ pub(crate) fn table_factor(
         return Err(SqlError::Unsupported {
             construct: "UNNEST of several arrays at once".to_owned(),
             hint: Some("unnest one array per UNNEST".to_owned()),
-            position: None,
+            position,
         });
     };
     let array = array.clone();
@@ -228,7 +229,7 @@ pub(crate) fn table_factor(
         return Err(SqlError::Unsupported {
             construct: "UNNEST ... WITH ORDINALITY".to_owned(),
             hint: Some("BigQuery writes WITH OFFSET".to_owned()),
-            position: None,
+            position,
         });
     }
     *next_id += 1;
@@ -238,7 +239,7 @@ pub(crate) fn table_factor(
             return Err(SqlError::Unsupported {
                 construct: "column aliases on UNNEST".to_owned(),
                 hint: None,
-                position: None,
+                position,
             });
         }
         None => Ident::new(format!("__unnest{next_id}")),

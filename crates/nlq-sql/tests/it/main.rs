@@ -122,6 +122,9 @@ fn every_error_names_the_construct() {
     let e = err("SELECT\n  x[5]\nFROM nowhere");
     // A bare subscript is an OFFSET in BigQuery: allowed. A named accessor that is not one is not.
     assert!(matches!(e, SqlError::UnknownTable { .. }), "{e}");
+    let e = err("SELECT a\nFROM events_20201130, UNNEST(items, event_params)");
+    assert!(e.to_string().contains("UNNEST of several arrays"), "{e}");
+    assert_eq!(e.position().map(|p| p.line), Some(2), "{e}");
     let e = err("SELECT x[KEY(5)] FROM events_20201130");
     assert!(e.to_string().contains("array subscript"), "{e}");
 }
