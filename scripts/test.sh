@@ -10,8 +10,9 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/nlq/target}"
 scripts/duckdb-lib.sh
 scripts/bqemulator.sh install
 
-# The test sample depends only on the generator and the schema: key its folder by their content.
-key=$(find crates/nlq-sample fixtures/ga4 -type f -not -path '*/target/*' | sort | xargs sha1sum | sha1sum | cut -c1-12)
+# The test sample depends on the generator, the schema and the store that imports it: key its
+# folder by their content.
+key=$(find crates/nlq-sample fixtures/ga4 crates/nlq-exec/src/embedded/store.rs -type f -not -path '*/target/*' | sort | xargs sha1sum | sha1sum | cut -c1-12)
 data="$root/.deps/test-sample-$key"
 if [ ! -f "$data/ga4.duckdb" ]; then
   rm -rf "$root"/.deps/test-sample-*

@@ -20,7 +20,7 @@ use nlq_sql::{Catalog, Translation};
 
 use crate::error::ExecError;
 
-pub use store::{DATABASE_FILE, PARQUET_DIR, Source, build};
+pub use store::{DATABASE_FILE, PARQUET_DIR, Source, build, column_size_sql};
 
 /// How to open the embedded dataset.
 #[derive(Debug, Clone)]
@@ -60,7 +60,6 @@ pub fn prepare(
     if db.exists() {
         return Ok(());
     }
-    let parquet = config.data_dir.join(PARQUET_DIR);
     if nlq_sample::Manifest::load(&config.data_dir).is_err() {
         nlq_sample::generate(sample, &config.data_dir, &|p: nlq_sample::Progress| {
             progress(
@@ -73,7 +72,7 @@ pub fn prepare(
     let schema = events_schema()?;
     store::build(
         &db,
-        Source::ParquetDir(&parquet),
+        Source::Sample(&config.data_dir),
         &schema,
         &|done, total| progress(done as u64, total as u64, "building the embedded database"),
     )

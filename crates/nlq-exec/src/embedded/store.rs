@@ -22,8 +22,9 @@ pub(crate) const COLUMN_BYTES_TABLE: &str = "_nlq_column_bytes";
 
 /// Where the shard tables come from.
 pub enum Source<'a> {
-    /// `events_YYYYMMDD.parquet` files, as `nlq-sample` writes them.
-    ParquetDir(&'a Path),
+    /// A directory written by `nlq-sample`: its manifest lists the Parquet shards and their
+    /// column sizes, which the generator measured while writing.
+    Sample(&'a Path),
     /// Empty shard tables with these names, then a trusted SQL script that fills them
     /// (hand-built test fixtures).
     Script { tables: &'a [&'a str], sql: &'a str },
@@ -82,8 +83,12 @@ fn build_at(
         .and_then(|c| c.with("autoinstall_known_extensions", "false"))
         .map_err(ExecError::engine)?;
     let conn = Connection::open_with_flags(tmp, config).map_err(ExecError::engine)?;
+    conn.execute_batch(&format!(
+        "CREATE TABLE {COLUMN_BYTES_TABLE} (table_name VARCHAR, column_path VARCHAR, bytes BIGINT)"
+    ))
+    .map_err(ExecError::engine)?;
     let tables = match source {
-        Source::ParquetDir(dir) => import_parquet(&conn, dir, schema, progress)?,
+        Source::Sample(dir) => import_sample(&conn, dir, schema, progress)?,
         Source::Script { tables, sql } => {
             let columns = create_columns(schema);
             for table in tables {
@@ -96,7 +101,9 @@ fn build_at(
                     .map_err(ExecError::engine)?;
             }
             conn.execute_batch(sql).map_err(ExecError::engine)?;
-            shard_tables(&conn)?
+            let tables = shard_tables(&conn)?;
+            measure_column_bytes(&conn, &tables, schema)?;
+            tables
         }
     };
     if tables.is_empty() {
@@ -105,7 +112,6 @@ fn build_at(
         ));
     }
     check_schema(&conn, &tables, schema)?;
-    column_bytes(&conn, &tables, schema, progress)?;
     let union = tables
         .iter()
         .map(|t| {
@@ -122,35 +128,52 @@ fn build_at(
     Ok(())
 }
 
-fn import_parquet(
+fn import_sample(
     conn: &Connection,
     dir: &Path,
     schema: &TableSchema,
     progress: &dyn Fn(usize, usize),
 ) -> Result<Vec<String>, ExecError> {
-    let entries = std::fs::read_dir(dir).map_err(|source| ExecError::Io {
-        action: "read",
-        path: dir.to_owned(),
-        source,
-    })?;
-    let mut files: Vec<(String, PathBuf)> = entries
-        .filter_map(Result::ok)
-        .filter_map(|e| {
-            let name = e.file_name().to_str()?.strip_suffix(".parquet")?.to_owned();
-            is_shard_name(&name).then(|| (name, e.path()))
-        })
-        .collect();
-    files.sort();
+    let manifest = nlq_sample::Manifest::load(dir)?;
     let columns = create_columns(schema);
-    for (i, (table, file)) in files.iter().enumerate() {
-        let file = file.display().to_string().replace('\'', "''");
+    let leaves = schema.leaf_paths();
+    let mut insert = conn
+        .prepare(&format!(
+            "INSERT INTO {COLUMN_BYTES_TABLE} VALUES (?, ?, ?)"
+        ))
+        .map_err(ExecError::engine)?;
+    let mut tables = Vec::with_capacity(manifest.shards.len());
+    for (i, shard) in manifest.shards.iter().enumerate() {
+        let table = &shard.table;
+        if !is_shard_name(table) {
+            return Err(ExecError::Config(format!(
+                "manifest names `{table}`, not an events_YYYYMMDD table"
+            )));
+        }
+        let file = dir
+            .join(&shard.file)
+            .display()
+            .to_string()
+            .replace('\'', "''");
         conn.execute_batch(&format!(
             "CREATE TABLE {table} ({columns}); INSERT INTO {table} SELECT * FROM read_parquet('{file}');"
         ))
         .map_err(ExecError::engine)?;
-        progress(i + 1, files.len() * 2);
+        for leaf in &leaves {
+            let bytes = shard.column_bytes.get(leaf).copied().ok_or_else(|| {
+                ExecError::Config(format!("manifest of {table} has no size for column {leaf}"))
+            })?;
+            let bytes = i64::try_from(bytes)
+                .map_err(|_| ExecError::Config(format!("size of {table}.{leaf} overflows")))?;
+            insert
+                .execute(duckdb::params![table, leaf, bytes])
+                .map_err(ExecError::engine)?;
+        }
+        tables.push(table.clone());
+        progress(i + 1, manifest.shards.len());
     }
-    Ok(files.into_iter().map(|(t, _)| t).collect())
+    tables.sort();
+    Ok(tables)
 }
 
 pub(crate) fn is_shard_name(name: &str) -> bool {
@@ -273,52 +296,51 @@ fn size_sql(base: &str, ty: &BqType, path: &[&str], depth: usize) -> Option<Stri
     }
 }
 
-fn column_bytes(
+/// Measures every shard's leaf column sizes with SQL (for datasets that come without a
+/// manifest, such as hand-built fixtures).
+fn measure_column_bytes(
     conn: &Connection,
     tables: &[String],
     schema: &TableSchema,
-    progress: &dyn Fn(usize, usize),
 ) -> Result<(), ExecError> {
     let leaves = schema.leaf_paths();
-    let mut sums = Vec::with_capacity(leaves.len());
-    for leaf in &leaves {
-        let parts: Vec<&str> = leaf.split('.').collect();
-        let field = schema
-            .field(parts[0])
-            .ok_or_else(|| ExecError::Config(format!("no column {leaf}")))?;
-        let sql = size_sql(&format!("\"{}\"", field.name), &field.ty, &parts[1..], 0)
-            .ok_or_else(|| ExecError::Config(format!("cannot size column {leaf}")))?;
-        sums.push(format!("CAST(coalesce(sum({sql}), 0) AS BIGINT)"));
-    }
-    conn.execute_batch(&format!(
-        "CREATE TABLE {COLUMN_BYTES_TABLE} (table_name VARCHAR, column_path VARCHAR, bytes BIGINT, row_count BIGINT)"
-    ))
-    .map_err(ExecError::engine)?;
-    for (i, table) in tables.iter().enumerate() {
+    let sums = leaves
+        .iter()
+        .map(|leaf| {
+            column_size_sql(schema, leaf)
+                .map(|sql| format!("CAST(coalesce(sum({sql}), 0) AS BIGINT)"))
+                .ok_or_else(|| ExecError::Config(format!("cannot size column {leaf}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut insert = conn
+        .prepare(&format!(
+            "INSERT INTO {COLUMN_BYTES_TABLE} VALUES (?, ?, ?)"
+        ))
+        .map_err(ExecError::engine)?;
+    for table in tables {
         let mut stmt = conn
-            .prepare(&format!(
-                "SELECT count(*), {} FROM {table}",
-                sums.join(", ")
-            ))
+            .prepare(&format!("SELECT {} FROM {table}", sums.join(", ")))
             .map_err(ExecError::engine)?;
         let row: Vec<i64> = stmt
             .query_row([], |row| {
-                (0..=leaves.len()).map(|i| row.get::<_, i64>(i)).collect()
+                (0..leaves.len()).map(|i| row.get::<_, i64>(i)).collect()
             })
             .map_err(ExecError::engine)?;
-        let mut insert = conn
-            .prepare(&format!(
-                "INSERT INTO {COLUMN_BYTES_TABLE} VALUES (?, ?, ?, ?)"
-            ))
-            .map_err(ExecError::engine)?;
-        for (leaf, bytes) in leaves.iter().zip(&row[1..]) {
+        for (leaf, bytes) in leaves.iter().zip(&row) {
             insert
-                .execute(duckdb::params![table, leaf, bytes, row[0]])
+                .execute(duckdb::params![table, leaf, bytes])
                 .map_err(ExecError::engine)?;
         }
-        progress(tables.len() + i + 1, tables.len() * 2);
     }
     Ok(())
+}
+
+/// DuckDB SQL for the billed size of one leaf column (`event_params.value.int_value`) of one
+/// row, by BigQuery's rule. Public so tests can check the generator's own measurements.
+pub fn column_size_sql(schema: &TableSchema, leaf: &str) -> Option<String> {
+    let parts: Vec<&str> = leaf.split('.').collect();
+    let field = schema.field(parts[0])?;
+    size_sql(&format!("\"{}\"", field.name), &field.ty, &parts[1..], 0)
 }
 
 #[cfg(test)]

@@ -8,4 +8,5 @@ mod corpus_file;
 mod errors;
 mod idioms;
 mod pruning;
+mod sizes;
 mod support;
