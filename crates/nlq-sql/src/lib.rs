@@ -70,7 +70,9 @@ pub fn parse_query(sql: &str) -> Result<Statement, SqlError> {
                 Statement::Query(_) => Ok(statement),
                 other => Err(SqlError::NotAQuery {
                     construct: statement_kind(&other),
-                    position: span_start(sqlparser::ast::Spanned::span(&other)),
+                    // The text holds this one statement: it starts at the first word (sqlparser's
+                    // spans are empty or start later for some statements).
+                    position: first_word(sql),
                 }),
             }
         }
@@ -96,26 +98,45 @@ pub fn translate(sql: &str, catalog: &Catalog) -> Result<Translation, SqlError> 
     })
 }
 
+/// A name for a statement that is not a query, for the error that refuses it.
 fn statement_kind(statement: &Statement) -> String {
-    // The first words of the statement name it well enough ("INSERT", "CREATE TABLE", ...).
-    let text = statement.to_string();
-    let words: Vec<&str> = text.split_whitespace().take(2).collect();
-    match words.as_slice() {
-        [first, second]
-            if matches!(
-                first.to_ascii_uppercase().as_str(),
-                "CREATE" | "DROP" | "ALTER" | "EXPORT" | "LOAD" | "EXECUTE"
-            ) =>
-        {
-            format!(
-                "{} {}",
-                first.to_ascii_uppercase(),
-                second.to_ascii_uppercase()
-            )
+    let name = match statement {
+        Statement::Insert(_) => "INSERT",
+        Statement::Update(_) => "UPDATE",
+        Statement::Delete(_) => "DELETE",
+        Statement::Merge(_) => "MERGE",
+        Statement::Truncate(_) => "TRUNCATE",
+        Statement::CreateTable(_) => "CREATE TABLE",
+        Statement::CreateView(_) => "CREATE VIEW",
+        Statement::CreateFunction(_) => "CREATE FUNCTION",
+        Statement::Drop { .. } => "DROP",
+        Statement::AlterTable(_) => "ALTER TABLE",
+        Statement::Declare { .. } => "DECLARE",
+        Statement::Set(_) => "SET",
+        Statement::Call(_) => "CALL",
+        Statement::Execute { .. } => "EXECUTE",
+        Statement::ExportData(_) => "EXPORT DATA",
+        Statement::StartTransaction { .. } => "BEGIN",
+        _ => {
+            // Other statements: the AST variant's name ("Grant", "Copy", ...).
+            let debug = format!("{statement:?}");
+            let end = debug
+                .find(|c: char| !c.is_ascii_alphanumeric())
+                .unwrap_or(debug.len());
+            return debug[..end].to_ascii_uppercase();
         }
-        [first, ..] => first.to_ascii_uppercase(),
-        [] => "statement".to_owned(),
-    }
+    };
+    name.to_owned()
+}
+
+fn first_word(sql: &str) -> Option<SqlPosition> {
+    sql.lines().enumerate().find_map(|(line, text)| {
+        let column = text.chars().position(|c| !c.is_whitespace())?;
+        Some(SqlPosition {
+            line: line as u64 + 1,
+            column: column as u64 + 1,
+        })
+    })
 }
 
 pub(crate) fn span_start(span: sqlparser::tokenizer::Span) -> Option<SqlPosition> {

@@ -328,11 +328,11 @@ fn rewrite_named(f: &mut Function, name: &str, cx: &Context<'_>) -> Result<Optio
                 BinaryOperator::Minus,
                 call("epoch_us", vec![a(1)]),
             );
-            call(
+            let whole_units = call(
                 "trunc",
                 vec![binary(diff, BinaryOperator::Divide, number(micros))],
-            )
-            .pipe(|e| cast(e, sqlparser::ast::DataType::BigInt(None)))
+            );
+            cast(whole_units, sqlparser::ast::DataType::BigInt(None))
         }
         "DATE_TRUNC" => {
             arity(2..=2)?;
@@ -380,13 +380,6 @@ fn rewrite_named(f: &mut Function, name: &str, cx: &Context<'_>) -> Result<Optio
         }
     }))
 }
-
-trait Pipe: Sized {
-    fn pipe<T>(self, f: impl FnOnce(Self) -> T) -> T {
-        f(self)
-    }
-}
-impl Pipe for Expr {}
 
 fn plain_args(f: &Function, cx: &Context<'_>, name: &str) -> Result<Vec<Expr>, SqlError> {
     let list = match &f.args {

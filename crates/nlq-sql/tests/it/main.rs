@@ -130,6 +130,38 @@ fn every_error_names_the_construct() {
 }
 
 #[test]
+fn statements_that_are_not_queries_are_refused_by_name() {
+    for (sql, name) in [
+        ("INSERT INTO t (a) VALUES (1)", "INSERT"),
+        ("UPDATE t SET a = 1 WHERE true", "UPDATE"),
+        ("DELETE FROM t WHERE true", "DELETE"),
+        (
+            "MERGE t USING s ON t.a = s.a WHEN MATCHED THEN DELETE",
+            "MERGE",
+        ),
+        ("TRUNCATE TABLE t", "TRUNCATE"),
+        ("CREATE TABLE t (a INT64)", "CREATE TABLE"),
+        ("DROP TABLE t", "DROP"),
+        ("DECLARE x INT64", "DECLARE"),
+        ("SET x = 1", "SET"),
+        ("CALL proc()", "CALL"),
+    ] {
+        match translate(sql, &catalog()) {
+            Err(SqlError::NotAQuery {
+                construct,
+                position,
+            }) => {
+                assert_eq!(construct, name, "{sql}");
+                assert_eq!(position.map(|p| (p.line, p.column)), Some((1, 1)), "{sql}");
+            }
+            other => panic!("{sql}: {other:?}"),
+        }
+    }
+    // Keywords inside strings, comments and names are not statements.
+    duck("SELECT 'DROP TABLE t' AS a /* DELETE FROM t */ FROM events_20201130 AS `delete`");
+}
+
+#[test]
 fn ctes_are_tables_too() {
     insta::assert_snapshot!(
         duck(&format!("WITH d AS (SELECT event_name FROM {EVENTS} WHERE _TABLE_SUFFIX = '20201130') SELECT COUNT(*) FROM d")),
