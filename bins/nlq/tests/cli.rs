@@ -121,3 +121,26 @@ fn generate_refuses_to_overwrite_without_force() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--force"));
 }
+
+#[test]
+fn as_of_sets_current_date() {
+    let Some(out) = nlq(&[
+        "--as-of",
+        "2020-12-25",
+        "sql",
+        "SELECT CURRENT_DATE() AS today",
+        "--format",
+        "csv",
+    ]) else {
+        return;
+    };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "today\n2020-12-25\n"
+    );
+}

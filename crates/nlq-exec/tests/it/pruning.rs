@@ -90,3 +90,38 @@ fn a_month_of_the_sample_reads_31_shards_and_bills_their_columns_only() {
         "{category_only}"
     );
 }
+
+#[test]
+fn a_dry_run_reports_what_the_query_would_read_without_running_it() {
+    let sql = "SELECT device.category, COUNT(*) FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*` WHERE _TABLE_SUFFIX >= '20201231' GROUP BY 1";
+    let dry = tiny().dry_run_sync(sql).unwrap();
+    let run = run(tiny(), sql);
+    assert_eq!(dry.tables, vec!["events_20201231", "events_20210101"]);
+    assert_eq!(dry.bytes_processed, run.bytes_processed);
+    // device.category over 7 events: 2 + 7 ("desktop"), 2 + 6 ("mobile"), 2 + 6 ("tablet").
+    assert_eq!(dry.bytes_processed, 3 * 9 + 2 * 8 + 2 * 8);
+    let err = tiny().dry_run_sync("SELECT nope FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_20201230`").unwrap_err();
+    assert!(err.to_string().contains("nope"), "{err}");
+}
+
+#[test]
+fn the_row_cap_cuts_and_says_so() {
+    let sql =
+        "SELECT event_name FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*`";
+    let result = tiny()
+        .query_sync(&nlq_core::QueryRequest {
+            sql: sql.into(),
+            max_rows: 5,
+        })
+        .unwrap();
+    assert_eq!(result.rows.len(), 5);
+    assert!(result.truncated);
+    let result = tiny()
+        .query_sync(&nlq_core::QueryRequest {
+            sql: sql.into(),
+            max_rows: 8,
+        })
+        .unwrap();
+    assert_eq!(result.rows.len(), 8);
+    assert!(!result.truncated);
+}
