@@ -204,6 +204,11 @@ fn aggregate_and_conditional_functions() {
         &all("STRING_AGG(DISTINCT geo.country, ',' ORDER BY geo.country)"),
         json!([["South Korea,United States"]]),
     );
+    // GREATEST and LEAST are NULL when any argument is, as in BigQuery.
+    check(
+        "SELECT GREATEST(1, 3, 2), LEAST(2, NULL), GREATEST(NULL, 1)",
+        json!([[3, null, null]]),
+    );
     // CONCAT is NULL when any part is.
     check(
         "SELECT CONCAT('a', NULL), CONCAT('a', 'b', 'c')",

@@ -28,12 +28,10 @@ const SAME_NAME: &[&str] = &[
     "EXP",
     "FIRST_VALUE",
     "FLOOR",
-    "GREATEST",
     "IFNULL",
     "LAG",
     "LAST_VALUE",
     "LEAD",
-    "LEAST",
     "LEFT",
     "LENGTH",
     "LN",
@@ -179,6 +177,20 @@ fn rewrite_named(f: &mut Function, name: &str, cx: &Context<'_>) -> Result<Optio
         "IF" => {
             arity(3..=3)?;
             case_when(a(0), a(1), Some(a(2)))
+        }
+        "GREATEST" | "LEAST" => {
+            arity(1..=usize::MAX)?;
+            // BigQuery answers NULL when any argument is NULL; DuckDB's skip NULLs.
+            let any_null = args
+                .iter()
+                .map(|a| Expr::IsNull(Box::new(a.clone())))
+                .reduce(|acc, next| binary(acc, BinaryOperator::Or, next))
+                .unwrap_or_else(|| Expr::Value(Value::Boolean(false).with_empty_span()));
+            case_when(
+                any_null,
+                Expr::Value(Value::Null.with_empty_span()),
+                Some(call(&name.to_ascii_lowercase(), args)),
+            )
         }
         "SAFE_DIVIDE" => {
             arity(2..=2)?;
