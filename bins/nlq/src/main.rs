@@ -34,7 +34,8 @@ struct Cli {
 enum Command {
     /// Run BigQuery Standard SQL on the embedded GA4 sample.
     Sql {
-        /// The query, written for `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*`.
+        /// The query, written for `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*`;
+        /// `-` reads it from standard input (no shell quoting of backticks needed).
         sql: String,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
@@ -103,6 +104,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             max_rows,
             explain,
         } => {
+            let sql = if sql == "-" {
+                let mut text = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+                    .context("reading the query from standard input")?;
+                text
+            } else {
+                sql
+            };
             let mut config = EmbeddedConfig::new(&data_dir);
             config.as_of = cli.as_of;
             embedded::prepare(

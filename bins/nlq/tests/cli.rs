@@ -144,3 +144,21 @@ fn as_of_sets_current_date() {
         "today\n2020-12-25\n"
     );
 }
+
+#[test]
+fn sql_can_come_from_standard_input() {
+    use std::io::Write;
+    let Some(data) = std::env::var("NLQ_TEST_DATA_DIR").ok() else {
+        return;
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nlq"))
+        .args(["--data-dir", &data, "sql", "-", "--format", "csv"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"SELECT COUNT(DISTINCT event_date) AS days\nFROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*`\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "days\n92\n");
+}
