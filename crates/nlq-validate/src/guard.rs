@@ -1,0 +1,260 @@
+//! The guard: the query must be exactly one read-only query over allowed datasets, calling
+//! only allow-listed BigQuery functions. Every refusal names the construct and its position.
+//!
+//! It works on the AST only, so `'DROP TABLE t'` in a string, `/* DELETE */` in a comment or a
+//! column named `delete` are what they are, and a second statement hidden anywhere is still a
+//! second statement.
+
+mod functions;
+
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{
+    Expr, ObjectName, ObjectNamePart, Query, Spanned, Statement, TableFactor, Visit, Visitor,
+};
+
+use nlq_core::SqlPosition;
+use nlq_sql::SqlError;
+
+use crate::finding::Finding;
+
+/// Inputs longer than this are refused before parsing: no real question needs 1 MiB of SQL.
+pub const MAX_SQL_BYTES: usize = 1 << 20;
+
+/// A dataset queries may read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllowedDataset {
+    pub project: String,
+    pub dataset: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuardConfig {
+    pub allowed: Vec<AllowedDataset>,
+}
+
+/// Checks `sql`; an empty result means it may go on to the next validation step.
+pub fn guard(sql: &str, config: &GuardConfig) -> Vec<Finding> {
+    if sql.len() > MAX_SQL_BYTES {
+        return vec![Finding::error(
+            "guard.too_long",
+            format!(
+                "the SQL is {} bytes; at most {MAX_SQL_BYTES} are accepted",
+                sql.len()
+            ),
+            None,
+        )];
+    }
+    let statement = match nlq_sql::parse_query(sql) {
+        Ok(statement) => statement,
+        Err(err) => return vec![refusal(&err)],
+    };
+    let mut ctes = Ctes(Vec::new());
+    let _ = statement.visit(&mut ctes);
+    let mut checks = Checks {
+        config,
+        ctes: ctes.0,
+        findings: Vec::new(),
+    };
+    let _ = statement.visit(&mut checks);
+    checks.findings
+}
+
+fn refusal(err: &SqlError) -> Finding {
+    let rule = match err {
+        SqlError::Parse { .. } => "guard.unparseable",
+        SqlError::Empty => "guard.empty",
+        SqlError::MultipleStatements { .. } => "guard.multiple_statements",
+        SqlError::NotAQuery { .. } => "guard.not_a_query",
+        SqlError::UnknownTable { .. } => "guard.table_not_allowed",
+        SqlError::Unsupported { .. } => "guard.unsupported",
+    };
+    Finding::error(rule, err.to_string(), err.position())
+}
+
+fn position(node: &impl Spanned) -> Option<SqlPosition> {
+    let start = node.span().start;
+    (start.line > 0).then_some(SqlPosition {
+        line: start.line,
+        column: start.column,
+    })
+}
+
+struct Ctes(Vec<String>);
+
+impl Visitor for Ctes {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<()> {
+        if let Some(with) = &query.with {
+            self.0.extend(
+                with.cte_tables
+                    .iter()
+                    .map(|c| c.alias.name.value.to_ascii_lowercase()),
+            );
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+struct Checks<'a> {
+    config: &'a GuardConfig,
+    ctes: Vec<String>,
+    findings: Vec<Finding>,
+}
+
+impl Checks<'_> {
+    fn refuse(&mut self, rule: &'static str, message: String, position: Option<SqlPosition>) {
+        self.findings.push(Finding::error(rule, message, position));
+    }
+
+    fn dataset_allowed(&self, project: Option<&str>, dataset: &str) -> bool {
+        self.config.allowed.iter().any(|a| {
+            a.dataset.eq_ignore_ascii_case(dataset)
+                && project.is_none_or(|p| a.project.eq_ignore_ascii_case(p))
+        })
+    }
+
+    fn allowed_list(&self) -> String {
+        self.config
+            .allowed
+            .iter()
+            .map(|a| format!("`{}.{}`", a.project, a.dataset))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn table(&mut self, name: &ObjectName) {
+        let at = position(name);
+        let parts: Vec<String> = name
+            .0
+            .iter()
+            .flat_map(|part| match part {
+                ObjectNamePart::Identifier(ident) => ident
+                    .value
+                    .split('.')
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>(),
+                other => vec![other.to_string()],
+            })
+            .collect();
+        let text = parts.join(".");
+        if parts.iter().any(|p| p.contains(['/', '\\'])) {
+            return self.refuse(
+                "guard.file_table",
+                format!(
+                    "`{text}` looks like a file path; only tables of {} can be read",
+                    self.allowed_list()
+                ),
+                at,
+            );
+        }
+        let upper: Vec<String> = parts.iter().map(|p| p.to_ascii_uppercase()).collect();
+        let (project, dataset) = match upper.iter().position(|p| p == "INFORMATION_SCHEMA") {
+            // dataset.INFORMATION_SCHEMA.VIEW or project.dataset.INFORMATION_SCHEMA.VIEW; a
+            // region qualifier (`region-us.INFORMATION_SCHEMA`) reaches every dataset: refused.
+            Some(i) => match &parts[..i] {
+                [dataset] if !dataset.to_ascii_lowercase().starts_with("region-") => {
+                    (None, dataset.as_str())
+                }
+                [project, dataset] if !dataset.to_ascii_lowercase().starts_with("region-") => {
+                    (Some(project.as_str()), dataset.as_str())
+                }
+                _ => {
+                    return self.refuse(
+                        "guard.table_not_allowed",
+                        format!(
+                            "`{text}`: INFORMATION_SCHEMA is readable only for {}",
+                            self.allowed_list()
+                        ),
+                        at,
+                    );
+                }
+            },
+            None => match parts.as_slice() {
+                [table] if self.ctes.contains(&table.to_ascii_lowercase()) => return,
+                [project, dataset, _] => (Some(project.as_str()), dataset.as_str()),
+                [dataset, _] => (None, dataset.as_str()),
+                _ => {
+                    return self.refuse(
+                        "guard.table_not_allowed",
+                        format!("`{text}` names no dataset; write `project.dataset.table` with one of {}", self.allowed_list()),
+                        at,
+                    );
+                }
+            },
+        };
+        if !self.dataset_allowed(project, dataset) {
+            self.refuse(
+                "guard.table_not_allowed",
+                format!(
+                    "`{text}` is outside the allowed datasets ({})",
+                    self.allowed_list()
+                ),
+                at,
+            );
+        }
+    }
+}
+
+impl Visitor for Checks<'_> {
+    type Break = ();
+
+    fn pre_visit_table_factor(&mut self, factor: &TableFactor) -> ControlFlow<()> {
+        match factor {
+            TableFactor::Table {
+                name, args: None, ..
+            } => self.table(name),
+            TableFactor::Table {
+                name,
+                args: Some(_),
+                ..
+            } => self.refuse(
+                "guard.table_function",
+                format!(
+                    "table function `{name}` is not allowed: read tables of {}",
+                    self.allowed_list()
+                ),
+                position(name),
+            ),
+            TableFactor::Derived { .. }
+            | TableFactor::NestedJoin { .. }
+            | TableFactor::UNNEST { .. } => {}
+            TableFactor::Pivot { .. } | TableFactor::Unpivot { .. } => {}
+            other => self.refuse(
+                "guard.table_function",
+                format!(
+                    "`{other}` is not allowed in FROM: read tables of {}",
+                    self.allowed_list()
+                ),
+                position(other),
+            ),
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<()> {
+        if let Expr::Function(f) = expr
+            && !functions::allowed(&f.name)
+        {
+            self.refuse(
+                "guard.function_not_allowed",
+                format!("function `{}` is not an allowed BigQuery function", f.name),
+                position(expr),
+            );
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_statement(&mut self, statement: &Statement) -> ControlFlow<()> {
+        // parse_query accepted one query; a statement nested in it would be a parser change.
+        if !matches!(statement, Statement::Query(_)) {
+            self.refuse(
+                "guard.not_a_query",
+                "only a single SELECT query may run".to_owned(),
+                position(statement),
+            );
+        }
+        ControlFlow::Continue(())
+    }
+}
