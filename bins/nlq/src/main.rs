@@ -85,9 +85,10 @@ fn main() -> ExitCode {
         Err(err) => {
             eprintln!("error: {err:#}");
             // 2: the input was wrong; 1: anything else.
-            let user = err
-                .downcast_ref::<nlq_exec::ExecError>()
-                .is_some_and(|e| e.class() == nlq_core::ErrorClass::User);
+            let user = err.is::<Refused>()
+                || err
+                    .downcast_ref::<nlq_exec::ExecError>()
+                    .is_some_and(|e| e.class() == nlq_core::ErrorClass::User);
             ExitCode::from(if user { 2 } else { 1 })
         }
     }
@@ -114,6 +115,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let mut config = EmbeddedConfig::new(&data_dir);
             config.as_of = cli.as_of;
+            // Untrusted SQL: the guard decides before anything is prepared or run.
+            let guard = nlq_validate::GuardConfig {
+                allowed: vec![nlq_validate::AllowedDataset {
+                    project: config.project.clone(),
+                    dataset: config.dataset.clone(),
+                }],
+            };
+            if let Some(finding) = nlq_validate::guard(&sql, &guard)
+                .into_iter()
+                .find(|f| f.severity == nlq_validate::Severity::Error)
+            {
+                return Err(Refused(finding.message).into());
+            }
             embedded::prepare(
                 &config,
                 &nlq_sample::SampleConfig::default(),
@@ -169,6 +183,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
 }
+
+/// The guard refused the query: the user's to fix.
+#[derive(Debug)]
+struct Refused(String);
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "refused: {}", self.0)
+    }
+}
+
+impl std::error::Error for Refused {}
 
 fn remove_sample(dir: &std::path::Path) -> anyhow::Result<()> {
     for name in [embedded::DATABASE_FILE, "manifest.json"] {

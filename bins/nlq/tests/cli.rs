@@ -162,3 +162,38 @@ fn sql_can_come_from_standard_input() {
     assert!(out.status.success());
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "days\n92\n");
 }
+
+#[test]
+fn the_guard_refuses_before_anything_runs() {
+    // No data directory is touched: the guard decides first.
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("never-created");
+    for (sql, reason) in [
+        (
+            "DROP TABLE `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_20201101`",
+            "DROP is not a query",
+        ),
+        ("SELECT getenv('HOME')", "getenv"),
+        (
+            "SELECT * FROM `other.dataset.table`",
+            "outside the allowed datasets",
+        ),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_nlq"))
+            .arg("--data-dir")
+            .arg(&missing)
+            .args(["sql", sql])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{sql}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            err.starts_with("error: refused: ") && err.contains(reason),
+            "{sql}: {err}"
+        );
+        assert!(
+            !missing.exists(),
+            "{sql}: the sample was built before the guard ran"
+        );
+    }
+}
