@@ -21,6 +21,7 @@ mod tables;
 
 pub use catalog::Catalog;
 pub use error::SqlError;
+pub use tables::name_parts;
 
 use std::collections::BTreeSet;
 
@@ -139,7 +140,30 @@ fn first_word(sql: &str) -> Option<SqlPosition> {
     })
 }
 
-pub(crate) fn span_start(span: sqlparser::tokenizer::Span) -> Option<SqlPosition> {
+/// The names of every CTE in the statement, lower-cased: single-part table names that refer
+/// to the query itself rather than to a dataset.
+pub fn cte_names(statement: &Statement) -> Vec<String> {
+    struct Ctes(Vec<String>);
+    impl sqlparser::ast::Visitor for Ctes {
+        type Break = ();
+        fn pre_visit_query(&mut self, query: &sqlparser::ast::Query) -> std::ops::ControlFlow<()> {
+            if let Some(with) = &query.with {
+                self.0.extend(
+                    with.cte_tables
+                        .iter()
+                        .map(|c| c.alias.name.value.to_ascii_lowercase()),
+                );
+            }
+            std::ops::ControlFlow::Continue(())
+        }
+    }
+    let mut ctes = Ctes(Vec::new());
+    let _ = sqlparser::ast::Visit::visit(statement, &mut ctes);
+    ctes.0
+}
+
+/// The 1-based start of a span, when sqlparser recorded one.
+pub fn span_start(span: sqlparser::tokenizer::Span) -> Option<SqlPosition> {
     (span.start.line > 0).then_some(SqlPosition {
         line: span.start.line,
         column: span.start.column,

@@ -21,7 +21,7 @@ pub(crate) enum TableRef {
 }
 
 /// The dotted parts of a name, however it was quoted: `` `a.b.c` `` and `a.b.c` alike.
-pub(crate) fn name_parts(name: &ObjectName) -> Vec<String> {
+pub fn name_parts(name: &ObjectName) -> Vec<String> {
     name.0
         .iter()
         .flat_map(|part| match part {

@@ -9,9 +9,7 @@ mod functions;
 
 use std::ops::ControlFlow;
 
-use sqlparser::ast::{
-    Expr, ObjectName, ObjectNamePart, Query, Spanned, Statement, TableFactor, Visit, Visitor,
-};
+use sqlparser::ast::{Expr, ObjectName, Spanned, Statement, TableFactor, Visit, Visitor};
 
 use nlq_core::SqlPosition;
 use nlq_sql::SqlError;
@@ -49,11 +47,9 @@ pub fn guard(sql: &str, config: &GuardConfig) -> Vec<Finding> {
         Ok(statement) => statement,
         Err(err) => return vec![refusal(&err)],
     };
-    let mut ctes = Ctes(Vec::new());
-    let _ = statement.visit(&mut ctes);
     let mut checks = Checks {
         config,
-        ctes: ctes.0,
+        ctes: nlq_sql::cte_names(&statement),
         findings: Vec::new(),
     };
     let _ = statement.visit(&mut checks);
@@ -73,28 +69,7 @@ fn refusal(err: &SqlError) -> Finding {
 }
 
 fn position(node: &impl Spanned) -> Option<SqlPosition> {
-    let start = node.span().start;
-    (start.line > 0).then_some(SqlPosition {
-        line: start.line,
-        column: start.column,
-    })
-}
-
-struct Ctes(Vec<String>);
-
-impl Visitor for Ctes {
-    type Break = ();
-
-    fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<()> {
-        if let Some(with) = &query.with {
-            self.0.extend(
-                with.cte_tables
-                    .iter()
-                    .map(|c| c.alias.name.value.to_ascii_lowercase()),
-            );
-        }
-        ControlFlow::Continue(())
-    }
+    nlq_sql::span_start(node.span())
 }
 
 struct Checks<'a> {
@@ -126,18 +101,7 @@ impl Checks<'_> {
 
     fn table(&mut self, name: &ObjectName) {
         let at = position(name);
-        let parts: Vec<String> = name
-            .0
-            .iter()
-            .flat_map(|part| match part {
-                ObjectNamePart::Identifier(ident) => ident
-                    .value
-                    .split('.')
-                    .map(str::to_owned)
-                    .collect::<Vec<_>>(),
-                other => vec![other.to_string()],
-            })
-            .collect();
+        let parts = nlq_sql::name_parts(name);
         let text = parts.join(".");
         if parts.iter().any(|p| p.contains(['/', '\\'])) {
             return self.refuse(

@@ -16,7 +16,7 @@ use std::ops::ControlFlow;
 use sqlparser::ast::{
     AccessExpr, CastKind, DataType, ExactNumberInfo, ExcludeSelectItem, Expr, FunctionArg,
     FunctionArgExpr, FunctionArguments, Ident, ObjectName, Query, Select, SelectItem, SetExpr,
-    Spanned, Statement, Subscript, TableFactor, Value, Visit, VisitorMut,
+    Spanned, Statement, Subscript, TableFactor, Value, VisitorMut,
 };
 
 use crate::catalog::Catalog;
@@ -186,20 +186,7 @@ impl VisitorMut for ToDuckDb<'_> {
 
     fn pre_visit_statement(&mut self, statement: &mut Statement) -> Flow {
         // CTE names anywhere in the statement may be used as single-part table names.
-        struct Ctes(Vec<String>);
-        impl sqlparser::ast::Visitor for Ctes {
-            type Break = ();
-            fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<()> {
-                if let Some(with) = &query.with {
-                    self.0
-                        .extend(with.cte_tables.iter().map(|c| c.alias.name.value.clone()));
-                }
-                ControlFlow::Continue(())
-            }
-        }
-        let mut ctes = Ctes(Vec::new());
-        let _ = statement.visit(&mut ctes);
-        self.ctes = ctes.0;
+        self.ctes = crate::cte_names(statement);
         ControlFlow::Continue(())
     }
 
