@@ -203,7 +203,7 @@ fn remove_sample(dir: &std::path::Path) -> anyhow::Result<()> {
             std::fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
         }
     }
-    let parquet = dir.join(embedded::PARQUET_DIR);
+    let parquet = dir.join(nlq_sample::PARQUET_DIR);
     if parquet.exists() {
         std::fs::remove_dir_all(&parquet)
             .with_context(|| format!("removing {}", parquet.display()))?;

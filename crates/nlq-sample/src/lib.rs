@@ -44,7 +44,8 @@ pub use manifest::{Manifest, ShardManifest};
 
 use catalog::Catalog;
 use population::{Population, USERS_AT_FULL_SCALE};
-use shard::{PARQUET_DIR, ShardContext, write_shard};
+pub use shard::PARQUET_DIR;
+use shard::{ShardContext, write_shard};
 
 /// What to generate. `scale` multiplies the number of users: 1.0 is about the public sample
 /// (270k users, 360k sessions, 4.3M events); tests use 0.001 .. 0.01.

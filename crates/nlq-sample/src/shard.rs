@@ -15,7 +15,7 @@ use crate::population::Population;
 use crate::writer::{ParquetSink, RowBuilder};
 
 /// Directory of the shards inside the output directory.
-pub(crate) const PARQUET_DIR: &str = "parquet";
+pub const PARQUET_DIR: &str = "parquet";
 /// Rows per Arrow batch: bounds memory whatever the scale.
 const BATCH_ROWS: usize = 32_768;
 

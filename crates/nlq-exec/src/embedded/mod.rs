@@ -20,7 +20,7 @@ use nlq_sql::{Catalog, Translation};
 
 use crate::error::ExecError;
 
-pub use store::{DATABASE_FILE, PARQUET_DIR, Source, build, column_size_sql};
+pub use store::{DATABASE_FILE, Source, build, column_size_sql};
 
 /// How to open the embedded dataset.
 #[derive(Debug, Clone)]

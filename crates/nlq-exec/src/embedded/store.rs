@@ -16,7 +16,6 @@ use nlq_core::{BqType, TableSchema};
 use crate::error::ExecError;
 
 pub const DATABASE_FILE: &str = "ga4.duckdb";
-pub const PARQUET_DIR: &str = "parquet";
 /// Per shard and leaf column: the bytes BigQuery would bill to read it.
 pub(crate) const COLUMN_BYTES_TABLE: &str = "_nlq_column_bytes";
 
