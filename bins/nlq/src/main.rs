@@ -10,8 +10,12 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use nlq_core::{Classify, QueryRequest};
+use std::sync::Arc;
+use std::time::Duration;
+
+use nlq_core::Classify;
 use nlq_exec::embedded::{self, EmbeddedConfig, EmbeddedWarehouse};
+use nlq_validate::{DatasetFacts, Policy, Report, StandardParams, Validator, Verdict};
 
 #[derive(Parser)]
 #[command(
@@ -45,6 +49,21 @@ enum Command {
         /// Print the DuckDB SQL the query becomes instead of running it.
         #[arg(long)]
         explain: bool,
+        #[command(flatten)]
+        policy: PolicyArgs,
+    },
+    /// Validate a query without running it for its answer: every step's verdict, findings
+    /// with positions, bytes and cost.
+    Check {
+        /// The query; `-` reads it from standard input.
+        sql: String,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+        format: ReportFormat,
+        /// Also print the engine's plan.
+        #[arg(long)]
+        plan: bool,
+        #[command(flatten)]
+        policy: PolicyArgs,
     },
     /// Manage the embedded GA4 sample.
     Data {
@@ -71,6 +90,84 @@ enum DataCommand {
     },
 }
 
+/// Limits every query runs under.
+#[derive(clap::Args)]
+struct PolicyArgs {
+    /// Refuse queries that would bill more than this: bytes, or with a unit (500MiB, 10GiB).
+    #[arg(long, env = "NLQ_MAX_BYTES_BILLED", default_value = "10GiB", value_parser = parse_bytes)]
+    max_bytes_billed: u64,
+    /// On-demand price in USD per TiB billed.
+    #[arg(long, env = "NLQ_USD_PER_TIB", default_value_t = 6.25)]
+    usd_per_tib: f64,
+    /// Also show costs in another currency, as CODE:UNITS_PER_USD (e.g. KRW:1400).
+    #[arg(long, env = "NLQ_CURRENCY", value_parser = parse_currency)]
+    currency: Option<(String, f64)>,
+    /// Give up on a warehouse call after this many seconds.
+    #[arg(long, env = "NLQ_TIMEOUT_SECS", default_value_t = 60)]
+    timeout_secs: u64,
+    /// Validate and estimate, never run.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+impl PolicyArgs {
+    fn policy(&self, config: &EmbeddedConfig, max_rows: usize) -> Policy {
+        let mut policy = Policy::for_dataset(&config.project, &config.dataset);
+        policy.cost.maximum_bytes_billed = self.max_bytes_billed;
+        policy.cost.usd_per_tib = self.usd_per_tib;
+        policy.cost.currency = self.currency.clone();
+        policy.timeout = Duration::from_secs(self.timeout_secs);
+        policy.dry_run_only = self.dry_run;
+        policy.max_rows = max_rows;
+        policy
+    }
+}
+
+fn parse_bytes(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size; write e.g. 500MiB or 10GiB"))?;
+    let scale: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kb" | "kib" => 1 << 10,
+        "mb" | "mib" => 1 << 20,
+        "gb" | "gib" => 1 << 30,
+        "tb" | "tib" => 1 << 40,
+        other => {
+            return Err(format!(
+                "unknown unit `{other}`; use B, KiB, MiB, GiB or TiB"
+            ));
+        }
+    };
+    Ok((number * scale as f64) as u64)
+}
+
+fn parse_currency(text: &str) -> Result<(String, f64), String> {
+    let (code, rate) = text
+        .split_once(':')
+        .ok_or_else(|| format!("`{text}`: write CODE:UNITS_PER_USD, e.g. KRW:1400"))?;
+    let rate: f64 = rate
+        .parse()
+        .map_err(|_| format!("`{rate}` is not a number of {code} per USD"))?;
+    if code.is_empty() || !(rate.is_finite() && rate > 0.0) {
+        return Err(format!(
+            "`{text}`: the code must be set and the rate positive"
+        ));
+    }
+    Ok((code.to_ascii_uppercase(), rate))
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    Table,
+    Json,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
     Table,
@@ -86,6 +183,9 @@ fn main() -> ExitCode {
             eprintln!("error: {err:#}");
             // 2: the input was wrong; 1: anything else.
             let user = err.is::<Refused>()
+                || err
+                    .downcast_ref::<NotAnswered>()
+                    .is_some_and(|e| e.0 == nlq_core::ErrorClass::User)
                 || err
                     .downcast_ref::<nlq_exec::ExecError>()
                     .is_some_and(|e| e.class() == nlq_core::ErrorClass::User);
@@ -104,42 +204,28 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             format,
             max_rows,
             explain,
+            policy,
         } => {
-            let sql = if sql == "-" {
-                let mut text = String::new();
-                std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
-                    .context("reading the query from standard input")?;
-                text
-            } else {
-                sql
-            };
-            let mut config = EmbeddedConfig::new(&data_dir);
-            config.as_of = cli.as_of;
-            // Untrusted SQL: the guard decides before anything is prepared or run.
-            let guard = nlq_validate::GuardConfig {
-                allowed: vec![nlq_validate::AllowedDataset {
-                    project: config.project.clone(),
-                    dataset: config.dataset.clone(),
-                }],
-            };
-            if let Some(finding) = nlq_validate::guard(&sql, &guard)
-                .into_iter()
-                .find(|f| f.severity == nlq_validate::Severity::Error)
-            {
-                return Err(Refused(finding.message).into());
-            }
-            embedded::prepare(
-                &config,
-                &nlq_sample::SampleConfig::default(),
-                &progress_bar(),
-            )?;
-            let warehouse = EmbeddedWarehouse::open(&config)?;
+            let sql = read_sql(sql)?;
+            let config = embedded_config(&data_dir, cli.as_of);
+            refuse_early(&sql, &config)?;
+            let warehouse = open_embedded(&config)?;
             if explain {
                 let translation = warehouse.translate(&sql)?;
                 println!("{}", translation.sql);
                 return Ok(());
             }
-            let result = warehouse.query_sync(&QueryRequest { sql, max_rows })?;
+            let validator = validator(warehouse, policy.policy(&config, max_rows))?;
+            let outcome = runtime()?.block_on(validator.run(&sql));
+            let mut stderr = std::io::stderr().lock();
+            render::findings(&outcome.report, &mut stderr)?;
+            let Some(result) = outcome.result else {
+                if policy.dry_run {
+                    return render::report(&outcome.report, false, &mut std::io::stdout().lock())
+                        .map_err(Into::into);
+                }
+                return Err(not_answered(&outcome.report));
+            };
             let mut stdout = std::io::stdout().lock();
             match format {
                 Format::Table => render::table(&result, &mut stdout)?,
@@ -147,6 +233,35 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Format::Csv => render::csv(&result, &mut stdout)?,
             }
             Ok(())
+        }
+        Command::Check {
+            sql,
+            format,
+            plan,
+            policy,
+        } => {
+            let sql = read_sql(sql)?;
+            let config = embedded_config(&data_dir, cli.as_of);
+            let warehouse = open_embedded(&config)?;
+            let mut policy = policy.policy(&config, 10_000);
+            // `check` never runs the query for its answer; the canary still runs unless
+            // --dry-run says not to touch data at all.
+            policy.explain = true;
+            let validator = validator(warehouse, policy)?;
+            let report = runtime()?.block_on(validator.check(&sql));
+            let mut stdout = std::io::stdout().lock();
+            match format {
+                ReportFormat::Table => render::report(&report, plan, &mut stdout)?,
+                ReportFormat::Json => {
+                    serde_json::to_writer_pretty(&mut stdout, &report)?;
+                    std::io::Write::write_all(&mut stdout, b"\n")?;
+                }
+            }
+            if report.passed() {
+                Ok(())
+            } else {
+                Err(not_answered(&report))
+            }
         }
         Command::Data {
             command:
@@ -183,6 +298,97 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
 }
+
+fn read_sql(sql: String) -> anyhow::Result<String> {
+    if sql != "-" {
+        return Ok(sql);
+    }
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+        .context("reading the query from standard input")?;
+    Ok(text)
+}
+
+fn embedded_config(data_dir: &std::path::Path, as_of: Option<String>) -> EmbeddedConfig {
+    let mut config = EmbeddedConfig::new(data_dir);
+    config.as_of = as_of;
+    config
+}
+
+/// Untrusted SQL: the guard decides before any data is built, prepared or read.
+fn refuse_early(sql: &str, config: &EmbeddedConfig) -> anyhow::Result<()> {
+    let guard = nlq_validate::GuardConfig {
+        allowed: vec![nlq_validate::AllowedDataset {
+            project: config.project.clone(),
+            dataset: config.dataset.clone(),
+        }],
+    };
+    match nlq_validate::guard(sql, &guard)
+        .into_iter()
+        .find(|f| f.severity == nlq_validate::Severity::Error)
+    {
+        Some(finding) => Err(Refused(finding.message).into()),
+        None => Ok(()),
+    }
+}
+
+fn open_embedded(config: &EmbeddedConfig) -> anyhow::Result<Arc<EmbeddedWarehouse>> {
+    embedded::prepare(
+        config,
+        &nlq_sample::SampleConfig::default(),
+        &progress_bar(),
+    )?;
+    Ok(Arc::new(EmbeddedWarehouse::open(config)?))
+}
+
+fn validator(warehouse: Arc<EmbeddedWarehouse>, policy: Policy) -> anyhow::Result<Validator> {
+    let facts = DatasetFacts {
+        tables: warehouse.catalog().tables.clone(),
+        today: warehouse.catalog().current_date.clone(),
+    };
+    Ok(Validator::new(
+        warehouse,
+        policy,
+        facts,
+        Arc::new(StandardParams),
+    )?)
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .context("starting the async runtime")
+}
+
+fn not_answered(report: &Report) -> anyhow::Error {
+    let class = report.failure_class().unwrap_or(nlq_core::ErrorClass::Bug);
+    let message = report
+        .first_error()
+        .map(|f| match f.position {
+            Some(p) if !f.message.contains("line ") => format!("{} at {p}", f.message),
+            _ => f.message.clone(),
+        })
+        .unwrap_or_else(|| "the query did not pass validation".to_owned());
+    let prefix = if report.verdict == Verdict::Refused {
+        "refused: "
+    } else {
+        ""
+    };
+    NotAnswered(class, format!("{prefix}{message}")).into()
+}
+
+/// Validation stopped the query: why, and whose fault it was.
+#[derive(Debug)]
+struct NotAnswered(nlq_core::ErrorClass, String);
+
+impl std::fmt::Display for NotAnswered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.1)
+    }
+}
+
+impl std::error::Error for NotAnswered {}
 
 /// The guard refused the query: the user's to fix.
 #[derive(Debug)]

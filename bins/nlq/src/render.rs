@@ -1,10 +1,11 @@
-//! Printing a query result as a table, JSON or CSV.
+//! Printing a query result as a table, JSON or CSV, and a validation report.
 
 use std::io::Write;
 
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 
 use nlq_core::{QueryResult, Value};
+use nlq_validate::{Report, Severity, Step, StepResult};
 
 pub fn table(result: &QueryResult, out: &mut impl Write) -> std::io::Result<()> {
     let mut table = Table::new();
@@ -58,33 +59,170 @@ fn csv_field(text: &str) -> String {
     }
 }
 
-fn cell(value: &Value) -> String {
-    match value {
-        Value::Null => "NULL".to_owned(),
-        Value::String(s) => s.clone(),
-        Value::Float64(f) => f.to_string(),
-        other => match serde_json::to_value(other) {
-            Ok(serde_json::Value::String(s)) => s,
-            Ok(v) => v.to_string(),
-            Err(_) => String::new(),
-        },
+/// The validation report: one line per step, the cost, then every finding.
+pub fn report(report: &Report, plan: bool, out: &mut impl Write) -> std::io::Result<()> {
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED);
+    table.set_header(["step", "verdict", "ms", "details"]);
+    for step in &report.steps {
+        table.add_row([
+            step_name(step.name).to_owned(),
+            if step.ok { "ok" } else { "FAILED" }.to_owned(),
+            format!("{:.2}", step.elapsed.as_secs_f64() * 1000.0),
+            details(step),
+        ]);
+    }
+    writeln!(out, "{table}")?;
+    if let Some(cost) = &report.cost {
+        let local = match &cost.local {
+            Some((code, amount)) => format!(" ≈ {amount:.2} {code}"),
+            None => String::new(),
+        };
+        writeln!(
+            out,
+            "cost: {} processed, {} billed, ${:.6}{local}",
+            bytes(cost.bytes_processed),
+            bytes(cost.bytes_billed),
+            cost.usd
+        )?;
+    }
+    writeln!(
+        out,
+        "verdict: {}",
+        serde_json::to_value(report.verdict)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    )?;
+    findings(report, out)?;
+    if plan
+        && let Some(text) = report
+            .steps
+            .iter()
+            .find(|s| s.name == Step::Explain)
+            .and_then(|s| s.meta.get("plan"))
+            .and_then(|p| p.as_str())
+    {
+        writeln!(out, "{text}")?;
+    }
+    Ok(())
+}
+
+/// Every finding, one per line: severity, rule, position, message.
+pub fn findings(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
+    for finding in report.findings() {
+        let severity = match finding.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let at = finding
+            .position
+            .map(|p| format!(" at {p}"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "{severity} [{}]{at}: {}",
+            finding.rule, finding.message
+        )?;
+    }
+    Ok(())
+}
+
+fn step_name(step: Step) -> &'static str {
+    match step {
+        Step::Guard => "guard",
+        Step::Lint => "lint",
+        Step::DryRun => "dry run",
+        Step::Cost => "cost",
+        Step::Explain => "explain",
+        Step::Schema => "schema",
+        Step::Canary => "canary",
+        Step::Execute => "execute",
+        Step::Assertions => "assertions",
     }
 }
 
-pub fn bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    let mut value = n as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
+/// One line of what a step learned.
+fn details(step: &StepResult) -> String {
+    let meta = &step.meta;
+    let count = |what: &str| {
+        let n = step
+            .findings
+            .iter()
+            .filter(|f| match what {
+                "error" => f.severity == Severity::Error,
+                _ => f.severity == Severity::Warning,
+            })
+            .count();
+        (n > 0).then(|| format!("{n} {what}{}", if n == 1 { "" } else { "s" }))
+    };
+    if let Some(skipped) = meta.get("skipped").and_then(|v| v.as_str()) {
+        return format!("skipped: {skipped}");
     }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
+    let facts = match step.name {
+        Step::DryRun => meta
+            .get("bytes_processed")
+            .and_then(|b| b.as_u64())
+            .map(|b| {
+                let tables = meta
+                    .get("tables")
+                    .and_then(|t| t.as_array())
+                    .map_or(0, Vec::len);
+                format!("{} over {tables} tables", bytes(b))
+            }),
+        Step::Cost => meta.get("bytes_billed").and_then(|b| b.as_u64()).map(|b| {
+            let cap = meta
+                .get("maximum_bytes_billed")
+                .and_then(|c| c.as_u64())
+                .unwrap_or(0);
+            format!("{} billed (cap {})", bytes(b), bytes(cap))
+        }),
+        Step::Explain => meta
+            .get("plan")
+            .and_then(|p| p.as_str())
+            .map(|p| format!("{} plan lines (--plan prints them)", p.lines().count())),
+        Step::Schema => meta
+            .get("columns")
+            .and_then(|c| c.as_array())
+            .map(|columns| {
+                columns
+                    .iter()
+                    .map(|c| {
+                        format!(
+                            "{} {}",
+                            c.get("name").and_then(|v| v.as_str()).unwrap_or("?"),
+                            c.get("type").and_then(|v| v.as_str()).unwrap_or("?")
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }),
+        Step::Canary => meta.get("rows").and_then(|r| r.as_u64()).map(|rows| {
+            let days: Vec<&str> = meta
+                .get("days")
+                .and_then(|d| d.as_array())
+                .map(|d| d.iter().filter_map(|v| v.as_str()).collect())
+                .unwrap_or_default();
+            format!("{rows} rows on {}", days.join(", "))
+        }),
+        Step::Execute => meta
+            .get("rows")
+            .and_then(|r| r.as_u64())
+            .map(|rows| format!("{rows} rows")),
+        Step::Guard | Step::Lint | Step::Assertions => None,
+    };
+    [count("error"), count("warning"), facts]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join("; ")
 }
+
+fn cell(value: &Value) -> String {
+    value.to_string()
+}
+
+pub use nlq_core::result::human_bytes as bytes;
 
 #[cfg(test)]
 mod tests {
@@ -95,12 +233,5 @@ mod tests {
         assert_eq!(csv_field("plain"), "plain");
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-    }
-
-    #[test]
-    fn bytes_are_human_sized() {
-        assert_eq!(bytes(512), "512 B");
-        assert_eq!(bytes(1536), "1.5 KB");
-        assert_eq!(bytes(3 * 1024 * 1024 * 1024), "3.0 GB");
     }
 }

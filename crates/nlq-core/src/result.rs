@@ -51,6 +51,39 @@ impl Value {
     }
 }
 
+/// How a value reads in a table cell or a message: strings bare, NULL as `NULL`, the rest as
+/// in the JSON result.
+impl std::fmt::Display for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Null => f.write_str("NULL"),
+            Value::String(s) => f.write_str(s),
+            Value::Float64(v) => write!(f, "{v}"),
+            other => match serde_json::to_value(other) {
+                Ok(serde_json::Value::String(s)) => f.write_str(&s),
+                Ok(v) => write!(f, "{v}"),
+                Err(_) => Err(std::fmt::Error),
+            },
+        }
+    }
+}
+
+/// A byte count for people, in binary units: `812 B`, `74.2 MiB`.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
 impl Serialize for Value {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -141,6 +174,21 @@ mod tests {
             "2021-01-02 00:00:00.000001 UTC"
         );
         assert_eq!(civil_from_days(18_628), (2021, 1, 1));
+    }
+
+    #[test]
+    fn bytes_are_human_sized() {
+        assert_eq!(human_bytes(512), "512 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(3 * 1024 * 1024 * 1024), "3.0 GiB");
+    }
+
+    #[test]
+    fn values_display_as_table_cells() {
+        assert_eq!(Value::Null.to_string(), "NULL");
+        assert_eq!(Value::String("a b".into()).to_string(), "a b");
+        assert_eq!(Value::Int64(-3).to_string(), "-3");
+        assert_eq!(Value::Date("2020-12-01".into()).to_string(), "2020-12-01");
     }
 
     #[test]

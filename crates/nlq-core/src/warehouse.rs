@@ -64,6 +64,10 @@ pub trait Warehouse: Send + Sync {
     /// Estimates what `sql` would read, without running it.
     async fn dry_run(&self, sql: &str) -> Result<DryRun, WarehouseError>;
 
+    /// What the engine would do to run `sql`, as text for people: the embedded engine's
+    /// physical plan; for BigQuery, what its dry run reports.
+    async fn explain(&self, sql: &str) -> Result<String, WarehouseError>;
+
     /// Runs one query.
     async fn query(&self, request: &QueryRequest) -> Result<QueryResult, WarehouseError>;
 

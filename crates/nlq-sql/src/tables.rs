@@ -1,7 +1,12 @@
 //! Table names: which physical shards a name means, and how many of a wildcard's shards the
 //! query's constant `_TABLE_SUFFIX` bounds let through.
 
-use sqlparser::ast::{BinaryOperator, Expr, ObjectName, ObjectNamePart, TableFactor};
+use std::cmp::Ordering;
+use std::ops::{Bound, ControlFlow, RangeBounds};
+
+use sqlparser::ast::{
+    BinaryOperator, Expr, ObjectName, ObjectNamePart, TableFactor, Visit, Visitor,
+};
 use sqlparser::dialect::GenericDialect;
 use sqlparser::parser::Parser;
 
@@ -276,5 +281,186 @@ pub(crate) fn wildcard_union(
             hint: Some("internal: the shard union did not parse".to_owned()),
             position: None,
         }),
+    }
+}
+
+/// What a WHERE clause says about one wildcard table's `_TABLE_SUFFIX`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SuffixBounds {
+    /// Some condition anywhere in the clause mentions `_TABLE_SUFFIX`, constant or not.
+    pub mentioned: bool,
+    /// The tightest bounds of the constant conditions among the top-level AND-ed ones.
+    pub low: Bound<String>,
+    pub high: Bound<String>,
+}
+
+impl SuffixBounds {
+    /// Whether a suffix passes both bounds.
+    pub fn admits(&self, suffix: &str) -> bool {
+        (
+            self.low.as_ref().map(String::as_str),
+            self.high.as_ref().map(String::as_str),
+        )
+            .contains(suffix)
+    }
+}
+
+/// The `_TABLE_SUFFIX` bounds of `selection` for the wildcard table named `alias` (or unaliased).
+/// `today` (`YYYY-MM-DD`) folds `CURRENT_DATE()`.
+pub fn suffix_bounds(selection: Option<&Expr>, alias: Option<&str>, today: &str) -> SuffixBounds {
+    let mut bounds = SuffixBounds {
+        mentioned: selection.is_some_and(|e| mentions_suffix(e, alias)),
+        low: Bound::Unbounded,
+        high: Bound::Unbounded,
+    };
+    let mut conditions = Vec::new();
+    if let Some(expr) = selection {
+        conjuncts(expr, &mut conditions);
+    }
+    let constant = |e: &Expr| fold::const_string(e, today);
+    for condition in conditions {
+        let (low, high) = match condition {
+            Expr::Between {
+                expr,
+                negated: false,
+                low,
+                high,
+            } if is_suffix(expr, alias) => (
+                constant(low).map_or(Bound::Unbounded, Bound::Included),
+                constant(high).map_or(Bound::Unbounded, Bound::Included),
+            ),
+            Expr::InList {
+                expr,
+                list,
+                negated: false,
+            } if is_suffix(expr, alias) => {
+                let values: Option<Vec<String>> = list.iter().map(constant).collect();
+                match values {
+                    Some(values) => (
+                        values
+                            .iter()
+                            .min()
+                            .cloned()
+                            .map_or(Bound::Unbounded, Bound::Included),
+                        values
+                            .iter()
+                            .max()
+                            .cloned()
+                            .map_or(Bound::Unbounded, Bound::Included),
+                    ),
+                    None => continue,
+                }
+            }
+            Expr::BinaryOp { left, op, right } => {
+                let (op, value) = if is_suffix(left, alias) {
+                    (op.clone(), constant(right))
+                } else if is_suffix(right, alias) {
+                    (flip(op), constant(left))
+                } else {
+                    continue;
+                };
+                let Some(value) = value else { continue };
+                match op {
+                    BinaryOperator::Eq => (Bound::Included(value.clone()), Bound::Included(value)),
+                    BinaryOperator::Lt => (Bound::Unbounded, Bound::Excluded(value)),
+                    BinaryOperator::LtEq => (Bound::Unbounded, Bound::Included(value)),
+                    BinaryOperator::Gt => (Bound::Excluded(value), Bound::Unbounded),
+                    BinaryOperator::GtEq => (Bound::Included(value), Bound::Unbounded),
+                    _ => continue,
+                }
+            }
+            _ => continue,
+        };
+        bounds.low = tighter(bounds.low, low, Ordering::Greater);
+        bounds.high = tighter(bounds.high, high, Ordering::Less);
+    }
+    bounds
+}
+
+/// Of two bounds on the same side, the one that admits less: `wins` is the ordering of a
+/// value that tightens (greater for a low bound, less for a high one).
+fn tighter(a: Bound<String>, b: Bound<String>, wins: Ordering) -> Bound<String> {
+    match (a, b) {
+        (Bound::Unbounded, other) | (other, Bound::Unbounded) => other,
+        (a, b) => {
+            let (Bound::Included(x) | Bound::Excluded(x)) = &a else {
+                return b;
+            };
+            let (Bound::Included(y) | Bound::Excluded(y)) = &b else {
+                return a;
+            };
+            match y.cmp(x) {
+                Ordering::Equal if matches!(b, Bound::Excluded(_)) => b,
+                Ordering::Equal => a,
+                order if order == wins => b,
+                _ => a,
+            }
+        }
+    }
+}
+
+fn mentions_suffix(expr: &Expr, alias: Option<&str>) -> bool {
+    struct Finder<'a>(Option<&'a str>);
+    impl Visitor for Finder<'_> {
+        type Break = ();
+        fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<()> {
+            if is_suffix(expr, self.0) {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        }
+    }
+    expr.visit(&mut Finder(alias)).is_break()
+}
+
+/// Narrows every constant `_TABLE_SUFFIX BETWEEN low AND high` to its last day (`low := high`),
+/// for a canary run that reads one shard instead of the whole range. Returns the days the
+/// ranges now end on; empty when there was nothing to narrow.
+pub fn narrow_to_last_day(statement: &mut sqlparser::ast::Statement, today: &str) -> Vec<String> {
+    struct Narrow<'a> {
+        today: &'a str,
+        days: Vec<String>,
+    }
+    impl sqlparser::ast::VisitorMut for Narrow<'_> {
+        type Break = ();
+        fn pre_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+            if let Expr::Between {
+                expr: column,
+                negated: false,
+                low,
+                high,
+            } = expr
+                && names_a_suffix(column)
+                && let (Some(first), Some(last)) = (
+                    fold::const_string(low, self.today),
+                    fold::const_string(high, self.today),
+                )
+                && first < last
+            {
+                **low = Expr::value(sqlparser::ast::Value::SingleQuotedString(last.clone()));
+                **high = Expr::value(sqlparser::ast::Value::SingleQuotedString(last.clone()));
+                self.days.push(last);
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let mut narrow = Narrow {
+        today,
+        days: Vec::new(),
+    };
+    let _ = sqlparser::ast::VisitMut::visit(statement, &mut narrow);
+    narrow.days
+}
+
+/// `_TABLE_SUFFIX` however qualified.
+fn names_a_suffix(expr: &Expr) -> bool {
+    match expr {
+        Expr::Identifier(ident) => ident.value.eq_ignore_ascii_case("_TABLE_SUFFIX"),
+        Expr::CompoundIdentifier(idents) => idents
+            .last()
+            .is_some_and(|i| i.value.eq_ignore_ascii_case("_TABLE_SUFFIX")),
+        Expr::Nested(inner) => names_a_suffix(inner),
+        _ => false,
     }
 }

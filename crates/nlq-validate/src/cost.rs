@@ -6,6 +6,8 @@
 
 use serde::Serialize;
 
+use nlq_core::result::human_bytes;
+
 use crate::finding::Finding;
 
 const MIB: u64 = 1 << 20;
@@ -72,25 +74,14 @@ pub fn over_cap(cost: &Cost, policy: &CostPolicy) -> Option<Finding> {
             format!(
                 "the query would bill {} (${:.4}), over the cap of {}; read fewer columns or narrow the \
                  _TABLE_SUFFIX range to about {:.0}% of its days",
-                human(cost.bytes_billed),
+                human_bytes(cost.bytes_billed),
                 cost.usd,
-                human(policy.maximum_bytes_billed),
+                human_bytes(policy.maximum_bytes_billed),
                 (share * 100.0).floor().max(1.0)
             ),
             None,
         )
     })
-}
-
-fn human(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", UNITS[unit])
 }
 
 #[cfg(test)]

@@ -195,6 +195,21 @@ impl EmbeddedWarehouse {
         })
     }
 
+    /// DuckDB's physical plan for the translated query.
+    pub fn explain_sync(&self, sql: &str) -> Result<String, ExecError> {
+        let translation = self.translate(sql)?;
+        let Fetched { rows, .. } = self.run(&format!("EXPLAIN {}", translation.sql), 64)?;
+        // EXPLAIN answers (explain_key, explain_value) rows; the value is the rendered plan.
+        Ok(rows
+            .iter()
+            .filter_map(|row| match row.get(1) {
+                Some(nlq_core::Value::String(plan)) => Some(plan.as_str()),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join("\n"))
+    }
+
     pub fn query_sync(&self, request: &QueryRequest) -> Result<QueryResult, ExecError> {
         let started = Instant::now();
         let translation = self.translate(&request.sql)?;
@@ -302,6 +317,10 @@ impl Warehouse for EmbeddedWarehouse {
     // connection for its whole run anyway.
     async fn dry_run(&self, sql: &str) -> Result<DryRun, WarehouseError> {
         Ok(self.dry_run_sync(sql)?)
+    }
+
+    async fn explain(&self, sql: &str) -> Result<String, WarehouseError> {
+        Ok(self.explain_sync(sql)?)
     }
 
     async fn query(&self, request: &QueryRequest) -> Result<QueryResult, WarehouseError> {
