@@ -197,3 +197,108 @@ fn the_guard_refuses_before_anything_runs() {
         );
     }
 }
+
+#[test]
+fn check_reports_every_step_bytes_and_cost() {
+    let Some(out) = nlq(&["check", DAILY, "--currency", "KRW:1400"]) else {
+        return;
+    };
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for step in [
+        "guard", "lint", "dry run", "cost", "explain", "schema", "canary",
+    ] {
+        assert!(text.contains(&format!("│ {step} ")), "{step}: {text}");
+    }
+    assert!(text.contains("day DATE, events INT64"), "{text}");
+    assert!(text.contains("rows on 20201203"), "{text}");
+    // Three shards: BigQuery's 10 MiB minimum per table referenced.
+    assert!(
+        text.contains("30.0 MiB billed") && text.contains(" KRW"),
+        "{text}"
+    );
+    assert!(text.contains("verdict: passed"), "{text}");
+}
+
+#[test]
+fn check_json_is_the_report() {
+    let Some(out) = nlq(&["check", DAILY, "--format", "json"]) else {
+        return;
+    };
+    assert!(out.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = json["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "guard", "lint", "dry_run", "cost", "explain", "schema", "canary"
+        ]
+    );
+    assert_eq!(json["verdict"], "passed");
+    assert_eq!(json["cost"]["bytes_billed"], 30 << 20);
+    assert!(
+        json["steps"][2]["meta"]["bytes_processed"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    assert_eq!(json["columns"][1]["name"], "events");
+}
+
+#[test]
+fn over_the_cap_is_refused_with_a_suggestion_and_exit_2() {
+    let Some(out) = nlq(&["check", DAILY, "--max-bytes-billed", "20MiB"]) else {
+        return;
+    };
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("verdict: refused"), "{text}");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("error: refused: the query would bill 30.0 MiB")
+            && err.contains("narrow the _TABLE_SUFFIX range"),
+        "{err}"
+    );
+    // The same policy stops `nlq sql` before it runs.
+    let out = nlq(&["sql", DAILY, "--max-bytes-billed", "20MiB"]).unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn lint_warnings_are_shown_and_do_not_block() {
+    let sql = "SELECT * FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_20201201` LIMIT 2";
+    let Some(out) = nlq(&["sql", sql, "--format", "csv"]) else {
+        return;
+    };
+    assert!(out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("warning [lint.select_star] at line 1, column 8"),
+        "{err}"
+    );
+    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 3);
+}
+
+#[test]
+fn dry_run_validates_without_running() {
+    let Some(out) = nlq(&["sql", DAILY, "--dry-run"]) else {
+        return;
+    };
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("skipped: the policy is dry-run only"),
+        "{text}"
+    );
+    assert!(!text.contains("canary"), "{text}");
+}

@@ -11,8 +11,12 @@ pub enum SqlError {
     },
     #[error("the SQL text is empty: write one SELECT query")]
     Empty,
-    #[error("{count} statements given: send exactly one SELECT query")]
-    MultipleStatements { count: usize },
+    #[error("{count} statements given{}: send exactly one SELECT query", second(.position))]
+    MultipleStatements {
+        count: usize,
+        /// Where the second statement starts.
+        position: Option<SqlPosition>,
+    },
     #[error("{construct} is not a query{}: only a single read-only SELECT can run", at(.position))]
     NotAQuery {
         construct: String,
@@ -34,6 +38,12 @@ pub enum SqlError {
 
 fn at(position: &Option<SqlPosition>) -> String {
     position.map(|p| format!(" at {p}")).unwrap_or_default()
+}
+
+fn second(position: &Option<SqlPosition>) -> String {
+    position
+        .map(|p| format!(" (the second starts at {p})"))
+        .unwrap_or_default()
 }
 
 fn hint_text(hint: &Option<String>) -> String {
@@ -75,8 +85,9 @@ impl SqlError {
             SqlError::Parse { position, .. }
             | SqlError::NotAQuery { position, .. }
             | SqlError::UnknownTable { position, .. }
-            | SqlError::Unsupported { position, .. } => *position,
-            SqlError::Empty | SqlError::MultipleStatements { .. } => None,
+            | SqlError::Unsupported { position, .. }
+            | SqlError::MultipleStatements { position, .. } => *position,
+            SqlError::Empty => None,
         }
     }
 }

@@ -77,7 +77,10 @@ pub fn parse_query(sql: &str) -> Result<Statement, SqlError> {
                 }),
             }
         }
-        n => Err(SqlError::MultipleStatements { count: n }),
+        n => Err(SqlError::MultipleStatements {
+            count: n,
+            position: second_statement(sql),
+        }),
     }
 }
 
@@ -128,6 +131,27 @@ fn statement_kind(statement: &Statement) -> String {
         }
     };
     name.to_owned()
+}
+
+/// Where the second statement starts: the first token after the first `;` that is followed by
+/// more than whitespace and comments.
+fn second_statement(sql: &str) -> Option<SqlPosition> {
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    let tokens = Tokenizer::new(&BigQueryDialect {}, sql)
+        .tokenize_with_location()
+        .ok()?;
+    let mut after_semicolon = false;
+    for token in tokens {
+        match token.token {
+            Token::SemiColon => after_semicolon = true,
+            Token::Whitespace(_) => {}
+            _ if after_semicolon => {
+                return span_start(token.span);
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 fn first_word(sql: &str) -> Option<SqlPosition> {

@@ -4,6 +4,7 @@
 // Test code: a panic with its message is the failure report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use nlq_core::SqlPosition;
 use nlq_sql::{Catalog, SqlError, translate};
 use sqlparser::dialect::DuckDbDialect;
 use sqlparser::parser::Parser;
@@ -107,10 +108,13 @@ fn every_error_names_the_construct() {
         err("UPDATE t SET a = 1"),
         SqlError::NotAQuery { .. }
     ));
-    assert!(matches!(
-        err("SELECT 1; SELECT 2"),
-        SqlError::MultipleStatements { count: 2 }
-    ));
+    assert_eq!(
+        err("SELECT 1 /* ; */ ;\n  -- two\n  SELECT 2"),
+        SqlError::MultipleStatements {
+            count: 2,
+            position: Some(SqlPosition { line: 3, column: 3 })
+        }
+    );
     assert!(matches!(
         err("SELECT glob('*')"),
         SqlError::Unsupported { .. }

@@ -17,7 +17,7 @@ pub(super) fn check_select(select: &Select, out: &mut Vec<Finding>) {
                     Some(alias) => alias.name.value.clone(),
                     None => parts.last()?.clone(),
                 };
-                Some((name.to_string(), reference))
+                Some((parts.join("."), reference))
             }
             _ => None,
         })

@@ -27,7 +27,7 @@ pub(super) fn check_select(select: &Select, context: &LintContext<'_>, out: &mut
             message: format!(
                 "`{}` has no `_TABLE_SUFFIX` bound, so it reads every shard{hint}; add \
                  `WHERE _TABLE_SUFFIX BETWEEN 'YYYYMMDD' AND 'YYYYMMDD'` for the days you mean",
-                wildcard.name
+                nlq_sql::name_parts(wildcard.name).join(".")
             ),
             position: position(wildcard.name),
         });

@@ -4,6 +4,8 @@
 // Test code: a panic with its message is the failure report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod pipeline;
+
 use nlq_validate::{
     AllowedDataset, Finding, GuardConfig, LintContext, Severity, StandardParams, guard, lint,
 };
@@ -182,6 +184,16 @@ fn refusals_name_the_construct_and_its_position() {
     assert_eq!(found[0].position.map(|p| p.line), Some(2));
     let found = refusals("  DROP TABLE t");
     assert!(found[0].message.contains("DROP"), "{found:?}");
+    // A statement hidden after a string that holds a semicolon: named where it starts.
+    let found = refusals("SELECT 'a;b';\nDELETE FROM t WHERE true");
+    assert_eq!(found[0].rule, "guard.multiple_statements");
+    assert_eq!(found[0].position.map(|p| (p.line, p.column)), Some((2, 1)));
+    assert!(
+        found[0]
+            .message
+            .contains("the second starts at line 2, column 1"),
+        "{found:?}"
+    );
 }
 
 #[test]
