@@ -1,0 +1,232 @@
+//! Plan → BigQuery SQL, built from the model's checked expressions: shards bounded by
+//! `_TABLE_SUFFIX`, `UNNEST(items)` only for item metrics, the contract's answer shape
+//! (dimension columns, then metric columns in the question's order; time ascending; "top N" by
+//! the first metric with ties broken by the dimensions).
+
+use std::fmt::Write;
+
+use crate::model::{Format, Grain, SemanticModel};
+use crate::understand::Plan;
+
+/// The SQL of a plan. Names in a plan come from the model, so a missing one is a bug in the
+/// reader; it is reported rather than panicking.
+pub fn compile(model: &SemanticModel, plan: &Plan) -> Result<String, String> {
+    let metric = |name: &str| {
+        model
+            .metric(name)
+            .ok_or_else(|| format!("the plan names an unknown metric `{name}`"))
+    };
+    let dimension = |name: &str| {
+        model
+            .dimension(name)
+            .ok_or_else(|| format!("the plan names an unknown dimension `{name}`"))
+    };
+    let metrics = plan
+        .metrics
+        .iter()
+        .map(|m| metric(m))
+        .collect::<Result<Vec<_>, _>>()?;
+    let dimensions = plan
+        .dimensions
+        .iter()
+        .map(|d| dimension(d))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let mut columns: Vec<String> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    if let Some((other, _)) = &plan.compare {
+        let (low, high) = plan.range.suffixes();
+        let (other_low, other_high) = other.suffixes();
+        columns.push(format!(
+            "CASE WHEN _TABLE_SUFFIX BETWEEN '{low}' AND '{high}' THEN '{low}-{high}' \
+             WHEN _TABLE_SUFFIX BETWEEN '{other_low}' AND '{other_high}' THEN '{other_low}-{other_high}' END AS period"
+        ));
+        names.push("period".to_owned());
+    }
+    for d in &dimensions {
+        columns.push(format!("{} AS {}", d.sql, d.name));
+        names.push(d.name.clone());
+    }
+    let mut metric_names = Vec::new();
+    for m in &metrics {
+        let (sql, name) = if plan.percent && m.format == Format::Ratio {
+            (format!("({}) * 100", m.sql), format!("{}_pct", m.name))
+        } else {
+            (m.sql.clone(), m.name.clone())
+        };
+        columns.push(format!("{sql} AS {name}"));
+        metric_names.push(name);
+    }
+
+    let mut sql = String::from("SELECT\n");
+    sql.push_str(
+        &columns
+            .iter()
+            .map(|c| format!("  {c}"))
+            .collect::<Vec<_>>()
+            .join(",\n"),
+    );
+    let _ = write!(sql, "\nFROM `{}`", model.table);
+    let item_grain = metrics.iter().any(|m| m.grain == Grain::Item);
+    if item_grain {
+        sql.push_str("\nCROSS JOIN UNNEST(items) AS item");
+    }
+
+    // One scan covers both periods of a comparison; each row is labelled with its period.
+    let (low, high) = match &plan.compare {
+        Some((other, _)) => {
+            let (a, b) = plan.range.suffixes();
+            let (c, d) = other.suffixes();
+            (a.min(c), b.max(d))
+        }
+        None => plan.range.suffixes(),
+    };
+    let _ = write!(sql, "\nWHERE _TABLE_SUFFIX BETWEEN '{low}' AND '{high}'");
+    if let Some((other, _)) = &plan.compare {
+        let (a, b) = plan.range.suffixes();
+        let (c, d) = other.suffixes();
+        let _ = write!(
+            sql,
+            "\n  AND (_TABLE_SUFFIX BETWEEN '{a}' AND '{b}' OR _TABLE_SUFFIX BETWEEN '{c}' AND '{d}')"
+        );
+    }
+    if item_grain {
+        let mut events: Vec<&str> = metrics
+            .iter()
+            .flat_map(|m| m.events.iter().map(String::as_str))
+            .collect();
+        events.sort_unstable();
+        events.dedup();
+        let _ = write!(sql, "\n  AND event_name IN ({})", quoted(&events));
+    }
+    for filter in &plan.filters {
+        let d = dimension(&filter.dimension)?;
+        let values: Vec<&str> = filter.values.iter().map(String::as_str).collect();
+        if let [one] = values.as_slice() {
+            let _ = write!(sql, "\n  AND {} = {}", d.sql, quote(one));
+        } else {
+            let _ = write!(sql, "\n  AND {} IN ({})", d.sql, quoted(&values));
+        }
+    }
+    if !names.is_empty() {
+        let _ = write!(sql, "\nGROUP BY {}", names.join(", "));
+    }
+    let order: Vec<String> = match plan.top {
+        Some(top) if !dimensions.is_empty() => {
+            let first = metric_names.first().cloned().unwrap_or_default();
+            let direction = if top.descending { "DESC" } else { "ASC" };
+            std::iter::once(format!("{first} {direction}"))
+                .chain(names.iter().map(|n| format!("{n} ASC")))
+                .collect()
+        }
+        _ => names.clone(),
+    };
+    if !order.is_empty() {
+        let _ = write!(sql, "\nORDER BY {}", order.join(", "));
+    }
+    if let Some(top) = plan.top
+        && !dimensions.is_empty()
+    {
+        let _ = write!(sql, "\nLIMIT {}", top.n);
+    }
+    Ok(sql)
+}
+
+/// A BigQuery string literal. Values come from the model, but quoting never trusts that.
+fn quote(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('\'');
+    for c in value.chars() {
+        match c {
+            '\'' => out.push_str("\\'"),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+fn quoted(values: &[&str]) -> String {
+    values
+        .iter()
+        .map(|v| quote(v))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::*;
+    use crate::time::DateRange;
+    use crate::understand::{Reader, Understanding};
+
+    fn sql(question: &str) -> String {
+        let model = SemanticModel::builtin().unwrap();
+        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let reader = Reader::new(
+            &model,
+            day("2021-02-01"),
+            DateRange {
+                start: day("2020-11-01"),
+                end: day("2021-01-31"),
+            },
+        );
+        match reader.understand(question) {
+            Understanding::Data { plan } => compile(&model, &plan).unwrap(),
+            other => panic!("{question}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn top_n_with_a_filter() {
+        insta::assert_snapshot!(sql("미국 지역별 사용자 수 상위 5개"), @r#"
+    SELECT
+      geo.region AS region,
+      COUNT(DISTINCT user_pseudo_id) AS users
+    FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*`
+    WHERE _TABLE_SUFFIX BETWEEN '20201101' AND '20210131'
+      AND geo.country = 'United States'
+    GROUP BY region
+    ORDER BY users DESC, region ASC
+    LIMIT 5
+    "#);
+    }
+
+    #[test]
+    fn item_metrics_unnest_items_for_their_events_only() {
+        insta::assert_snapshot!(sql("Top 5 products by item revenue in December"), @r#"
+    SELECT
+      item.item_name AS item_name,
+      SUM(IF(event_name = 'purchase', item.item_revenue, 0)) AS item_revenue
+    FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*`
+    CROSS JOIN UNNEST(items) AS item
+    WHERE _TABLE_SUFFIX BETWEEN '20201201' AND '20201231'
+      AND event_name IN ('purchase')
+    GROUP BY item_name
+    ORDER BY item_revenue DESC, item_name ASC
+    LIMIT 5
+    "#);
+    }
+
+    #[test]
+    fn time_series_and_ratios() {
+        insta::assert_snapshot!(sql("지난 30일 동안 브라우저별 참여율은?"), @r#"
+    SELECT
+      device.web_info.browser AS browser,
+      SAFE_DIVIDE((COUNT(DISTINCT IF((SELECT ep.value.string_value FROM UNNEST(event_params) AS ep WHERE ep.key = 'session_engaged') = '1', CONCAT(user_pseudo_id, CAST((SELECT ep.value.int_value FROM UNNEST(event_params) AS ep WHERE ep.key = 'ga_session_id') AS STRING)), NULL))), (COUNT(DISTINCT CONCAT(user_pseudo_id, CAST((SELECT ep.value.int_value FROM UNNEST(event_params) AS ep WHERE ep.key = 'ga_session_id') AS STRING))))) AS engagement_rate
+    FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*`
+    WHERE _TABLE_SUFFIX BETWEEN '20210102' AND '20210131'
+    GROUP BY browser
+    ORDER BY browser
+    "#);
+    }
+
+    #[test]
+    fn quoting_escapes() {
+        assert_eq!(quote("O'Brien \\ x"), "'O\\'Brien \\\\ x'");
+    }
+}

@@ -1,0 +1,28 @@
+//! nlq-semantic: answers the everyday grid of GA4 questions without an LLM, the same way every
+//! time, in Korean and English.
+//!
+//! ```text
+//!  question ─► normalize ─► intent (change data? out of scope? help?)
+//!           ─► slots: time words (time.rs), model words (metrics, dimensions, values),
+//!                     top N, percent, comparison ─► every word accounted for, or NeedsLlm
+//!           ─► Plan ─► compile (SQL from the model's expressions) ─► (validate, run: elsewhere)
+//!           ─► summarize (totals, top value, change between periods)
+//! ```
+//!
+//! The model (`fixtures/semantic/ga4.yaml`) is the single source of metric definitions. This
+//! crate never runs SQL and never guesses: a question it cannot read completely is handed on.
+
+pub mod compile;
+mod error;
+pub mod model;
+pub mod normalize;
+pub mod summary;
+pub mod time;
+pub mod understand;
+
+pub use compile::compile;
+pub use error::SemanticError;
+pub use model::SemanticModel;
+pub use summary::{Lang, summarize};
+pub use time::DateRange;
+pub use understand::{Filter, MIN_CONFIDENCE, Plan, Reader, Top, Understanding};

@@ -1,0 +1,476 @@
+//! The semantic model (`fixtures/semantic/ga4.yaml`): metrics, dimensions, filterable values,
+//! intent words and golden queries. Loading checks it whole: unknown fields, duplicate names,
+//! a word naming two things, references that do not resolve, SQL that does not parse. Metric
+//! and dimension SQL is expanded once here, so the compiler only pastes checked expressions.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+use sqlparser::dialect::BigQueryDialect;
+use sqlparser::parser::Parser;
+
+use crate::error::SemanticError;
+use crate::normalize::normalize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Grain {
+    /// One row per event.
+    #[default]
+    Event,
+    /// One row per item of an event: needs `CROSS JOIN UNNEST(items) AS item`.
+    Item,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    Count,
+    Currency,
+    Ratio,
+    Seconds,
+    Decimal,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeGrain {
+    Date,
+    Week,
+    Month,
+    Hour,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Metric {
+    pub name: String,
+    /// Expanded SQL (references resolved) after loading.
+    pub sql: String,
+    pub format: Format,
+    #[serde(default)]
+    pub grain: Grain,
+    /// Item metrics read only these events' items.
+    #[serde(default)]
+    pub events: Vec<String>,
+    #[serde(default)]
+    pub ko: Vec<String>,
+    #[serde(default)]
+    pub en: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dimension {
+    pub name: String,
+    pub sql: String,
+    #[serde(default)]
+    pub grain: Grain,
+    /// Time dimensions are ordered by time.
+    #[serde(default)]
+    pub time: Option<TimeGrain>,
+    #[serde(default)]
+    pub ko: Vec<String>,
+    #[serde(default)]
+    pub en: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilterValue {
+    /// The value as stored in the data.
+    pub value: String,
+    #[serde(default)]
+    pub ko: Vec<String>,
+    #[serde(default)]
+    pub en: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValueSet {
+    pub dimension: String,
+    /// The stored value itself is also a word for it.
+    #[serde(default)]
+    pub literal: bool,
+    pub values: Vec<FilterValue>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Words {
+    #[serde(default)]
+    pub ko: Vec<String>,
+    #[serde(default)]
+    pub en: Vec<String>,
+}
+
+impl Words {
+    pub fn all(&self) -> impl Iterator<Item = &String> {
+        self.ko.iter().chain(&self.en)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Intents {
+    pub change_data: Words,
+    pub out_of_scope: Words,
+    pub help: Words,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Golden {
+    pub question: String,
+    pub sql: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SemanticModel {
+    pub version: u32,
+    /// `project.dataset.events_*`.
+    pub table: String,
+    pub fragments: BTreeMap<String, String>,
+    pub metrics: Vec<Metric>,
+    pub dimensions: Vec<Dimension>,
+    pub values: Vec<ValueSet>,
+    pub intents: Intents,
+    pub golden: Vec<Golden>,
+    /// Every normalized word and what it names, longest first: built once at load.
+    #[serde(skip)]
+    words: Vec<(String, Term)>,
+}
+
+/// What a word in a question names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Term {
+    Metric(usize),
+    Dimension(usize),
+    /// (value set, value)
+    Value(usize, usize),
+}
+
+impl SemanticModel {
+    /// The model shipped with nlq.
+    pub fn builtin() -> Result<Self, SemanticError> {
+        Self::from_yaml(include_str!("../../../fixtures/semantic/ga4.yaml"))
+    }
+
+    /// Parses and checks a model; SQL references are expanded.
+    pub fn from_yaml(text: &str) -> Result<Self, SemanticError> {
+        let mut model: SemanticModel =
+            serde_yaml::from_str(text).map_err(|err| SemanticError::Model {
+                message: err.to_string(),
+            })?;
+        if model.version != 1 {
+            return Err(invalid(format!(
+                "version {} is not supported; this nlq reads version 1",
+                model.version
+            )));
+        }
+        model.check_names()?;
+        model.expand()?;
+        model.check_sql()?;
+        model.words = model.lexicon()?;
+        // Intent words are compared with normalized questions: normalize them once.
+        for words in [
+            &mut model.intents.change_data,
+            &mut model.intents.out_of_scope,
+            &mut model.intents.help,
+        ] {
+            for word in words.ko.iter_mut().chain(words.en.iter_mut()) {
+                *word = normalize(word);
+            }
+        }
+        Ok(model)
+    }
+
+    /// The words of the model, longest first (see `lexicon`).
+    pub fn words(&self) -> &[(String, Term)] {
+        &self.words
+    }
+
+    pub fn metric(&self, name: &str) -> Option<&Metric> {
+        self.metrics.iter().find(|m| m.name == name)
+    }
+
+    pub fn dimension(&self, name: &str) -> Option<&Dimension> {
+        self.dimensions.iter().find(|d| d.name == name)
+    }
+
+    fn check_names(&self) -> Result<(), SemanticError> {
+        let mut seen = HashMap::new();
+        for name in self
+            .metrics
+            .iter()
+            .map(|m| &m.name)
+            .chain(self.dimensions.iter().map(|d| &d.name))
+        {
+            if seen.insert(name.as_str(), ()).is_some() {
+                return Err(invalid(format!("`{name}` is defined twice")));
+            }
+            if !name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            {
+                return Err(invalid(format!(
+                    "`{name}`: names are snake_case (they become column names)"
+                )));
+            }
+        }
+        for set in &self.values {
+            if self.dimension(&set.dimension).is_none() {
+                return Err(invalid(format!(
+                    "values for `{}`, which is not a dimension",
+                    set.dimension
+                )));
+            }
+        }
+        for metric in &self.metrics {
+            if metric.grain == Grain::Item && metric.events.is_empty() {
+                return Err(invalid(format!(
+                    "item metric `{}` names no `events` to read items from",
+                    metric.name
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Replaces `{name}` references: fragments as written, metrics in parentheses.
+    fn expand(&mut self) -> Result<(), SemanticError> {
+        let raw_metrics: HashMap<String, String> = self
+            .metrics
+            .iter()
+            .map(|m| (m.name.clone(), m.sql.clone()))
+            .collect();
+        let expander = Expander {
+            fragments: &self.fragments,
+            metrics: &raw_metrics,
+        };
+        for metric in &mut self.metrics {
+            metric.sql =
+                expander.expand(&metric.sql, &mut vec![format!("metric {}", metric.name)])?;
+        }
+        for dimension in &mut self.dimensions {
+            dimension.sql = expander.expand(
+                &dimension.sql,
+                &mut vec![format!("dimension {}", dimension.name)],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn check_sql(&self) -> Result<(), SemanticError> {
+        let parse = |owner: &str, sql: &str| {
+            Parser::new(&BigQueryDialect {})
+                .try_with_sql(sql)
+                .and_then(|mut p| p.parse_expr())
+                .map_err(|err| invalid(format!("the SQL of `{owner}` does not parse: {err}")))
+                .map(|_| ())
+        };
+        for metric in &self.metrics {
+            parse(&metric.name, &metric.sql)?;
+        }
+        for dimension in &self.dimensions {
+            parse(&dimension.name, &dimension.sql)?;
+        }
+        for golden in &self.golden {
+            nlq_sql::parse_query(&golden.sql).map_err(|err| {
+                invalid(format!(
+                    "the golden SQL of \"{}\" is not one query: {err}",
+                    golden.question
+                ))
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Every normalized word and what it names. A word naming two things is an error: the
+    /// engine could not tell which one a question means.
+    fn lexicon(&self) -> Result<Vec<(String, Term)>, SemanticError> {
+        let mut words: HashMap<String, Term> = HashMap::new();
+        let mut add = |word: &str, term: Term, owner: &str| -> Result<(), SemanticError> {
+            let key = normalize(word);
+            if key.is_empty() {
+                return Err(invalid(format!("an empty word for `{owner}`")));
+            }
+            match words.insert(key.clone(), term) {
+                Some(previous) if previous != term => Err(invalid(format!(
+                    "the word \"{word}\" names both {} and `{owner}`",
+                    self.term_name(previous)
+                ))),
+                _ => Ok(()),
+            }
+        };
+        for (i, m) in self.metrics.iter().enumerate() {
+            for word in m.ko.iter().chain(&m.en) {
+                add(word, Term::Metric(i), &m.name)?;
+            }
+        }
+        for (i, d) in self.dimensions.iter().enumerate() {
+            for word in d.ko.iter().chain(&d.en) {
+                add(word, Term::Dimension(i), &d.name)?;
+            }
+        }
+        for (s, set) in self.values.iter().enumerate() {
+            for (v, value) in set.values.iter().enumerate() {
+                let owner = format!("{} = {}", set.dimension, value.value);
+                if set.literal {
+                    add(&value.value, Term::Value(s, v), &owner)?;
+                }
+                for word in value.ko.iter().chain(&value.en) {
+                    add(word, Term::Value(s, v), &owner)?;
+                }
+            }
+        }
+        let mut out: Vec<(String, Term)> = words.into_iter().collect();
+        // Longest first, so "참여 세션" is found before "세션".
+        out.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
+        Ok(out)
+    }
+
+    pub fn term_name(&self, term: Term) -> String {
+        match term {
+            Term::Metric(i) => format!("metric `{}`", self.metrics[i].name),
+            Term::Dimension(i) => format!("dimension `{}`", self.dimensions[i].name),
+            Term::Value(s, v) => format!(
+                "`{} = {}`",
+                self.values[s].dimension, self.values[s].values[v].value
+            ),
+        }
+    }
+}
+
+/// The name in a "kind name" stack entry.
+fn owner(entry: &str) -> &str {
+    entry.split_once(' ').map_or(entry, |(_, name)| name)
+}
+
+fn invalid(message: String) -> SemanticError {
+    SemanticError::Model { message }
+}
+
+struct Expander<'a> {
+    fragments: &'a BTreeMap<String, String>,
+    metrics: &'a HashMap<String, String>,
+}
+
+impl Expander<'_> {
+    /// `stack` holds the names being expanded, to report a cycle instead of recursing forever.
+    fn expand(&self, sql: &str, stack: &mut Vec<String>) -> Result<String, SemanticError> {
+        let mut out = String::with_capacity(sql.len());
+        let mut rest = sql;
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            let after = &rest[open + 1..];
+            let close = after.find('}').ok_or_else(|| {
+                invalid(format!(
+                    "unclosed `{{` in the SQL of `{}`",
+                    owner(&stack[0])
+                ))
+            })?;
+            let name = &after[..close];
+            // Stack entries are "kind name": a dimension may use a fragment of its own name.
+            let (key, body) = if let Some(fragment) = self.fragments.get(name) {
+                (format!("fragment {name}"), fragment)
+            } else if let Some(metric) = self.metrics.get(name) {
+                (format!("metric {name}"), metric)
+            } else {
+                return Err(invalid(format!(
+                    "`{{{name}}}` in the SQL of `{}` is neither a fragment nor a metric",
+                    owner(&stack[0])
+                )));
+            };
+            if stack.contains(&key) {
+                return Err(invalid(format!(
+                    "`{}` refers to itself through {}",
+                    owner(&stack[0]),
+                    stack
+                        .iter()
+                        .map(|s| owner(s))
+                        .collect::<Vec<_>>()
+                        .join(" -> ")
+                )));
+            }
+            stack.push(key);
+            let inner = self.expand(body, stack)?;
+            let expanded = if self.fragments.contains_key(name) {
+                inner
+            } else {
+                format!("({inner})")
+            };
+            stack.pop();
+            out.push_str(&expanded);
+            rest = &after[close + 1..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_builtin_model_loads_and_expands() {
+        let model = SemanticModel::builtin().unwrap();
+        let rate = model.metric("engagement_rate").unwrap();
+        assert!(
+            rate.sql
+                .starts_with("SAFE_DIVIDE((COUNT(DISTINCT IF((SELECT ep.value.string_value"),
+            "{}",
+            rate.sql
+        );
+        assert!(!rate.sql.contains('{'));
+        assert_eq!(
+            model.dimension("week").unwrap().sql,
+            "DATE_TRUNC(PARSE_DATE('%Y%m%d', event_date), WEEK(MONDAY))"
+        );
+        assert!(model.words().len() > 300);
+    }
+
+    fn with(replace: &str, by: &str) -> Result<SemanticModel, SemanticError> {
+        let text = include_str!("../../../fixtures/semantic/ga4.yaml");
+        assert!(text.contains(replace), "{replace}");
+        SemanticModel::from_yaml(&text.replacen(replace, by, 1))
+    }
+
+    fn message(result: Result<SemanticModel, SemanticError>) -> String {
+        result.err().map(|e| e.to_string()).unwrap_or_default()
+    }
+
+    #[test]
+    fn bad_models_are_refused_with_what_is_wrong() {
+        let m = message(with(
+            "    format: count\n",
+            "    format: count\n    colour: red\n",
+        ));
+        assert!(
+            m.contains("unknown field `colour`") && m.contains("line"),
+            "{m}"
+        );
+        let m = message(with("[참여율,", "[세션,"));
+        assert!(m.contains("\"세션\" names both"), "{m}");
+        let m = message(with(
+            "SAFE_DIVIDE({engaged_sessions}, {sessions})",
+            "SAFE_DIVIDE({engaged}, {sessions})",
+        ));
+        assert!(
+            m.contains("`{engaged}` in the SQL of `engagement_rate`"),
+            "{m}"
+        );
+        let m = message(with("\"1 - {engagement_rate}\"", "\"1 - {bounce_rate}\""));
+        assert!(m.contains("refers to itself"), "{m}");
+        let m = message(with(
+            "\"COUNTIF(event_name = 'page_view')\"",
+            "\"COUNTIF(event_name = \"",
+        ));
+        assert!(m.contains("the SQL of `page_views` does not parse"), "{m}");
+        let m = message(with("  - name: users\n", "  - name: events\n"));
+        assert!(m.contains("`events` is defined twice"), "{m}");
+    }
+}

@@ -1,0 +1,1 @@
+SELECT event_name, COUNT(*) AS n FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*` WHERE _TABLE_SUFFIX BETWEEN '20201101' AND '20201130' GROUP BY event_name ORDER BY n DESC LIMIT 10

@@ -1,0 +1,1 @@
+SELECT (SELECT value.string_value FROM UNNEST(event_params) WHERE key = 'page_location') AS page, COUNT(*) AS views FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*` WHERE event_name = 'page_view' GROUP BY page ORDER BY views DESC LIMIT 20

@@ -1,0 +1,1 @@
+SELECT ep.key, COUNT(*) FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*`, UNNEST(event_params) AS ep WHERE _TABLE_SUFFIX = '20201201' GROUP BY 1

@@ -1,0 +1,1 @@
+WITH purchases AS (SELECT user_pseudo_id, ecommerce.purchase_revenue_in_usd AS rev FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*` WHERE event_name = 'purchase') SELECT COUNT(*), SUM(rev) FROM purchases

@@ -1,0 +1,1 @@
+SELECT item.item_name, SUM(item.quantity) AS qty FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*`, UNNEST(items) AS item WHERE event_name = 'purchase' GROUP BY 1 ORDER BY qty DESC LIMIT 10

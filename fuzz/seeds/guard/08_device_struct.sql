@@ -1,0 +1,1 @@
+SELECT device.category, geo.country, COUNT(*) FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*` GROUP BY 1, 2

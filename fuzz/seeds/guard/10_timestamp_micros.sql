@@ -1,0 +1,1 @@
+SELECT TIMESTAMP_MICROS(event_timestamp) AS ts, event_name FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*` LIMIT 5

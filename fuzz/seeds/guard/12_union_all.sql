@@ -1,0 +1,1 @@
+SELECT 'a' AS k, COUNT(*) FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*` WHERE event_name = 'a' UNION ALL SELECT 'b', COUNT(*) FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*` WHERE event_name = 'b'

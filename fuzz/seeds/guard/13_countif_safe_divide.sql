@@ -1,0 +1,1 @@
+SELECT SAFE_DIVIDE(COUNTIF(event_name = 'purchase'), COUNT(DISTINCT user_pseudo_id)) FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*`

@@ -1,0 +1,1 @@
+SELECT user_pseudo_id, ARRAY_AGG(STRUCT(event_name, event_timestamp) ORDER BY event_timestamp LIMIT 3) AS firsts FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*` GROUP BY 1 LIMIT 10

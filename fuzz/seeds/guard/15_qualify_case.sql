@@ -1,0 +1,1 @@
+SELECT event_name, CASE WHEN platform = 'WEB' THEN 1 ELSE 0 END AS web FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*` WHERE TRUE QUALIFY ROW_NUMBER() OVER (PARTITION BY event_name ORDER BY event_timestamp) = 1

@@ -1,0 +1,1 @@
+SELECT * FROM bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_20201201 LIMIT 1

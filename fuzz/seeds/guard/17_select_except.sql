@@ -1,0 +1,1 @@
+SELECT * EXCEPT (event_params, items) FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*` LIMIT 1

@@ -1,0 +1,1 @@
+SELECT a.x FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*` AS e JOIN `other.ds.t` AS a ON TRUE

@@ -1,0 +1,1 @@
+SELECT event_name FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*` WHERE (SELECT getenv('HOME')) IS NULL

@@ -1,0 +1,1 @@
+SELECT 'DROP TABLE t; --' AS s, "delete" AS d FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*`
