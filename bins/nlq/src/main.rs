@@ -1,6 +1,7 @@
 //! `nlq`: the command line. Parses flags, builds the embedded warehouse, calls the libraries,
 //! prints. Everything it does is in the library crates.
 
+mod eval;
 mod render;
 
 use std::path::PathBuf;
@@ -15,6 +16,8 @@ use std::time::Duration;
 
 use nlq_core::Classify;
 use nlq_exec::embedded::{self, EmbeddedConfig, EmbeddedWarehouse};
+use nlq_pipeline::Pipeline;
+use nlq_semantic::SemanticModel;
 use nlq_validate::{DatasetFacts, Policy, Report, StandardParams, Validator, Verdict};
 
 #[derive(Parser)]
@@ -64,6 +67,27 @@ enum Command {
         plan: bool,
         #[command(flatten)]
         policy: PolicyArgs,
+    },
+    /// Ask a question in Korean or English; the semantic engine answers the GA4 grid.
+    Ask {
+        /// The question; `-` reads it from standard input.
+        question: String,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+        format: ReportFormat,
+        /// At most this many rows are returned.
+        #[arg(long, default_value_t = 10_000)]
+        max_rows: usize,
+        #[command(flatten)]
+        policy: PolicyArgs,
+    },
+    /// Evaluate the engine on a question set (JSON lines with gold SQL): runs each question
+    /// and its gold SQL on the same data and compares the results.
+    Eval {
+        /// A file shaped like shared/ga4/questions/dev.jsonl.
+        questions: PathBuf,
+        /// Print the outcomes and the summary as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Manage the embedded GA4 sample.
     Data {
@@ -182,13 +206,20 @@ fn main() -> ExitCode {
         Err(err) => {
             eprintln!("error: {err:#}");
             // 2: the input was wrong; 1: anything else.
+            let class = |e: &dyn Classify| e.class() == nlq_core::ErrorClass::User;
             let user = err.is::<Refused>()
                 || err
                     .downcast_ref::<NotAnswered>()
                     .is_some_and(|e| e.0 == nlq_core::ErrorClass::User)
                 || err
                     .downcast_ref::<nlq_exec::ExecError>()
-                    .is_some_and(|e| e.class() == nlq_core::ErrorClass::User);
+                    .is_some_and(|e| class(e))
+                || err
+                    .downcast_ref::<nlq_eval::EvalError>()
+                    .is_some_and(|e| class(e))
+                || err
+                    .downcast_ref::<nlq_semantic::SemanticError>()
+                    .is_some_and(|e| class(e));
             ExitCode::from(if user { 2 } else { 1 })
         }
     }
@@ -263,6 +294,56 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Err(not_answered(&report))
             }
         }
+        Command::Ask {
+            question,
+            format,
+            max_rows,
+            policy,
+        } => {
+            let question = read_sql(question)?;
+            let config = embedded_config(&data_dir, cli.as_of);
+            let warehouse = open_embedded(&config)?;
+            let pipeline = pipeline(warehouse, policy.policy(&config, max_rows))?;
+            let answer = runtime()?.block_on(pipeline.ask(&question, &|_| {}));
+            let mut stdout = std::io::stdout().lock();
+            match format {
+                ReportFormat::Table => render::answer(&answer, &mut stdout)?,
+                ReportFormat::Json => {
+                    serde_json::to_writer_pretty(&mut stdout, &answer)?;
+                    std::io::Write::write_all(&mut stdout, b"\n")?;
+                }
+            }
+            match answer.status {
+                nlq_pipeline::Status::Error => Err(anyhow::anyhow!(
+                    "{}",
+                    answer
+                        .message
+                        .unwrap_or_else(|| "the warehouse failed".to_owned())
+                )),
+                _ => Ok(()),
+            }
+        }
+        Command::Eval { questions, json } => {
+            let text = std::fs::read_to_string(&questions)
+                .with_context(|| format!("reading {}", questions.display()))?;
+            let questions = nlq_eval::parse_questions(&text)?;
+            let outcomes = eval::run(&questions, &data_dir, cli.as_of.as_deref())?;
+            let summary = nlq_eval::Summary::from_outcomes(&outcomes);
+            let mut stdout = std::io::stdout().lock();
+            if json {
+                serde_json::to_writer_pretty(
+                    &mut stdout,
+                    &serde_json::json!({"outcomes": outcomes, "summary": summary}),
+                )?;
+                std::io::Write::write_all(&mut stdout, b"\n")?;
+            } else {
+                std::io::Write::write_all(
+                    &mut stdout,
+                    nlq_eval::render_table(&outcomes, &summary).as_bytes(),
+                )?;
+            }
+            Ok(())
+        }
         Command::Data {
             command:
                 DataCommand::Generate {
@@ -309,7 +390,7 @@ fn read_sql(sql: String) -> anyhow::Result<String> {
     Ok(text)
 }
 
-fn embedded_config(data_dir: &std::path::Path, as_of: Option<String>) -> EmbeddedConfig {
+pub(crate) fn embedded_config(data_dir: &std::path::Path, as_of: Option<String>) -> EmbeddedConfig {
     let mut config = EmbeddedConfig::new(data_dir);
     config.as_of = as_of;
     config
@@ -332,7 +413,7 @@ fn refuse_early(sql: &str, config: &EmbeddedConfig) -> anyhow::Result<()> {
     }
 }
 
-fn open_embedded(config: &EmbeddedConfig) -> anyhow::Result<Arc<EmbeddedWarehouse>> {
+pub(crate) fn open_embedded(config: &EmbeddedConfig) -> anyhow::Result<Arc<EmbeddedWarehouse>> {
     embedded::prepare(
         config,
         &nlq_sample::SampleConfig::default(),
@@ -341,7 +422,10 @@ fn open_embedded(config: &EmbeddedConfig) -> anyhow::Result<Arc<EmbeddedWarehous
     Ok(Arc::new(EmbeddedWarehouse::open(config)?))
 }
 
-fn validator(warehouse: Arc<EmbeddedWarehouse>, policy: Policy) -> anyhow::Result<Validator> {
+pub(crate) fn validator(
+    warehouse: Arc<EmbeddedWarehouse>,
+    policy: Policy,
+) -> anyhow::Result<Validator> {
     let facts = DatasetFacts {
         tables: warehouse.catalog().tables.clone(),
         today: warehouse.catalog().current_date.clone(),
@@ -354,7 +438,20 @@ fn validator(warehouse: Arc<EmbeddedWarehouse>, policy: Policy) -> anyhow::Resul
     )?)
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(crate) fn pipeline(
+    warehouse: Arc<EmbeddedWarehouse>,
+    policy: Policy,
+) -> anyhow::Result<Pipeline> {
+    let facts = DatasetFacts {
+        tables: warehouse.catalog().tables.clone(),
+        today: warehouse.catalog().current_date.clone(),
+    };
+    let validator = validator(warehouse, policy)?;
+    let model = Arc::new(SemanticModel::builtin()?);
+    Ok(Pipeline::new(model, validator, &facts)?)
+}
+
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()

@@ -59,6 +59,64 @@ fn csv_field(text: &str) -> String {
     }
 }
 
+/// An answer: the summary, the rows, then how it was found (SQL, range, cost, timings).
+pub fn answer(answer: &nlq_pipeline::Answer, out: &mut impl Write) -> std::io::Result<()> {
+    let status = serde_json::to_value(answer.status)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    if let Some(message) = &answer.message {
+        writeln!(out, "[{status}] {message}")?;
+    }
+    if let Some(summary) = &answer.summary {
+        writeln!(out, "{summary}")?;
+    }
+    if !answer.columns.is_empty() {
+        let mut table = Table::new();
+        table.load_preset(UTF8_FULL_CONDENSED);
+        table.set_header(answer.columns.iter().map(|c| c.name.clone()));
+        for row in &answer.rows {
+            table.add_row(row.iter().map(cell));
+        }
+        writeln!(out, "{table}")?;
+    }
+    if let Some(sql) = &answer.sql {
+        writeln!(out, "\n{sql}\n")?;
+    }
+    if let Some(range) = &answer.range {
+        write!(out, "range {} .. {}", range.start, range.end)?;
+        if !answer.tables_read.is_empty() {
+            write!(out, " · {} tables", answer.tables_read.len())?;
+        }
+        if let Some(cost) = &answer.cost {
+            write!(
+                out,
+                " · {} billed, ${:.6}",
+                bytes(cost.bytes_billed),
+                cost.usd
+            )?;
+        }
+        writeln!(out)?;
+    }
+    if let Some(report) = &answer.validation {
+        for finding in report.findings() {
+            writeln!(out, "note [{}]: {}", finding.rule, finding.message)?;
+        }
+    }
+    let timings: Vec<String> = answer
+        .timings
+        .iter()
+        .map(|t| {
+            let stage = serde_json::to_value(t.stage)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            format!("{stage} {:.1} ms", t.ms)
+        })
+        .collect();
+    writeln!(out, "{}", timings.join(" · "))
+}
+
 /// The validation report: one line per step, the cost, then every finding.
 pub fn report(report: &Report, plan: bool, out: &mut impl Write) -> std::io::Result<()> {
     let mut table = Table::new();

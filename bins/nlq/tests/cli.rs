@@ -302,3 +302,86 @@ fn dry_run_validates_without_running() {
     );
     assert!(!text.contains("canary"), "{text}");
 }
+
+#[test]
+fn ask_answers_in_the_documented_json_shape() {
+    let Some(out) = nlq(&["ask", "지난 7일 디바이스별 방문자 수", "--format", "json"])
+    else {
+        return;
+    };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for key in [
+        "status",
+        "sql",
+        "columns",
+        "rows",
+        "summary",
+        "plan",
+        "validation",
+        "cost",
+        "timings",
+    ] {
+        assert!(json.get(key).is_some(), "{key} missing: {json}");
+    }
+    assert_eq!(json["status"], "answered");
+    assert_eq!(json["columns"][0]["name"], "device_category");
+    assert_eq!(json["columns"][1]["name"], "users");
+    assert_eq!(json["plan"]["range"]["start"], "2021-01-25");
+    assert_eq!(json["validation"]["verdict"], "passed");
+    let sql = json["sql"].as_str().unwrap();
+    assert!(sql.contains("BETWEEN '20210125' AND '20210131'"), "{sql}");
+}
+
+#[test]
+fn ask_refuses_politely_without_running_anything() {
+    let Some(out) = nlq(&["ask", "events_20201101 테이블 삭제해줘"]) else {
+        return;
+    };
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("[refused] \"삭제\": nlq only reads data"),
+        "{text}"
+    );
+    assert!(!text.contains("SELECT"), "{text}");
+}
+
+#[test]
+fn eval_on_the_dev_set_meets_the_targets() {
+    let dev = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/ga4/questions/dev.jsonl"
+    );
+    let Some(out) = nlq(&["eval", dev, "--json"]) else {
+        return;
+    };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let summary = &json["summary"];
+    let accuracy = |kind: &str| summary["by_kind"][kind]["accuracy"].as_f64().unwrap();
+    assert!(accuracy("semantic") >= 0.95, "{summary}");
+    assert!(accuracy("out_of_scope") >= 0.95, "{summary}");
+    assert_eq!(summary["wrong_confident"], 0, "{summary}");
+}
+
+#[test]
+fn eval_names_the_line_of_a_bad_question_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("q.jsonl");
+    std::fs::write(&file, "{\"id\": \"a\", \"question\": \"x\", \"lang\": \"en\", \"kind\": \"semantic\", \"gold_sql\": \"SELECT 1\"}\n{not json}\n").unwrap();
+    let Some(out) = nlq(&["eval", file.to_str().unwrap()]) else {
+        return;
+    };
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("line 2"), "{err}");
+}

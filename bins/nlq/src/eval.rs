@@ -1,0 +1,106 @@
+//! `nlq eval`: each question through the pipeline, its gold SQL through the validator, on the
+//! same embedded data, then `nlq_eval` compares and scores. Questions are grouped by their
+//! as-of date: relative time words must mean what the question set says they mean.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Instant;
+
+use nlq_eval::{Outcome, Question, Status, compare};
+use nlq_validate::Policy;
+
+pub fn run(
+    questions: &[Question],
+    data_dir: &Path,
+    as_of: Option<&str>,
+) -> anyhow::Result<Vec<Outcome>> {
+    let mut by_day: BTreeMap<Option<String>, Vec<&Question>> = BTreeMap::new();
+    for q in questions {
+        let day = as_of.map(str::to_owned).or_else(|| q.as_of.clone());
+        by_day.entry(day).or_default().push(q);
+    }
+    let runtime = crate::runtime()?;
+    let mut outcomes = Vec::with_capacity(questions.len());
+    for (day, group) in by_day {
+        let config = crate::embedded_config(data_dir, day);
+        let warehouse = crate::open_embedded(&config)?;
+        let mut policy = Policy::for_dataset(&config.project, &config.dataset);
+        // The canary reruns a day of the query: no new information for an evaluation.
+        policy.canary = false;
+        let gold_validator = crate::validator(warehouse.clone(), policy.clone())?;
+        let pipeline = crate::pipeline(warehouse, policy)?;
+        for question in group {
+            let started = Instant::now();
+            let answer = runtime.block_on(pipeline.ask(&question.question, &|_| {}));
+            let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+            let status = status(answer.status);
+            let sql_ran = answer.validation.as_ref().is_some_and(|r| {
+                r.steps
+                    .iter()
+                    .any(|s| s.name == nlq_validate::Step::Execute)
+            });
+            let comparison = match (&question.gold_sql, status) {
+                (Some(gold), Status::Answered) => {
+                    let gold = runtime.block_on(gold_validator.run(gold));
+                    match gold.result {
+                        Some(gold) => {
+                            let result = nlq_core::QueryResult {
+                                columns: answer.columns.clone(),
+                                rows: answer.rows.clone(),
+                                bytes_processed: 0,
+                                elapsed_ms: 0,
+                                tables_read: vec![],
+                                truncated: false,
+                            };
+                            Some(compare(&gold, &result, question.order_matters))
+                        }
+                        None => {
+                            eprintln!(
+                                "{}: the gold SQL did not run: {}",
+                                question.id,
+                                gold.report
+                                    .first_error()
+                                    .map_or("no result", |f| f.message.as_str())
+                            );
+                            None
+                        }
+                    }
+                }
+                _ => None,
+            };
+            let mut outcome = Outcome::new(
+                question,
+                status,
+                answer.sql.clone(),
+                sql_ran,
+                comparison.as_ref(),
+                elapsed_ms,
+            );
+            if comparison.is_none()
+                && let Some(message) = &answer.message
+            {
+                outcome.detail = format!("{} ({message})", outcome.detail);
+            }
+            outcomes.push(outcome);
+        }
+    }
+    // The file's order, whatever the grouping.
+    let order: BTreeMap<&str, usize> = questions
+        .iter()
+        .enumerate()
+        .map(|(i, q)| (q.id.as_str(), i))
+        .collect();
+    outcomes.sort_by_key(|o| order.get(o.id.as_str()).copied().unwrap_or(usize::MAX));
+    Ok(outcomes)
+}
+
+fn status(status: nlq_pipeline::Status) -> Status {
+    match status {
+        nlq_pipeline::Status::Answered => Status::Answered,
+        nlq_pipeline::Status::OutOfScope => Status::OutOfScope,
+        nlq_pipeline::Status::Refused => Status::Refused,
+        nlq_pipeline::Status::NeedsLlm => Status::NeedsLlm,
+        nlq_pipeline::Status::Clarify => Status::Clarify,
+        nlq_pipeline::Status::Error => Status::Error,
+    }
+}

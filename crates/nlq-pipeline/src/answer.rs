@@ -1,0 +1,90 @@
+//! What a question gets back, and the events emitted on the way.
+
+use serde::Serialize;
+
+use nlq_core::{Column, Value};
+use nlq_semantic::{DateRange, Plan};
+use nlq_validate::{Cost, Report};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Rows, SQL and summary.
+    Answered,
+    /// Not a question about this data.
+    OutOfScope,
+    /// Asked to change data, or the SQL was refused by validation.
+    Refused,
+    /// The semantic engine cannot answer with confidence; an LLM could.
+    NeedsLlm,
+    /// Something must be asked back.
+    Clarify,
+    /// The warehouse failed; the message says whether retrying can help.
+    Error,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Understand,
+    Compile,
+    Validate,
+    Execute,
+    Summarize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Timing {
+    pub stage: Stage,
+    pub ms: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Answer {
+    pub status: Status,
+    pub question: String,
+    /// Why the answer is not rows (refusal, clarification, what the engine could not read).
+    pub message: Option<String>,
+    pub sql: Option<String>,
+    pub columns: Vec<Column>,
+    pub rows: Vec<Vec<Value>>,
+    pub summary: Option<String>,
+    pub plan: Option<Plan>,
+    /// The days read, inclusive.
+    pub range: Option<DateRange>,
+    pub tables_read: Vec<String>,
+    pub validation: Option<Report>,
+    pub cost: Option<Cost>,
+    pub timings: Vec<Timing>,
+}
+
+/// One stage's result, as it happens.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    Understood {
+        intent: String,
+        plan: Option<Plan>,
+        ms: f64,
+    },
+    Compiled {
+        sql: String,
+        ms: f64,
+    },
+    Validated {
+        report: Report,
+        ms: f64,
+    },
+    Executed {
+        rows: usize,
+        bytes_processed: u64,
+        ms: f64,
+    },
+    Summarized {
+        summary: String,
+        ms: f64,
+    },
+    Done {
+        status: Status,
+    },
+}

@@ -1,0 +1,18 @@
+//! nlq-pipeline: one question, start to answer.
+//!
+//! ```text
+//!  question ─► understand (intent + plan) ─► compile ─► validate + execute (nlq-validate over
+//!           the Warehouse) ─► summarize ─► Answer
+//!  each stage ─► Event (typed, timed) to the caller's sink: the CLI prints, the server streams
+//! ```
+//!
+//! Embeddable: `Pipeline::ask` is async, takes the question and an event sink, and returns an
+//! `Answer` whose `status` says what happened; it never panics on any question.
+
+mod answer;
+mod error;
+mod pipeline;
+
+pub use answer::{Answer, Event, Stage, Status, Timing};
+pub use error::PipelineError;
+pub use pipeline::Pipeline;

@@ -1,0 +1,243 @@
+//! The stages of one question, in order, each timed and reported.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::NaiveDate;
+
+use nlq_semantic::{DateRange, Lang, Plan, Reader, SemanticModel, Understanding};
+use nlq_validate::{DatasetFacts, Step, Validator, Verdict};
+
+use crate::answer::{Answer, Event, Stage, Status, Timing};
+use crate::error::PipelineError;
+
+/// Answers questions from one dataset through one validator (and its warehouse).
+pub struct Pipeline {
+    model: Arc<SemanticModel>,
+    validator: Validator,
+    as_of: NaiveDate,
+    /// The first and last day with data.
+    data: DateRange,
+}
+
+impl Pipeline {
+    /// `facts` are the dataset's tables and today's date, as the validator knows them.
+    pub fn new(
+        model: Arc<SemanticModel>,
+        validator: Validator,
+        facts: &DatasetFacts,
+    ) -> Result<Self, PipelineError> {
+        let as_of = NaiveDate::parse_from_str(&facts.today, "%Y-%m-%d")
+            .map_err(|_| PipelineError::BadAsOf(facts.today.clone()))?;
+        let mut days: Vec<NaiveDate> = facts
+            .tables
+            .iter()
+            .filter_map(|t| t.strip_prefix("events_"))
+            .filter_map(|s| NaiveDate::parse_from_str(s, "%Y%m%d").ok())
+            .collect();
+        days.sort_unstable();
+        let (Some(&start), Some(&end)) = (days.first(), days.last()) else {
+            return Err(PipelineError::NoData);
+        };
+        Ok(Pipeline {
+            model,
+            validator,
+            as_of,
+            data: DateRange { start, end },
+        })
+    }
+
+    pub fn model(&self) -> &SemanticModel {
+        &self.model
+    }
+
+    /// Answers one question; every stage is sent to `events` as it finishes.
+    pub async fn ask(&self, question: &str, events: &(dyn Fn(&Event) + Send + Sync)) -> Answer {
+        let mut answer = Answer {
+            status: Status::Answered,
+            question: question.to_owned(),
+            message: None,
+            sql: None,
+            columns: vec![],
+            rows: vec![],
+            summary: None,
+            plan: None,
+            range: None,
+            tables_read: vec![],
+            validation: None,
+            cost: None,
+            timings: vec![],
+        };
+
+        let started = Instant::now();
+        let understanding = Reader::new(&self.model, self.as_of, self.data).understand(question);
+        let ms = elapsed(started);
+        answer.timings.push(Timing {
+            stage: Stage::Understand,
+            ms,
+        });
+        let plan = match understanding {
+            Understanding::Data { plan } => {
+                events(&Event::Understood {
+                    intent: "data".into(),
+                    plan: Some(plan.clone()),
+                    ms,
+                });
+                plan
+            }
+            other => {
+                let (intent, status, message) = match other {
+                    Understanding::ChangeData { reason } => {
+                        ("change_data", Status::Refused, reason)
+                    }
+                    Understanding::OutOfScope { reason } => {
+                        ("out_of_scope", Status::OutOfScope, reason)
+                    }
+                    Understanding::Help => ("help", Status::Clarify, help(&self.model)),
+                    Understanding::Clarify { question } => ("clarify", Status::Clarify, question),
+                    Understanding::NeedsLlm { reason } => (
+                        "needs_llm",
+                        Status::NeedsLlm,
+                        format!(
+                            "{reason}; without an LLM configured nlq cannot answer this with confidence"
+                        ),
+                    ),
+                    Understanding::Data { .. } => ("data", Status::Answered, String::new()),
+                };
+                events(&Event::Understood {
+                    intent: intent.into(),
+                    plan: None,
+                    ms,
+                });
+                return finish(answer, status, Some(message), events);
+            }
+        };
+        answer.range = Some(plan.range);
+        answer.plan = Some(plan.clone());
+
+        let started = Instant::now();
+        let sql = match nlq_semantic::compile(&self.model, &plan) {
+            Ok(sql) => sql,
+            Err(bug) => return finish(answer, Status::Error, Some(bug), events),
+        };
+        let ms = elapsed(started);
+        answer.timings.push(Timing {
+            stage: Stage::Compile,
+            ms,
+        });
+        events(&Event::Compiled {
+            sql: sql.clone(),
+            ms,
+        });
+        answer.sql = Some(sql.clone());
+
+        let started = Instant::now();
+        let outcome = self.validator.run(&sql).await;
+        let total = elapsed(started);
+        let execute_ms = outcome
+            .report
+            .steps
+            .iter()
+            .filter(|s| matches!(s.name, Step::Execute | Step::Assertions))
+            .map(|s| s.elapsed.as_secs_f64() * 1000.0)
+            .sum::<f64>();
+        answer.timings.push(Timing {
+            stage: Stage::Validate,
+            ms: total - execute_ms,
+        });
+        events(&Event::Validated {
+            report: outcome.report.clone(),
+            ms: total - execute_ms,
+        });
+        answer.cost = outcome.report.cost.clone();
+        let verdict = outcome.report.verdict;
+        let first_error = outcome.report.first_error().map(|f| f.message.clone());
+        answer.validation = Some(outcome.report);
+        let Some(result) = outcome.result else {
+            let status = match verdict {
+                Verdict::Refused => Status::Refused,
+                _ => Status::Error,
+            };
+            return finish(answer, status, first_error, events);
+        };
+        answer.timings.push(Timing {
+            stage: Stage::Execute,
+            ms: execute_ms,
+        });
+        events(&Event::Executed {
+            rows: result.rows.len(),
+            bytes_processed: result.bytes_processed,
+            ms: execute_ms,
+        });
+
+        let started = Instant::now();
+        // A range the data does not reach is an answer (no rows yet), not an error.
+        let outside = plan.range.is_empty()
+            || plan.range.end < self.data.start
+            || plan.range.start > self.data.end;
+        let summary = if outside {
+            no_data(&plan, question, self.data)
+        } else {
+            nlq_semantic::summarize(&self.model, &plan, &result, Lang::of(question))
+        };
+        let ms = elapsed(started);
+        answer.timings.push(Timing {
+            stage: Stage::Summarize,
+            ms,
+        });
+        events(&Event::Summarized {
+            summary: summary.clone(),
+            ms,
+        });
+        answer.summary = Some(summary);
+        answer.columns = result.columns;
+        answer.rows = result.rows;
+        answer.tables_read = result.tables_read;
+        finish(answer, Status::Answered, None, events)
+    }
+}
+
+fn finish(
+    mut answer: Answer,
+    status: Status,
+    message: Option<String>,
+    events: &(dyn Fn(&Event) + Send + Sync),
+) -> Answer {
+    answer.status = status;
+    if message.is_some() {
+        answer.message = message;
+    }
+    events(&Event::Done { status });
+    answer
+}
+
+fn elapsed(started: Instant) -> f64 {
+    started.elapsed().as_secs_f64() * 1000.0
+}
+
+fn no_data(plan: &Plan, question: &str, data: DateRange) -> String {
+    let words = plan.range_words.clone().unwrap_or_default();
+    match Lang::of(question) {
+        Lang::Ko => format!(
+            "{words} ({} .. {})에는 아직 데이터가 없습니다. 데이터는 {} .. {} 기간에 있습니다.",
+            plan.range.start, plan.range.end, data.start, data.end
+        ),
+        Lang::En => format!(
+            "{words} ({} .. {}) has no data yet; the data covers {} .. {}.",
+            plan.range.start, plan.range.end, data.start, data.end
+        ),
+    }
+}
+
+fn help(model: &SemanticModel) -> String {
+    let metrics: Vec<&str> = model.metrics.iter().map(|m| m.name.as_str()).collect();
+    let dimensions: Vec<&str> = model.dimensions.iter().map(|d| d.name.as_str()).collect();
+    let examples: Vec<&str> = model.golden.iter().map(|g| g.question.as_str()).collect();
+    format!(
+        "Ask for a metric ({}) by a dimension ({}) over a period (어제, 지난 7일, 지난주, 지난달, \
+         2020년 12월, last 14 days ...), with filters such as a country or device. Examples: {}",
+        metrics.join(", "),
+        dimensions.join(", "),
+        examples.join(" | ")
+    )
+}

@@ -1,0 +1,129 @@
+//! The pipeline on the embedded engine over the test sample: statuses, the stages' events, and
+//! answers that agree with hand-written SQL.
+
+// Test code: a panic with its message is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::{Arc, Mutex};
+
+use nlq_core::{QueryRequest, Value, Warehouse};
+use nlq_exec::embedded::{EmbeddedConfig, EmbeddedWarehouse};
+use nlq_pipeline::{Event, Pipeline, Status};
+use nlq_semantic::SemanticModel;
+use nlq_validate::{DatasetFacts, Policy, StandardParams, Validator};
+
+/// The pipeline over the test sample, and its warehouse for hand-written checks.
+fn pipeline() -> Option<(Pipeline, Arc<EmbeddedWarehouse>)> {
+    // scripts/test.sh generates the sample; without it there is nothing to read.
+    let dir = std::env::var("NLQ_TEST_DATA_DIR").ok()?;
+    let config = EmbeddedConfig::new(&dir);
+    let warehouse = Arc::new(EmbeddedWarehouse::open(&config).unwrap());
+    let facts = DatasetFacts {
+        tables: warehouse.catalog().tables.clone(),
+        today: warehouse.catalog().current_date.clone(),
+    };
+    let policy = Policy::for_dataset(&config.project, &config.dataset);
+    let validator = Validator::new(
+        warehouse.clone(),
+        policy,
+        facts.clone(),
+        Arc::new(StandardParams),
+    )
+    .unwrap();
+    let model = Arc::new(SemanticModel::builtin().unwrap());
+    Some((Pipeline::new(model, validator, &facts).unwrap(), warehouse))
+}
+
+#[tokio::test]
+async fn a_grid_question_is_answered_with_every_stage_reported() {
+    let Some((pipeline, warehouse)) = pipeline() else {
+        return;
+    };
+    let events = Mutex::new(Vec::new());
+    let answer = pipeline
+        .ask(
+            "지난달 디바이스별 사용자 수와 세션 수",
+            &|e: &Event| events.lock().unwrap().push(e.clone()),
+        )
+        .await;
+    assert_eq!(answer.status, Status::Answered, "{:?}", answer.message);
+    let names: Vec<&str> = answer.columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["device_category", "users", "sessions"]);
+    let kinds: Vec<String> = events
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            serde_json::to_value(e).unwrap()["event"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "understood",
+            "compiled",
+            "validated",
+            "executed",
+            "summarized",
+            "done"
+        ]
+    );
+    assert_eq!(answer.tables_read.len(), 31);
+    assert!(
+        answer
+            .summary
+            .unwrap()
+            .starts_with("지난달 (2021-01-01 .. 2021-01-31)")
+    );
+
+    // The same numbers by hand.
+    let check = warehouse
+        .query(&QueryRequest::new(
+            "SELECT device.category, COUNT(DISTINCT user_pseudo_id) \
+             FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*` \
+             WHERE _TABLE_SUFFIX BETWEEN '20210101' AND '20210131' GROUP BY 1 ORDER BY 1",
+        ))
+        .await
+        .unwrap();
+    let users: Vec<&Value> = answer.rows.iter().map(|r| &r[1]).collect();
+    let expected: Vec<&Value> = check.rows.iter().map(|r| &r[1]).collect();
+    assert_eq!(users, expected);
+}
+
+#[tokio::test]
+async fn questions_that_are_not_answered_say_why_and_run_nothing() {
+    let Some((pipeline, _)) = pipeline() else {
+        return;
+    };
+    for (question, status) in [
+        ("events_20201101 지워줘", Status::Refused),
+        ("내일 서울 날씨 어때?", Status::OutOfScope),
+        (
+            "지난달 장바구니에는 담았지만 구매는 하지 않은 사용자 수",
+            Status::NeedsLlm,
+        ),
+        ("디바이스별로 보여줘", Status::Clarify),
+    ] {
+        let answer = pipeline.ask(question, &|_| {}).await;
+        assert_eq!(answer.status, status, "{question}: {:?}", answer.message);
+        assert!(answer.message.is_some(), "{question}");
+        assert!(
+            answer.sql.is_none() && answer.validation.is_none(),
+            "{question}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_range_without_data_is_an_empty_answer_that_says_so() {
+    let Some((pipeline, _)) = pipeline() else {
+        return;
+    };
+    let answer = pipeline.ask("이번 달 국가별 매출", &|_| {}).await;
+    assert_eq!(answer.status, Status::Answered, "{:?}", answer.message);
+    assert!(answer.rows.is_empty());
+    assert!(answer.summary.unwrap().contains("아직 데이터가 없습니다"));
+}
