@@ -53,6 +53,9 @@ pub struct Metric {
     /// Item metrics read only these events' items.
     #[serde(default)]
     pub events: Vec<String>,
+    /// The item metric this one means when the question breaks it down by item.
+    #[serde(default)]
+    pub per_item: Option<String>,
     #[serde(default)]
     pub ko: Vec<String>,
     #[serde(default)]
@@ -229,6 +232,14 @@ impl SemanticModel {
             }
         }
         for metric in &self.metrics {
+            if let Some(item) = &metric.per_item
+                && self.metric(item).is_none_or(|m| m.grain != Grain::Item)
+            {
+                return Err(invalid(format!(
+                    "`{}`: per_item `{item}` is not an item metric",
+                    metric.name
+                )));
+            }
             if metric.grain == Grain::Item && metric.events.is_empty() {
                 return Err(invalid(format!(
                     "item metric `{}` names no `events` to read items from",

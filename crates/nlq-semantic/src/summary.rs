@@ -27,10 +27,17 @@ impl Lang {
 }
 
 pub fn summarize(model: &SemanticModel, plan: &Plan, result: &QueryResult, lang: Lang) -> String {
-    let range = match &plan.range_words {
+    let mut range = match &plan.range_words {
         Some(words) => format!("{words} ({} .. {})", plan.range.start, plan.range.end),
         None => format!("{} .. {}", plan.range.start, plan.range.end),
     };
+    for filter in &plan.filters {
+        range.push_str(&format!(
+            ", {} = {}",
+            filter.dimension,
+            filter.values.join(" | ")
+        ));
+    }
     if result.rows.is_empty() {
         return match lang {
             Lang::Ko => format!("{range}: 이 기간에는 아직 데이터가 없습니다."),

@@ -224,11 +224,9 @@ impl<'m> Reader<'m> {
             };
         }
         // Item rows repeat their event's fields; order-level or event counts over them would be
-        // multiplied. Only item metrics go with item dimensions and item filters.
-        let item_metrics = metrics
-            .iter()
-            .filter(|&&i| model.metrics[i].grain == Grain::Item)
-            .count();
+        // multiplied. Only item metrics go with item dimensions and item filters; a metric with
+        // an item meaning ("revenue by product") takes it.
+        let mut notes = Vec::new();
         let item_slices = dimensions
             .iter()
             .any(|&i| model.dimensions[i].grain == Grain::Item)
@@ -237,6 +235,27 @@ impl<'m> Reader<'m> {
                     .dimension(&f.dimension)
                     .is_some_and(|d| d.grain == Grain::Item)
             });
+        if item_slices {
+            for metric in &mut metrics {
+                let m = &model.metrics[*metric];
+                if let Some(item) = &m.per_item
+                    && let Some(i) = model.metrics.iter().position(|x| &x.name == item)
+                {
+                    notes.push(format!("{} per product is {}", m.name, item));
+                    *metric = i;
+                }
+            }
+            let mut seen = Vec::new();
+            metrics.retain(|m| {
+                let first = !seen.contains(m);
+                seen.push(*m);
+                first
+            });
+        }
+        let item_metrics = metrics
+            .iter()
+            .filter(|&&i| model.metrics[i].grain == Grain::Item)
+            .count();
         if (item_metrics > 0 || item_slices) && item_metrics != metrics.len() {
             return Understanding::NeedsLlm {
                 reason: "the question mixes item-level and event-level numbers, which needs \
@@ -245,7 +264,6 @@ impl<'m> Reader<'m> {
             };
         }
 
-        let mut notes = Vec::new();
         let (range, range_words, compare) = match times.as_slice() {
             [] => (self.data, None, None),
             [one] => (one.range, Some(one.words.clone()), None),
@@ -522,6 +540,9 @@ fn leftovers(text: &str, used: &[Range<usize>]) -> Vec<String> {
 
 /// Korean particles and endings that attach to a word ("사용자는", "매출을", "몇 명이야").
 const PARTICLES: &[&str] = &[
+    "였나요",
+    "었나요",
+    "나요",
     "이었어요",
     "이었어",
     "였어요",
@@ -779,6 +800,12 @@ const FILLERS: &[&str] = &[
     "who",
     "users'",
     "value",
+    "visited",
+    "visiting",
+    "came",
+    "come",
+    "coming",
+    "traffic",
 ];
 
 #[cfg(test)]
@@ -835,6 +862,25 @@ mod tests {
             [Filter {
                 dimension: "device_category".into(),
                 values: vec!["mobile".into()]
+            }]
+        );
+
+        let p = plan("매출 상위 5개 상품 (12월)");
+        assert_eq!(
+            (p.metrics.as_slice(), p.dimensions.as_slice()),
+            (
+                &["item_revenue".to_owned()][..],
+                &["item_name".to_owned()][..]
+            )
+        );
+        assert_eq!(p.notes, ["revenue per product is item_revenue"]);
+
+        let p = plan("how many new users came from google last month");
+        assert_eq!(
+            p.filters,
+            [Filter {
+                dimension: "source".into(),
+                values: vec!["google".into()]
             }]
         );
 
