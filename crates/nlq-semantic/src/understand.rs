@@ -71,6 +71,10 @@ pub enum Understanding {
 /// Answers below this confidence are passed on rather than given.
 pub const MIN_CONFIDENCE: f64 = 0.8;
 
+/// Each corrected typo leaves this much of the confidence: two corrections still answer, a
+/// third passes the question on.
+const TYPO_CONFIDENCE: f64 = 0.9;
+
 /// The semantic engine's reader: the model, its words, and the dates the data covers.
 pub struct Reader<'m> {
     model: &'m SemanticModel,
@@ -143,7 +147,21 @@ impl<'m> Reader<'m> {
         let percent = read_words(&text, &mut used, PERCENT_WORDS);
         let compare_words = read_words(&text, &mut used, COMPARE_WORDS);
 
-        let unknown = leftovers(&text, &used);
+        let mut hits = hits;
+        let mut notes = Vec::new();
+        let mut confidence = 1.0;
+        let mut unknown = Vec::new();
+        for (span, token, word) in leftovers(&text, &used) {
+            match self.correct(word) {
+                Some((term, meant)) => {
+                    notes.push(format!("read \"{token}\" as \"{meant}\""));
+                    confidence *= TYPO_CONFIDENCE;
+                    hits.push(Hit { span, term });
+                }
+                None => unknown.push(token),
+            }
+        }
+        hits.sort_by_key(|h| h.span.start);
         if !unknown.is_empty() {
             return Understanding::NeedsLlm {
                 reason: format!(
@@ -156,7 +174,47 @@ impl<'m> Reader<'m> {
                 ),
             };
         }
-        self.plan(hits, times, top, percent, compare_words)
+        if confidence < MIN_CONFIDENCE {
+            return Understanding::NeedsLlm {
+                reason: format!(
+                    "too many words had to be guessed ({}) to answer with confidence",
+                    notes.join(", ")
+                ),
+            };
+        }
+        match self.plan(hits, times, top, percent, compare_words) {
+            Understanding::Data { mut plan } => {
+                plan.confidence = confidence;
+                plan.notes.splice(0..0, notes);
+                Understanding::Data { plan }
+            }
+            other => other,
+        }
+    }
+
+    /// The model word a misspelt word most likely means: one edit away (a letter added,
+    /// dropped, changed, or two swapped) from exactly one thing the model names. Short words
+    /// are never corrected: too many real words are one edit from each other.
+    fn correct(&self, word: &str) -> Option<(Term, String)> {
+        let chars: Vec<char> = word.chars().collect();
+        let hangul = chars.iter().all(|c| ('\u{AC00}'..='\u{D7A3}').contains(c));
+        let latin = chars.iter().all(char::is_ascii_lowercase);
+        if !(latin && chars.len() >= 5 || hangul && chars.len() >= 3) {
+            return None;
+        }
+        let mut found: Option<(Term, String)> = None;
+        for (candidate, term) in self.model.words() {
+            let other: Vec<char> = candidate.chars().collect();
+            if other.contains(&' ') || !one_edit(&chars, &other) {
+                continue;
+            }
+            match &found {
+                Some((t, _)) if t != term => return None,
+                Some(_) => {}
+                None => found = Some((*term, candidate.clone())),
+            }
+        }
+        found
     }
 
     /// Model words in the text, longest first, never overlapping what is already read.
@@ -516,26 +574,55 @@ fn read_top(text: &str, used: &mut Vec<Range<usize>>) -> Option<Top> {
     }
 }
 
-/// Words of the text not read by anything, after particles and fillers are set aside.
-fn leftovers(text: &str, used: &[Range<usize>]) -> Vec<String> {
-    let mut rest = String::with_capacity(text.len());
-    for (i, c) in text.char_indices() {
-        if used.iter().any(|u| u.contains(&i)) {
-            rest.push(' ');
-        } else {
-            rest.push(c);
+/// Words of the text not read by anything, after particles and fillers are set aside: each
+/// with its span, as written, and without its particles.
+fn leftovers<'t>(text: &'t str, used: &[Range<usize>]) -> Vec<(Range<usize>, String, &'t str)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in text
+        .char_indices()
+        .chain(std::iter::once((text.len(), ' ')))
+    {
+        let free = c != ' ' && !used.iter().any(|u| u.contains(&i));
+        match (free, start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                let token = &text[s..i];
+                let word = strip_particles(token);
+                let known = word.is_empty()
+                    || FILLERS.contains(&word)
+                    || word.chars().all(|c| !c.is_alphanumeric());
+                if !known {
+                    out.push((s..s + word.len(), token.to_owned(), word));
+                }
+                start = None;
+            }
+            _ => {}
         }
     }
-    rest.split(' ')
-        .filter(|t| !t.is_empty())
-        .filter_map(|token| {
-            let word = strip_particles(token);
-            let known = word.is_empty()
-                || FILLERS.contains(&word)
-                || word.chars().all(|c| !c.is_alphanumeric());
-            (!known).then(|| token.to_owned())
-        })
-        .collect()
+    out
+}
+
+/// Whether `a` becomes `b` with one insertion, deletion, substitution or swap of neighbours.
+fn one_edit(a: &[char], b: &[char]) -> bool {
+    match a.len() as isize - b.len() as isize {
+        0 => {
+            let diff: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
+            match diff.as_slice() {
+                [_] => true,
+                [i, j] => *j == i + 1 && a[*i] == b[*j] && a[*j] == b[*i],
+                _ => false,
+            }
+        }
+        1 | -1 => {
+            let (long, short) = if a.len() > b.len() { (a, b) } else { (b, a) };
+            let first = (0..short.len())
+                .find(|&i| long[i] != short[i])
+                .unwrap_or(short.len());
+            long[first + 1..] == short[first..]
+        }
+        _ => false,
+    }
 }
 
 /// Korean particles and endings that attach to a word ("사용자는", "매출을", "몇 명이야").
@@ -736,7 +823,6 @@ const FILLERS: &[&str] = &[
     "many",
     "much",
     "by",
-    "per",
     "for",
     "in",
     "on",
@@ -930,8 +1016,49 @@ mod tests {
     }
 
     #[test]
+    fn one_typo_is_corrected_and_lowers_the_confidence() {
+        let p = plan("top 5 contries by revnue last month");
+        assert_eq!(
+            (p.metrics.as_slice(), p.dimensions.as_slice()),
+            (&["revenue".to_owned()][..], &["country".to_owned()][..])
+        );
+        assert!((p.confidence - 0.81).abs() < 1e-9, "{}", p.confidence);
+        assert_eq!(
+            p.notes[..2],
+            [
+                "read \"contries\" as \"countries\"",
+                "read \"revnue\" as \"revenue\""
+            ]
+        );
+        let p = plan("지난주 디바이스별 사용쟈 수");
+        assert_eq!(p.metrics, ["users"]);
+        // Three guesses are too many; short words are never guessed.
+        assert!(matches!(
+            intent("sesions by contry and devise last month"),
+            Understanding::NeedsLlm { .. }
+        ));
+        assert!(matches!(
+            intent("uers by device"),
+            Understanding::NeedsLlm { .. }
+        ));
+    }
+
+    #[test]
+    fn one_edit_means_one_edit() {
+        let c = |s: &str| s.chars().collect::<Vec<_>>();
+        assert!(one_edit(&c("revnue"), &c("revenue")));
+        assert!(one_edit(&c("reveune"), &c("revenue")));
+        assert!(one_edit(&c("revenue"), &c("revenu")));
+        assert!(!one_edit(&c("revenue"), &c("revenue")));
+        assert!(!one_edit(&c("rvnue"), &c("revenue")));
+    }
+
+    #[test]
     fn unknown_words_go_to_the_llm_instead_of_a_guess() {
         for q in [
+            // "per" makes a ratio the model may not have: never read as two separate numbers.
+            "revenue per purchaser by device",
+            "sessions per users last week",
             "구매를 2번 이상 한 재구매 고객은 몇 명이야?",
             "12월 디바이스별 세션당 평균 이벤트 수는?",
             "What was the average revenue per purchaser for each device category in December?",
