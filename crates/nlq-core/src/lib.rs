@@ -4,6 +4,7 @@
 //!   schema  (BigQuery types, the GA4 events schema)
 //!   result  (QueryResult: typed columns + rows + bytes billed)
 //!   warehouse (the Warehouse trait: embedded engine, BigQuery)
+//!   llm     (the LlmProvider trait: OpenAI, Anthropic, Gemini, vLLM)
 //!   error   (ErrorClass: whose fault an error is)
 //! ```
 //!
@@ -11,11 +12,13 @@
 
 pub mod error;
 pub mod ga4;
+pub mod llm;
 pub mod result;
 pub mod schema;
 pub mod warehouse;
 
 pub use error::{Classify, ErrorClass};
+pub use llm::{ChatMessage, ChatRequest, ChatResponse, LlmProvider, ProviderError, Role, Usage};
 pub use result::{Column, QueryResult, Value};
 pub use schema::{BqType, Field, SchemaError, TableSchema};
 pub use warehouse::{DryRun, QueryRequest, SqlPosition, Warehouse, WarehouseError};

@@ -1,0 +1,199 @@
+//! OpenAI chat completions, and any server that speaks the same API (vLLM, named `vllm`).
+//! Newer OpenAI models (o-series, gpt-5) take `max_completion_tokens` and no temperature.
+
+use async_trait::async_trait;
+use serde_json::{Value, json};
+
+use nlq_core::{ChatRequest, ChatResponse, LlmProvider, ProviderError, Role, Usage};
+
+use super::http::{self, ProviderConfig};
+
+pub struct OpenAi {
+    name: String,
+    config: ProviderConfig,
+    client: reqwest::Client,
+}
+
+impl OpenAi {
+    /// OpenAI itself.
+    pub fn new(config: ProviderConfig) -> Result<Self, ProviderError> {
+        Self::named("openai", config)
+    }
+
+    /// An OpenAI-compatible server (vLLM): the key is optional.
+    pub fn compatible(config: ProviderConfig) -> Result<Self, ProviderError> {
+        Self::named("vllm", config)
+    }
+
+    fn named(name: &str, config: ProviderConfig) -> Result<Self, ProviderError> {
+        let client = http::client(&config).map_err(|mut e| {
+            e.provider = name.to_owned();
+            e
+        })?;
+        Ok(OpenAi {
+            name: name.to_owned(),
+            config,
+            client,
+        })
+    }
+
+    /// o1, o3, o4-mini, gpt-5...: reasoning models with the newer parameters.
+    fn reasoning_model(&self) -> bool {
+        let m = self.config.model.as_str();
+        self.name == "openai"
+            && (m.starts_with("o1")
+                || m.starts_with("o3")
+                || m.starts_with("o4")
+                || m.starts_with("gpt-5"))
+    }
+
+    pub(crate) fn body(&self, request: &ChatRequest, stream: bool) -> Value {
+        let messages: Vec<Value> = request
+            .messages
+            .iter()
+            .map(|m| {
+                let role = match m.role {
+                    Role::System if self.reasoning_model() => "developer",
+                    Role::System => "system",
+                    Role::User => "user",
+                    Role::Assistant => "assistant",
+                };
+                json!({"role": role, "content": m.content})
+            })
+            .collect();
+        let mut body = json!({"model": self.config.model, "messages": messages});
+        if self.reasoning_model() {
+            body["max_completion_tokens"] = json!(self.config.max_tokens);
+        } else {
+            body["max_tokens"] = json!(self.config.max_tokens);
+            if let Some(t) = self.config.temperature {
+                body["temperature"] = json!(t);
+            }
+        }
+        if request.json {
+            body["response_format"] = json!({"type": "json_object"});
+        }
+        if stream {
+            body["stream"] = json!(true);
+            body["stream_options"] = json!({"include_usage": true});
+        }
+        body
+    }
+
+    fn post(&self, body: &Value) -> reqwest::RequestBuilder {
+        let mut builder = self
+            .client
+            .post(format!("{}/chat/completions", self.config.base_url))
+            .json(body);
+        if let Some(key) = &self.config.api_key {
+            builder = builder.bearer_auth(key.expose());
+        }
+        builder
+    }
+}
+
+fn error_text(body: &str) -> Option<String> {
+    let v: Value = serde_json::from_str(body).ok()?;
+    v["error"]["message"].as_str().map(str::to_owned)
+}
+
+fn usage(v: &Value) -> Usage {
+    Usage {
+        input_tokens: v["prompt_tokens"].as_u64().unwrap_or(0),
+        output_tokens: v["completion_tokens"].as_u64().unwrap_or(0),
+    }
+}
+
+#[async_trait]
+impl LlmProvider for OpenAi {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn model(&self) -> &str {
+        &self.config.model
+    }
+
+    async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse, ProviderError> {
+        let body = self.body(request, false);
+        let (response, attempts) = http::send(
+            &self.name,
+            &self.config.retry,
+            || self.post(&body),
+            error_text,
+        )
+        .await?;
+        let text = response
+            .text()
+            .await
+            .map_err(|_| http::malformed(&self.name, "the body could not be read"))?;
+        let v: Value = serde_json::from_str(&text)
+            .map_err(|_| http::malformed(&self.name, "the body is not JSON"))?;
+        let choice = &v["choices"][0];
+        if choice["message"]["refusal"].is_string() {
+            return Err(ProviderError {
+                provider: self.name.clone(),
+                class: nlq_core::ErrorClass::User,
+                message: format!(
+                    "the model refused: {}",
+                    choice["message"]["refusal"].as_str().unwrap_or_default()
+                ),
+                retry_after: None,
+            });
+        }
+        let content = choice["message"]["content"]
+            .as_str()
+            .ok_or_else(|| http::malformed(&self.name, "no choices[0].message.content"))?;
+        Ok(ChatResponse {
+            text: content.to_owned(),
+            usage: usage(&v["usage"]),
+            provider: self.name.clone(),
+            model: v["model"].as_str().unwrap_or(&self.config.model).to_owned(),
+            attempts,
+        })
+    }
+
+    async fn chat_stream(
+        &self,
+        request: &ChatRequest,
+        delta: &(dyn for<'a> Fn(&'a str) + Send + Sync),
+    ) -> Result<ChatResponse, ProviderError> {
+        let body = self.body(request, true);
+        let (response, attempts) = http::send(
+            &self.name,
+            &self.config.retry,
+            || self.post(&body),
+            error_text,
+        )
+        .await?;
+        let mut text = String::new();
+        let mut used = Usage::default();
+        let mut model = self.config.model.clone();
+        http::sse(&self.name, response, |data| {
+            let v: Value = serde_json::from_str(data)
+                .map_err(|_| http::malformed(&self.name, "a stream event is not JSON"))?;
+            if let Some(piece) = v["choices"][0]["delta"]["content"]
+                .as_str()
+                .filter(|p| !p.is_empty())
+            {
+                delta(piece);
+                text.push_str(piece);
+            }
+            if v["usage"].is_object() {
+                used = usage(&v["usage"]);
+            }
+            if let Some(m) = v["model"].as_str() {
+                model = m.to_owned();
+            }
+            Ok(())
+        })
+        .await?;
+        Ok(ChatResponse {
+            text,
+            usage: used,
+            provider: self.name.clone(),
+            model,
+            attempts,
+        })
+    }
+}
