@@ -98,6 +98,22 @@ pub fn answer(answer: &nlq_pipeline::Answer, out: &mut impl Write) -> std::io::R
         }
         writeln!(out)?;
     }
+    if let Some(llm) = &answer.llm {
+        let last = llm.attempts.last();
+        writeln!(
+            out,
+            "llm: {} {} · {} attempt{} · {} input + {} output tokens",
+            last.map_or("", |a| a.provider.as_str()),
+            last.map_or("", |a| a.model.as_str()),
+            llm.attempts.len(),
+            if llm.attempts.len() == 1 { "" } else { "s" },
+            llm.input_tokens,
+            llm.output_tokens
+        )?;
+        for assumption in &llm.assumptions {
+            writeln!(out, "assumed: {assumption}")?;
+        }
+    }
     if let Some(report) = &answer.validation {
         for finding in report.findings() {
             writeln!(out, "note [{}]: {}", finding.rule, finding.message)?;

@@ -385,3 +385,138 @@ fn eval_names_the_line_of_a_bad_question_file() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("line 2"), "{err}");
 }
+
+/// Serves one recorded exchange on 127.0.0.1 and returns what the client sent, for checking.
+fn serve_once(recorded: serde_json::Value) -> (String, std::thread::JoinHandle<String>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    listener.set_nonblocking(true).unwrap();
+    let handle = std::thread::spawn(move || {
+        // A client that never calls must fail the test, not hang it.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let mut socket = loop {
+            match listener.accept() {
+                Ok((socket, _)) => break socket,
+                Err(_) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(_) => return String::new(),
+            }
+        };
+        socket.set_nonblocking(false).unwrap();
+        let mut data = Vec::new();
+        let mut buf = [0u8; 65536];
+        loop {
+            let n = socket.read(&mut buf).unwrap();
+            data.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&data).to_string();
+            if let Some(end) = text.find("\r\n\r\n") {
+                let length: usize = text[..end]
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().parse().unwrap())
+                    })
+                    .unwrap_or(0);
+                if data.len() >= end + 4 + length {
+                    break;
+                }
+            }
+        }
+        let body = recorded["response"]["body"].to_string();
+        let reply = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        socket.write_all(reply.as_bytes()).unwrap();
+        String::from_utf8(data).unwrap()
+    });
+    (base, handle)
+}
+
+#[test]
+fn a_question_the_engine_hands_on_is_answered_by_the_llm_end_to_end() {
+    let Ok(data) = std::env::var("NLQ_TEST_DATA_DIR") else {
+        return;
+    };
+    let recorded: serde_json::Value =
+        serde_json::from_str(include_str!("fixtures/openai_generate.json")).unwrap();
+    let (base, server) = serve_once(recorded.clone());
+    let out = Command::new(env!("CARGO_BIN_EXE_nlq"))
+        .args([
+            "--data-dir",
+            &data,
+            "ask",
+            "지난달 장바구니에는 담았지만 구매는 하지 않은 사용자 수",
+            "--format",
+            "json",
+        ])
+        .env("OPENAI_API_KEY", "sk-test-cli")
+        .env("NLQ_LLM_BASE_URL", format!("{base}/v1"))
+        .env_remove("ANTHROPIC_API_KEY")
+        .env_remove("NLQ_LLM_PROVIDER")
+        .output()
+        .unwrap();
+    let sent = server.join().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // What we sent: the recorded request's path, key and body.
+    let expect = &recorded["request"];
+    assert!(
+        sent.starts_with(&format!("POST {} ", expect["path"].as_str().unwrap())),
+        "{sent}"
+    );
+    assert!(
+        sent.to_ascii_lowercase()
+            .contains("authorization: bearer sk-test-cli")
+    );
+    for piece in expect["body_contains"].as_array().unwrap() {
+        assert!(
+            sent.contains(piece.as_str().unwrap()),
+            "{piece} not in the request"
+        );
+    }
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["status"], "answered", "{json}");
+    assert_eq!(json["llm"]["attempts"][0]["prompt"], "generate_sql@1");
+    assert_eq!(
+        json["llm"]["attempts"][0]["model"],
+        "gpt-4o-mini-2024-07-18"
+    );
+    assert_eq!(json["llm"]["input_tokens"], 5120);
+    assert_eq!(json["validation"]["verdict"], "passed");
+    assert_eq!(json["columns"][0]["name"], "users");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("sk-test-cli"));
+}
+
+#[test]
+fn without_a_key_the_same_question_says_it_needs_an_llm() {
+    let Ok(data) = std::env::var("NLQ_TEST_DATA_DIR") else {
+        return;
+    };
+    let out = Command::new(env!("CARGO_BIN_EXE_nlq"))
+        .args([
+            "--data-dir",
+            &data,
+            "ask",
+            "지난달 장바구니에는 담았지만 구매는 하지 않은 사용자 수",
+            "--format",
+            "json",
+        ])
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("ANTHROPIC_API_KEY")
+        .env_remove("GEMINI_API_KEY")
+        .env_remove("NLQ_LLM_BASE_URL")
+        .env_remove("NLQ_LLM_PROVIDER")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["status"], "needs_llm");
+    assert!(json["sql"].is_null());
+}

@@ -6,6 +6,8 @@ use nlq_core::{Column, Value};
 use nlq_semantic::{DateRange, Plan};
 use nlq_validate::{Cost, Report};
 
+use crate::llm_path::LlmReport;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
@@ -28,6 +30,8 @@ pub enum Status {
 pub enum Stage {
     Understand,
     Compile,
+    /// The LLM's drafts and repairs, with their validation.
+    Llm,
     Validate,
     Execute,
     Summarize,
@@ -55,6 +59,8 @@ pub struct Answer {
     pub tables_read: Vec<String>,
     pub validation: Option<Report>,
     pub cost: Option<Cost>,
+    /// What the LLM path did, when it answered or tried to.
+    pub llm: Option<LlmReport>,
     pub timings: Vec<Timing>,
 }
 
@@ -78,6 +84,14 @@ pub enum Event {
     Executed {
         rows: usize,
         bytes_processed: u64,
+        ms: f64,
+    },
+    LlmAnswered {
+        provider: String,
+        model: String,
+        attempts: usize,
+        input_tokens: u64,
+        output_tokens: u64,
         ms: f64,
     },
     Summarized {

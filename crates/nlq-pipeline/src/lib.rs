@@ -3,6 +3,8 @@
 //! ```text
 //!  question ─► understand (intent + plan) ─► compile ─► validate + execute (nlq-validate over
 //!           the Warehouse) ─► summarize ─► Answer
+//!           └─ needs_llm and an LLM configured ─► generate (grounded prompt, strict JSON)
+//!              ─► validate + execute ─► refused? repair with the findings (bounded) ─► Answer
 //!  each stage ─► Event (typed, timed) to the caller's sink: the CLI prints, the server streams
 //! ```
 //!
@@ -11,8 +13,10 @@
 
 mod answer;
 mod error;
+mod llm_path;
 mod pipeline;
 
 pub use answer::{Answer, Event, Stage, Status, Timing};
 pub use error::PipelineError;
+pub use llm_path::{LlmAttempt, LlmPath, LlmReport};
 pub use pipeline::Pipeline;

@@ -10,11 +10,14 @@ use nlq_validate::{DatasetFacts, Step, Validator, Verdict};
 
 use crate::answer::{Answer, Event, Stage, Status, Timing};
 use crate::error::PipelineError;
+use crate::llm_path::{Grounding, LlmEnd, LlmPath, LlmReport};
 
 /// Answers questions from one dataset through one validator (and its warehouse).
 pub struct Pipeline {
     model: Arc<SemanticModel>,
     validator: Validator,
+    /// Where questions the semantic engine hands on go; None: they are answered `needs_llm`.
+    llm: Option<LlmPath>,
     as_of: NaiveDate,
     /// The first and last day with data.
     data: DateRange,
@@ -42,6 +45,7 @@ impl Pipeline {
         Ok(Pipeline {
             model,
             validator,
+            llm: None,
             as_of,
             data: DateRange { start, end },
         })
@@ -49,6 +53,96 @@ impl Pipeline {
 
     pub fn model(&self) -> &SemanticModel {
         &self.model
+    }
+
+    /// Sends the questions the semantic engine cannot answer to an LLM.
+    pub fn with_llm(mut self, llm: LlmPath) -> Self {
+        self.llm = Some(llm);
+        self
+    }
+
+    async fn ask_llm(
+        &self,
+        question: &str,
+        reason: String,
+        mut answer: Answer,
+        events: &(dyn Fn(&Event) + Send + Sync),
+    ) -> Answer {
+        let Some(llm) = &self.llm else {
+            return finish(answer, Status::NeedsLlm, Some(reason), events);
+        };
+        let grounding = Grounding {
+            model: &self.model,
+            as_of: self.as_of.to_string(),
+            first_suffix: self.data.start.format("%Y%m%d").to_string(),
+            last_suffix: self.data.end.format("%Y%m%d").to_string(),
+        };
+        let started = Instant::now();
+        let mut report = LlmReport::default();
+        let end = llm
+            .answer(question, &grounding, &mut report, |sql| async move {
+                self.validator.run(&sql).await
+            })
+            .await;
+        let ms = elapsed(started);
+        answer.timings.push(Timing {
+            stage: Stage::Llm,
+            ms,
+        });
+        events(&Event::LlmAnswered {
+            provider: llm.provider().name().to_owned(),
+            model: llm.provider().model().to_owned(),
+            attempts: report.attempts.len(),
+            input_tokens: report.input_tokens,
+            output_tokens: report.output_tokens,
+            ms,
+        });
+        let explanation = report.explanation.clone();
+        answer.llm = Some(report);
+        match end {
+            LlmEnd::Ran(outcome, sql) => {
+                let outcome = *outcome;
+                answer.sql = Some(sql);
+                answer.cost = outcome.report.cost.clone();
+                answer.validation = Some(outcome.report);
+                if let Some(result) = outcome.result {
+                    let rows = result.rows.len();
+                    answer.summary = Some(match explanation {
+                        Some(e) if !e.is_empty() => format!("{e} ({rows} rows)"),
+                        _ => format!("{rows} rows"),
+                    });
+                    answer.columns = result.columns;
+                    answer.rows = result.rows;
+                    answer.tables_read = result.tables_read;
+                }
+                finish(answer, Status::Answered, None, events)
+            }
+            LlmEnd::Declined(why) => finish(answer, Status::Clarify, Some(why), events),
+            LlmEnd::GaveUp(outcome, why) => {
+                let status = match outcome.as_ref().map(|o| o.report.verdict) {
+                    Some(Verdict::Refused) => Status::Refused,
+                    _ => Status::Error,
+                };
+                let detail = outcome
+                    .as_ref()
+                    .and_then(|o| o.report.first_error().map(|f| f.message.clone()));
+                if let Some(o) = outcome {
+                    answer.sql = Some(o.report.sql.clone());
+                    answer.validation = Some(o.report);
+                }
+                let message = match detail {
+                    Some(d) => format!("{why}; the last was stopped: {d}"),
+                    None => why,
+                };
+                finish(answer, status, Some(message), events)
+            }
+            LlmEnd::Failed(why) => finish(
+                answer,
+                Status::Error,
+                Some(format!("the LLM path failed: {why}")),
+                events,
+            ),
+        }
     }
 
     /// Answers one question; every stage is sent to `events` as it finishes.
@@ -66,6 +160,7 @@ impl Pipeline {
             tables_read: vec![],
             validation: None,
             cost: None,
+            llm: None,
             timings: vec![],
         };
 
@@ -84,6 +179,14 @@ impl Pipeline {
                     ms,
                 });
                 plan
+            }
+            Understanding::NeedsLlm { reason } if self.llm.is_some() => {
+                events(&Event::Understood {
+                    intent: "needs_llm".into(),
+                    plan: None,
+                    ms,
+                });
+                return self.ask_llm(question, reason, answer, events).await;
             }
             other => {
                 let (intent, status, message) = match other {
