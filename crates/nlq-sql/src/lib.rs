@@ -21,7 +21,7 @@ mod tables;
 
 pub use catalog::Catalog;
 pub use error::SqlError;
-pub use tables::{SuffixBounds, name_parts, narrow_to_last_day, suffix_bounds};
+pub use tables::{SuffixBounds, and_conditions, name_parts, narrow_to_last_day, suffix_bounds};
 
 use std::collections::BTreeSet;
 

@@ -148,6 +148,13 @@ pub(crate) fn prune<'a>(
         .collect()
 }
 
+/// The top-level AND-ed conditions of a WHERE clause.
+pub fn and_conditions(expr: &Expr) -> Vec<&Expr> {
+    let mut out = Vec::new();
+    conjuncts(expr, &mut out);
+    out
+}
+
 fn conjuncts<'e>(expr: &'e Expr, out: &mut Vec<&'e Expr>) {
     match expr {
         Expr::BinaryOp {

@@ -144,23 +144,6 @@ fn is_events_table(name: &ObjectName) -> bool {
         .is_some_and(|t| t.to_ascii_lowercase().starts_with("events_"))
 }
 
-/// The AND-ed conditions of a WHERE clause.
-fn conjuncts(expr: &Expr) -> Vec<&Expr> {
-    match expr {
-        Expr::BinaryOp {
-            left,
-            op: sqlparser::ast::BinaryOperator::And,
-            right,
-        } => {
-            let mut out = conjuncts(left);
-            out.extend(conjuncts(right));
-            out
-        }
-        Expr::Nested(inner) => conjuncts(inner),
-        other => vec![other],
-    }
-}
-
 /// The dotted names of an identifier expression, lower-cased: `e.ecommerce.purchase_revenue`
 /// → `["e", "ecommerce", "purchase_revenue"]`.
 fn path(expr: &Expr) -> Option<Vec<String>> {

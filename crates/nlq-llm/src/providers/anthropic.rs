@@ -75,11 +75,6 @@ impl Anthropic {
     }
 }
 
-fn error_text(body: &str) -> Option<String> {
-    let v: Value = serde_json::from_str(body).ok()?;
-    v["error"]["message"].as_str().map(str::to_owned)
-}
-
 #[async_trait]
 impl LlmProvider for Anthropic {
     fn name(&self) -> &str {
@@ -93,7 +88,7 @@ impl LlmProvider for Anthropic {
     async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse, ProviderError> {
         let body = self.body(request, false);
         let (response, attempts) =
-            http::send(NAME, &self.config.retry, || self.post(&body), error_text).await?;
+            http::send(NAME, &self.config.retry, || self.post(&body)).await?;
         let v: Value = response
             .json()
             .await
@@ -131,7 +126,7 @@ impl LlmProvider for Anthropic {
     ) -> Result<ChatResponse, ProviderError> {
         let body = self.body(request, true);
         let (response, attempts) =
-            http::send(NAME, &self.config.retry, || self.post(&body), error_text).await?;
+            http::send(NAME, &self.config.retry, || self.post(&body)).await?;
         let mut text = String::new();
         let mut usage = Usage::default();
         let mut model = self.config.model.clone();

@@ -78,11 +78,6 @@ impl Gemini {
     }
 }
 
-fn error_text(body: &str) -> Option<String> {
-    let v: Value = serde_json::from_str(body).ok()?;
-    v["error"]["message"].as_str().map(str::to_owned)
-}
-
 /// The text of one reply (or stream chunk), and whether the model was stopped for safety.
 fn candidate_text(v: &Value) -> (String, bool) {
     let candidate = &v["candidates"][0];
@@ -125,13 +120,8 @@ impl LlmProvider for Gemini {
 
     async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse, ProviderError> {
         let body = self.body(request);
-        let (response, attempts) = http::send(
-            NAME,
-            &self.config.retry,
-            || self.post(&body, false),
-            error_text,
-        )
-        .await?;
+        let (response, attempts) =
+            http::send(NAME, &self.config.retry, || self.post(&body, false)).await?;
         let v: Value = response
             .json()
             .await
@@ -161,13 +151,8 @@ impl LlmProvider for Gemini {
         delta: &(dyn for<'a> Fn(&'a str) + Send + Sync),
     ) -> Result<ChatResponse, ProviderError> {
         let body = self.body(request);
-        let (response, attempts) = http::send(
-            NAME,
-            &self.config.retry,
-            || self.post(&body, true),
-            error_text,
-        )
-        .await?;
+        let (response, attempts) =
+            http::send(NAME, &self.config.retry, || self.post(&body, true)).await?;
         let mut text = String::new();
         let mut used = Usage::default();
         let mut model = self.config.model.clone();

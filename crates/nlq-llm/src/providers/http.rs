@@ -121,7 +121,6 @@ pub(crate) async fn send(
     provider: &str,
     retry: &RetryPolicy,
     build: impl Fn() -> reqwest::RequestBuilder,
-    error_text: fn(&str) -> Option<String>,
 ) -> Result<(reqwest::Response, u32), ProviderError> {
     let mut attempt = 0;
     loop {
@@ -137,7 +136,7 @@ pub(crate) async fn send(
                     .and_then(|v| v.trim().parse::<u64>().ok())
                     .map(Duration::from_secs);
                 let body = response.text().await.unwrap_or_default();
-                status_error(provider, &Reply { status, body }, retry_after, error_text)
+                status_error(provider, &Reply { status, body }, retry_after)
             }
             Err(err) => ProviderError {
                 provider: provider.to_owned(),
@@ -162,14 +161,12 @@ pub(crate) async fn send(
     }
 }
 
-fn status_error(
-    provider: &str,
-    reply: &Reply,
-    retry_after: Option<Duration>,
-    error_text: fn(&str) -> Option<String>,
-) -> ProviderError {
-    let detail =
-        error_text(&reply.body).unwrap_or_else(|| reply.body.chars().take(200).collect::<String>());
+fn status_error(provider: &str, reply: &Reply, retry_after: Option<Duration>) -> ProviderError {
+    // OpenAI, Anthropic and Gemini all put the reason at `error.message`.
+    let detail = serde_json::from_str::<serde_json::Value>(&reply.body)
+        .ok()
+        .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| reply.body.chars().take(200).collect::<String>());
     let (class, what) = match reply.status {
         429 => (ErrorClass::Transient, "rate limited"),
         500..=599 => (ErrorClass::Transient, "server error"),

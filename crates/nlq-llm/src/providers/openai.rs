@@ -92,11 +92,6 @@ impl OpenAi {
     }
 }
 
-fn error_text(body: &str) -> Option<String> {
-    let v: Value = serde_json::from_str(body).ok()?;
-    v["error"]["message"].as_str().map(str::to_owned)
-}
-
 fn usage(v: &Value) -> Usage {
     Usage {
         input_tokens: v["prompt_tokens"].as_u64().unwrap_or(0),
@@ -116,13 +111,8 @@ impl LlmProvider for OpenAi {
 
     async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse, ProviderError> {
         let body = self.body(request, false);
-        let (response, attempts) = http::send(
-            &self.name,
-            &self.config.retry,
-            || self.post(&body),
-            error_text,
-        )
-        .await?;
+        let (response, attempts) =
+            http::send(&self.name, &self.config.retry, || self.post(&body)).await?;
         let text = response
             .text()
             .await
@@ -159,13 +149,8 @@ impl LlmProvider for OpenAi {
         delta: &(dyn for<'a> Fn(&'a str) + Send + Sync),
     ) -> Result<ChatResponse, ProviderError> {
         let body = self.body(request, true);
-        let (response, attempts) = http::send(
-            &self.name,
-            &self.config.retry,
-            || self.post(&body),
-            error_text,
-        )
-        .await?;
+        let (response, attempts) =
+            http::send(&self.name, &self.config.retry, || self.post(&body)).await?;
         let mut text = String::new();
         let mut used = Usage::default();
         let mut model = self.config.model.clone();

@@ -7,7 +7,7 @@
 
 use sqlparser::ast::{BinaryOperator, Expr, Select, TableFactor, Value};
 
-use super::{LintContext, conjuncts, each_expr_at_level, from_factors, path, position};
+use super::{LintContext, each_expr_at_level, from_factors, path, position};
 use crate::finding::{Finding, Severity};
 use crate::params::{ParamScope, ValueField};
 
@@ -43,7 +43,7 @@ pub(super) fn check_select(select: &Select, context: &LintContext<'_>, out: &mut
         return;
     };
     let mut event_name = None;
-    for condition in conjuncts(selection) {
+    for condition in nlq_sql::and_conditions(selection) {
         let Some((column, values)) = equality(condition) else {
             continue;
         };
