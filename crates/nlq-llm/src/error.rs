@@ -1,6 +1,6 @@
-//! The crate's one error. So far everything here concerns our own prompt files and the code
-//! that fills them, so every variant is a bug in nlq; provider failures (transient, user) join
-//! when the providers do.
+//! The crate's one error: our prompt files and the code that fills them (bugs in nlq) and price
+//! tables (ours: a bug; a user's file: the user's). Provider failures are `ProviderError`, the
+//! shared type every provider returns.
 
 use nlq_core::{Classify, ErrorClass};
 
@@ -38,6 +38,13 @@ pub enum LlmError {
     /// A shipped prompt lives in the file named after it.
     #[error("the prompt `{name}` must be in `{name}.md`")]
     MisnamedFile { name: String },
+    /// A price table that cannot be read: ours (a bug) or a user's file.
+    #[error("price table {source_name}: {message}")]
+    Prices {
+        source_name: String,
+        message: String,
+        user: bool,
+    },
     /// A problem of one prompt file, named.
     #[error("prompt file {file}")]
     InFile {
@@ -63,6 +70,8 @@ impl Classify for LlmError {
             | LlmError::UnknownPrompt { .. }
             | LlmError::DuplicatePrompt { .. }
             | LlmError::MisnamedFile { .. } => ErrorClass::Bug,
+            LlmError::Prices { user: true, .. } => ErrorClass::User,
+            LlmError::Prices { user: false, .. } => ErrorClass::Bug,
             LlmError::InFile { source, .. } => source.class(),
         }
     }

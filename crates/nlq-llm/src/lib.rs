@@ -11,6 +11,10 @@
 //!                         caller validates the SQL before anything runs it
 //! ```
 //!
+//! Around the call: `budget` trims the prompt's context to a token budget by priority,
+//! `providers::Fallback` chains providers in order of preference, and `pricing` turns the
+//! tokens each call used into money.
+//!
 //! What this crate owns: the prompt files and their rendering (`prompt`), retrieval of
 //! verified examples (`retrieval`), and the providers (`providers/`, one module each, sharing
 //! `providers/http.rs`: configuration, retries with backoff, jitter and `Retry-After`).
@@ -44,11 +48,15 @@
 //! # Ok::<(), nlq_llm::LlmError>(())
 //! ```
 
+pub mod budget;
 mod error;
+pub mod pricing;
 pub mod prompt;
 pub mod providers;
 pub mod retrieval;
 
+pub use budget::{Section, Trimmed};
 pub use error::LlmError;
+pub use pricing::{Price, PriceTable};
 pub use prompt::{PromptSet, PromptTemplate, RenderedPrompt, Variable};
 pub use retrieval::{ExampleIndex, GlossaryEntry, LexicalIndex, Scored};
