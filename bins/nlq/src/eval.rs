@@ -1,6 +1,7 @@
 //! `nlq eval`: each question through the pipeline, its gold SQL through the validator, on the
 //! same embedded data, then `nlq_eval` compares and scores. Questions are grouped by their
-//! as-of date: relative time words must mean what the question set says they mean.
+//! as-of date: relative time words must mean what the question set says they mean. With an LLM
+//! configured, what the semantic engine hands on goes to it, as in `nlq ask`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -13,6 +14,7 @@ pub fn run(
     questions: &[Question],
     data_dir: &Path,
     as_of: Option<&str>,
+    llm: Option<&crate::llm::LlmConfig>,
 ) -> anyhow::Result<Vec<Outcome>> {
     let mut by_day: BTreeMap<Option<String>, Vec<&Question>> = BTreeMap::new();
     for q in questions {
@@ -28,7 +30,11 @@ pub fn run(
         // The canary reruns a day of the query: no new information for an evaluation.
         policy.canary = false;
         let gold_validator = crate::validator(warehouse.clone(), policy.clone())?;
-        let pipeline = crate::pipeline(warehouse, policy)?;
+        let mut pipeline = crate::pipeline(warehouse, policy)?;
+        if let Some(llm) = llm {
+            let path = llm.path(pipeline.model())?;
+            pipeline = pipeline.with_llm(path);
+        }
         for question in group {
             let started = Instant::now();
             let answer = runtime.block_on(pipeline.ask(&question.question, &|_| {}));

@@ -2,6 +2,7 @@
 //! prints. Everything it does is in the library crates.
 
 mod eval;
+mod llm;
 mod render;
 
 use std::path::PathBuf;
@@ -80,7 +81,7 @@ enum Command {
         #[command(flatten)]
         policy: PolicyArgs,
         #[command(flatten)]
-        llm: LlmArgs,
+        llm: llm::LlmArgs,
     },
     /// Evaluate the engine on a question set (JSON lines with gold SQL): runs each question
     /// and its gold SQL on the same data and compares the results.
@@ -90,6 +91,8 @@ enum Command {
         /// Print the outcomes and the summary as JSON.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        llm: llm::LlmArgs,
     },
     /// Manage the embedded GA4 sample.
     Data {
@@ -114,94 +117,6 @@ enum DataCommand {
         #[arg(long)]
         force: bool,
     },
-}
-
-/// Which LLM answers what the semantic engine hands on. Without any key or base URL, none.
-#[derive(clap::Args)]
-struct LlmArgs {
-    /// openai, anthropic, gemini or vllm (an OpenAI-compatible server); default: the first
-    /// whose key is set (OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY), else vllm when
-    /// NLQ_LLM_BASE_URL is set.
-    #[arg(long, env = "NLQ_LLM_PROVIDER")]
-    provider: Option<String>,
-    /// The model; defaults: gpt-4o-mini, claude-sonnet-4-5, gemini-2.5-flash (vllm: required).
-    #[arg(long, env = "NLQ_LLM_MODEL")]
-    llm_model: Option<String>,
-    /// The API's base URL (required for vllm, e.g. http://127.0.0.1:8000/v1).
-    #[arg(long, env = "NLQ_LLM_BASE_URL")]
-    llm_base_url: Option<String>,
-    /// Seconds before one LLM call is given up (it is retried on timeouts).
-    #[arg(long, env = "NLQ_LLM_TIMEOUT_SECS", default_value_t = 60)]
-    llm_timeout_secs: u64,
-}
-
-impl LlmArgs {
-    fn provider(&self) -> anyhow::Result<Option<Arc<dyn nlq_core::LlmProvider>>> {
-        use nlq_llm::providers::{Anthropic, Gemini, OpenAi, ProviderConfig, Secret};
-        let key = |name: &str| std::env::var(name).ok().filter(|k| !k.trim().is_empty());
-        let name = match &self.provider {
-            Some(name) => name.to_ascii_lowercase(),
-            None if key("OPENAI_API_KEY").is_some() => "openai".into(),
-            None if key("ANTHROPIC_API_KEY").is_some() => "anthropic".into(),
-            None if key("GEMINI_API_KEY").is_some() => "gemini".into(),
-            None if self.llm_base_url.is_some() => "vllm".into(),
-            None => return Ok(None),
-        };
-        let (default_url, default_model, key_var) = match name.as_str() {
-            "openai" => (
-                "https://api.openai.com/v1",
-                Some("gpt-4o-mini"),
-                Some("OPENAI_API_KEY"),
-            ),
-            "anthropic" => (
-                "https://api.anthropic.com",
-                Some("claude-sonnet-4-5"),
-                Some("ANTHROPIC_API_KEY"),
-            ),
-            "gemini" => (
-                "https://generativelanguage.googleapis.com/v1beta",
-                Some("gemini-2.5-flash"),
-                Some("GEMINI_API_KEY"),
-            ),
-            "vllm" => ("", None, Some("NLQ_LLM_API_KEY")),
-            other => anyhow::bail!(
-                "unknown LLM provider `{other}`: use openai, anthropic, gemini or vllm"
-            ),
-        };
-        let base_url = match (&self.llm_base_url, default_url) {
-            (Some(url), _) => url.clone(),
-            (None, "") => anyhow::bail!(
-                "vllm needs --llm-base-url (NLQ_LLM_BASE_URL), e.g. http://127.0.0.1:8000/v1"
-            ),
-            (None, url) => url.to_owned(),
-        };
-        let model = match (&self.llm_model, default_model) {
-            (Some(m), _) => m.clone(),
-            (None, Some(m)) => m.to_owned(),
-            (None, None) => anyhow::bail!(
-                "{name} needs --llm-model (NLQ_LLM_MODEL): the model the server serves"
-            ),
-        };
-        let api_key = key_var.and_then(key).map(Secret::new);
-        if api_key.is_none() && name != "vllm" {
-            anyhow::bail!(
-                "{name} needs its API key in {}",
-                key_var.unwrap_or_default()
-            );
-        }
-        let config = ProviderConfig {
-            api_key,
-            timeout: Duration::from_secs(self.llm_timeout_secs.max(1)),
-            ..ProviderConfig::new(base_url, model)
-        };
-        let provider: Arc<dyn nlq_core::LlmProvider> = match name.as_str() {
-            "openai" => Arc::new(OpenAi::new(config)?),
-            "anthropic" => Arc::new(Anthropic::new(config)?),
-            "gemini" => Arc::new(Gemini::new(config)?),
-            _ => Arc::new(OpenAi::compatible(config)?),
-        };
-        Ok(Some(provider))
-    }
 }
 
 /// Limits every query runs under.
@@ -401,11 +316,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let question = read_sql(question)?;
             let config = embedded_config(&data_dir, cli.as_of);
-            let provider = llm.provider()?;
+            let llm = llm.config()?;
             let warehouse = open_embedded(&config)?;
             let mut pipeline = pipeline(warehouse, policy.policy(&config, max_rows))?;
-            if let Some(provider) = provider {
-                let path = nlq_pipeline::LlmPath::new(provider, pipeline.model())?;
+            if let Some(llm) = &llm {
+                let path = llm.path(pipeline.model())?;
                 pipeline = pipeline.with_llm(path);
             }
             let answer = runtime()?.block_on(pipeline.ask(&question, &|_| {}));
@@ -427,11 +342,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 _ => Ok(()),
             }
         }
-        Command::Eval { questions, json } => {
+        Command::Eval {
+            questions,
+            json,
+            llm,
+        } => {
+            let llm = llm.config()?;
             let text = std::fs::read_to_string(&questions)
                 .with_context(|| format!("reading {}", questions.display()))?;
             let questions = nlq_eval::parse_questions(&text)?;
-            let outcomes = eval::run(&questions, &data_dir, cli.as_of.as_deref())?;
+            let outcomes = eval::run(&questions, &data_dir, cli.as_of.as_deref(), llm.as_ref())?;
             let summary = nlq_eval::Summary::from_outcomes(&outcomes);
             let mut stdout = std::io::stdout().lock();
             if json {

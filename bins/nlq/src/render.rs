@@ -99,17 +99,41 @@ pub fn answer(answer: &nlq_pipeline::Answer, out: &mut impl Write) -> std::io::R
         writeln!(out)?;
     }
     if let Some(llm) = &answer.llm {
-        let last = llm.attempts.last();
-        writeln!(
+        let last = llm.drafts().last();
+        let drafts = llm.drafts().count();
+        write!(
             out,
-            "llm: {} {} · {} attempt{} · {} input + {} output tokens",
+            "llm: {} {} · {} draft{} · {} input + {} output tokens",
             last.map_or("", |a| a.provider.as_str()),
             last.map_or("", |a| a.model.as_str()),
-            llm.attempts.len(),
-            if llm.attempts.len() == 1 { "" } else { "s" },
+            drafts,
+            if drafts == 1 { "" } else { "s" },
             llm.input_tokens,
             llm.output_tokens
         )?;
+        if llm.unpriced_calls == llm.calls.len() {
+            writeln!(out, " · cost unknown (model not in the price table)")?;
+        } else {
+            writeln!(out, " · ${:.4}", llm.cost_usd)?;
+        }
+        for stage in llm.by_stage() {
+            let name = serde_json::to_value(stage.stage)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "  {name}: {} call{} · {} + {} tokens · ${:.4}",
+                stage.calls,
+                if stage.calls == 1 { "" } else { "s" },
+                stage.input_tokens,
+                stage.output_tokens,
+                stage.cost_usd
+            )?;
+        }
+        if let Some(risk) = &llm.risk {
+            writeln!(out, "risk: {:.2} {}", risk.score, risk.reasons.join("; "))?;
+        }
         for assumption in &llm.assumptions {
             writeln!(out, "assumed: {assumption}")?;
         }

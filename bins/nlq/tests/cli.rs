@@ -386,52 +386,68 @@ fn eval_names_the_line_of_a_bad_question_file() {
     assert!(err.contains("line 2"), "{err}");
 }
 
-/// Serves one recorded exchange on 127.0.0.1 and returns what the client sent, for checking.
-fn serve_once(recorded: serde_json::Value) -> (String, std::thread::JoinHandle<String>) {
+/// Serves recorded exchanges on 127.0.0.1, one connection each, in order, and returns what the
+/// client sent, for checking.
+fn serve(exchanges: Vec<serde_json::Value>) -> (String, std::thread::JoinHandle<Vec<String>>) {
     use std::io::{Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     listener.set_nonblocking(true).unwrap();
     let handle = std::thread::spawn(move || {
-        // A client that never calls must fail the test, not hang it.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        let mut socket = loop {
-            match listener.accept() {
-                Ok((socket, _)) => break socket,
-                Err(_) if std::time::Instant::now() < deadline => {
-                    std::thread::sleep(std::time::Duration::from_millis(20));
+        let mut requests = Vec::new();
+        for recorded in exchanges {
+            // A client that never calls must fail the test, not hang it.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+            let mut socket = loop {
+                match listener.accept() {
+                    Ok((socket, _)) => break socket,
+                    Err(_) if std::time::Instant::now() < deadline => {
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                    }
+                    Err(_) => return requests,
                 }
-                Err(_) => return String::new(),
-            }
-        };
-        socket.set_nonblocking(false).unwrap();
-        let mut data = Vec::new();
-        let mut buf = [0u8; 65536];
-        loop {
-            let n = socket.read(&mut buf).unwrap();
-            data.extend_from_slice(&buf[..n]);
-            let text = String::from_utf8_lossy(&data).to_string();
-            if let Some(end) = text.find("\r\n\r\n") {
-                let length: usize = text[..end]
-                    .lines()
-                    .find_map(|l| {
-                        l.to_ascii_lowercase()
-                            .strip_prefix("content-length:")
-                            .map(|v| v.trim().parse().unwrap())
-                    })
-                    .unwrap_or(0);
-                if data.len() >= end + 4 + length {
-                    break;
+            };
+            socket.set_nonblocking(false).unwrap();
+            let mut data = Vec::new();
+            let mut buf = [0u8; 65536];
+            loop {
+                let n = socket.read(&mut buf).unwrap();
+                data.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&data).to_string();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let length: usize = text[..end]
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse().unwrap())
+                        })
+                        .unwrap_or(0);
+                    if data.len() >= end + 4 + length || n == 0 {
+                        break;
+                    }
                 }
             }
+            let response = &recorded["response"];
+            let (kind, body) = match response["sse"].as_array() {
+                Some(events) => (
+                    "text/event-stream",
+                    events
+                        .iter()
+                        .map(|e| format!("data: {e}\n\n"))
+                        .chain(["data: [DONE]\n\n".to_owned()])
+                        .collect::<String>(),
+                ),
+                None => ("application/json", response["body"].to_string()),
+            };
+            let reply = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: {kind}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            socket.write_all(reply.as_bytes()).unwrap();
+            requests.push(String::from_utf8(data).unwrap());
         }
-        let body = recorded["response"]["body"].to_string();
-        let reply = format!(
-            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-            body.len()
-        );
-        socket.write_all(reply.as_bytes()).unwrap();
-        String::from_utf8(data).unwrap()
+        requests
     });
     (base, handle)
 }
@@ -442,8 +458,9 @@ fn a_question_the_engine_hands_on_is_answered_by_the_llm_end_to_end() {
         return;
     };
     let recorded: serde_json::Value =
-        serde_json::from_str(include_str!("fixtures/openai_generate.json")).unwrap();
-    let (base, server) = serve_once(recorded.clone());
+        serde_json::from_str(include_str!("fixtures/openai_ask.json")).unwrap();
+    let exchanges = recorded["exchanges"].as_array().unwrap().clone();
+    let (base, server) = serve(exchanges.clone());
     let out = Command::new(env!("CARGO_BIN_EXE_nlq"))
         .args([
             "--data-dir",
@@ -457,6 +474,8 @@ fn a_question_the_engine_hands_on_is_answered_by_the_llm_end_to_end() {
         .env("NLQ_LLM_BASE_URL", format!("{base}/v1"))
         .env_remove("ANTHROPIC_API_KEY")
         .env_remove("NLQ_LLM_PROVIDER")
+        .env_remove("NLQ_LLM_FALLBACK")
+        .env_remove("NLQ_LLM_REVIEWER")
         .output()
         .unwrap();
     let sent = server.join().unwrap();
@@ -465,30 +484,46 @@ fn a_question_the_engine_hands_on_is_answered_by_the_llm_end_to_end() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // What we sent: the recorded request's path, key and body.
-    let expect = &recorded["request"];
-    assert!(
-        sent.starts_with(&format!("POST {} ", expect["path"].as_str().unwrap())),
-        "{sent}"
-    );
-    assert!(
-        sent.to_ascii_lowercase()
-            .contains("authorization: bearer sk-test-cli")
-    );
-    for piece in expect["body_contains"].as_array().unwrap() {
+    // What we sent: each recorded request's path, key and body, in order.
+    assert_eq!(sent.len(), exchanges.len(), "{sent:?}");
+    for (request, exchange) in sent.iter().zip(&exchanges) {
+        let expect = &exchange["request"];
         assert!(
-            sent.contains(piece.as_str().unwrap()),
-            "{piece} not in the request"
+            request.starts_with(&format!("POST {} ", expect["path"].as_str().unwrap())),
+            "{request}"
         );
+        assert!(
+            request
+                .to_ascii_lowercase()
+                .contains("authorization: bearer sk-test-cli")
+        );
+        for piece in expect["body_contains"].as_array().unwrap() {
+            let piece = piece.as_str().unwrap();
+            assert!(request.contains(piece), "{piece} not in the request");
+        }
+        for piece in expect["body_lacks"].as_array().into_iter().flatten() {
+            let piece = piece.as_str().unwrap();
+            assert!(!request.contains(piece), "{piece} in the request");
+        }
     }
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["status"], "answered", "{json}");
-    assert_eq!(json["llm"]["attempts"][0]["prompt"], "generate_sql@1");
+    let calls = json["llm"]["calls"].as_array().unwrap();
+    let prompts: Vec<&str> = calls
+        .iter()
+        .map(|c| c["prompt"].as_str().unwrap())
+        .collect();
+    assert_eq!(prompts, ["classify@1", "generate_sql@1", "summarize@1"]);
+    assert_eq!(calls[1]["model"], "gpt-4o-mini-2024-07-18");
+    assert_eq!(json["llm"]["input_tokens"], 512 + 5120 + 300);
+    // gpt-4o-mini: $0.15 in, $0.60 out per million tokens.
+    let usd = json["llm"]["cost_usd"].as_f64().unwrap();
+    let expected = (5932.0 * 0.15 + 160.0 * 0.60) / 1e6;
+    assert!((usd - expected).abs() < 1e-12, "{usd}");
     assert_eq!(
-        json["llm"]["attempts"][0]["model"],
-        "gpt-4o-mini-2024-07-18"
+        json["summary"],
+        "2021년 1월에 장바구니에 담고 구매하지 않은 사용자 수입니다."
     );
-    assert_eq!(json["llm"]["input_tokens"], 5120);
     assert_eq!(json["validation"]["verdict"], "passed");
     assert_eq!(json["columns"][0]["name"], "users");
     assert!(!String::from_utf8_lossy(&out.stderr).contains("sk-test-cli"));

@@ -6,7 +6,8 @@ use nlq_core::{Column, Value};
 use nlq_semantic::{DateRange, Plan};
 use nlq_validate::{Cost, Report};
 
-use crate::llm_path::LlmReport;
+use crate::llm_path::{LlmReport, LlmStage};
+use crate::risk::Risk;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -64,6 +65,24 @@ pub struct Answer {
     pub timings: Vec<Timing>,
 }
 
+/// One earlier question of the conversation, as the next question's context.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct Turn {
+    pub question: String,
+    pub sql: Option<String>,
+    pub summary: Option<String>,
+}
+
+impl From<&Answer> for Turn {
+    fn from(answer: &Answer) -> Self {
+        Turn {
+            question: answer.question.clone(),
+            sql: answer.sql.clone(),
+            summary: answer.summary.clone().or_else(|| answer.message.clone()),
+        }
+    }
+}
+
 /// One stage's result, as it happens.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -86,12 +105,33 @@ pub enum Event {
         bytes_processed: u64,
         ms: f64,
     },
+    /// The LLM classifier's reading of a question the semantic engine handed on.
+    Classified {
+        intent: String,
+        reason: String,
+    },
+    /// An LLM draft (generation, repair or review) and what stopped it, if anything.
+    Drafted {
+        stage: LlmStage,
+        sql: Option<String>,
+        problems: Vec<String>,
+    },
+    /// A draft that passed its checks, scored; `review`: it goes to the expert first.
+    RiskAssessed {
+        risk: Risk,
+        review: bool,
+    },
+    /// A piece of the LLM's summary as it is written.
+    SummaryDelta {
+        text: String,
+    },
     LlmAnswered {
         provider: String,
         model: String,
-        attempts: usize,
+        calls: usize,
         input_tokens: u64,
         output_tokens: u64,
+        cost_usd: f64,
         ms: f64,
     },
     Summarized {

@@ -3,8 +3,9 @@
 //! ```text
 //!  question ─► understand (intent + plan) ─► compile ─► validate + execute (nlq-validate over
 //!           the Warehouse) ─► summarize ─► Answer
-//!           └─ needs_llm and an LLM configured ─► generate (grounded prompt, strict JSON)
-//!              ─► validate + execute ─► refused? repair with the findings (bounded) ─► Answer
+//!           └─ needs_llm and an LLM configured ─► classify ─► generate (grounded prompt,
+//!              strict JSON) ─► check ─► risky? expert review ─► execute ─► refused? repair
+//!              with the findings (bounded) ─► LLM summary (no identifier columns) ─► Answer
 //!  each stage ─► Event (typed, timed) to the caller's sink: the CLI prints, the server streams
 //! ```
 //!
@@ -15,8 +16,10 @@ mod answer;
 mod error;
 mod llm_path;
 mod pipeline;
+mod risk;
 
-pub use answer::{Answer, Event, Stage, Status, Timing};
+pub use answer::{Answer, Event, Stage, Status, Timing, Turn};
 pub use error::PipelineError;
-pub use llm_path::{LlmAttempt, LlmPath, LlmReport};
+pub use llm_path::{LlmCall, LlmPath, LlmReport, LlmStage, StageCost};
 pub use pipeline::Pipeline;
+pub use risk::Risk;

@@ -1,28 +1,57 @@
-//! The LLM path: questions the semantic engine hands on. The prompt is grounded (schema, the
-//! model's definitions, GA4 rules, the most similar golden queries, the as-of date); the reply
-//! must be strict JSON; its SQL is untrusted and goes through the same validator as every other
-//! query; what validation stops is sent back for repair, a bounded number of times, each attempt
-//! recorded.
+//! The LLM path: questions the semantic engine hands on.
+//!
+//! ```text
+//!  classify ─► data? ─► generate ─► check (guard, lint, dry run, cost) ─► risky? ─► review
+//!     │                    ▲                       │ refused                         │
+//!     │                    └──── repair ◄──────────┘ (bounded, each call recorded)   ▼
+//!     └─► help / out of scope / change data                           run ─► summarize
+//! ```
+//!
+//! Prompts are grounded (schema, the model's definitions, GA4 rules, the most similar golden
+//! queries, the conversation, the as-of date) and trimmed to a token budget. Every reply is
+//! untrusted: JSON that does not parse is asked for again, never executed; SQL goes through the
+//! same validator as every other query. Every call is recorded with its tokens and cost.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
+use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use nlq_core::{ChatMessage, ChatRequest, LlmProvider, Usage};
-use nlq_llm::{ExampleIndex, LexicalIndex, PromptSet, prompt};
-use nlq_semantic::SemanticModel;
-use nlq_validate::{Outcome, Severity};
+use nlq_core::{ChatMessage, ChatRequest, LlmProvider, QueryResult, Usage};
+use nlq_llm::budget::{self, Section, Trimmed};
+use nlq_llm::{ExampleIndex, LexicalIndex, PriceTable, PromptSet, prompt};
+use nlq_semantic::{Lang, SemanticModel};
+use nlq_validate::{Outcome, Report, Severity, Validator};
+
+use crate::answer::{Event, Turn};
+use crate::risk::{self, Risk};
+
+/// Columns never sent to a model: they identify people.
+const IDENTIFIER_COLUMNS: [&str; 2] = ["user_pseudo_id", "user_id"];
 
 /// The LLM path's configuration.
 pub struct LlmPath {
     provider: Arc<dyn LlmProvider>,
+    /// The expert for risky drafts; None: the same provider.
+    reviewer: Option<Arc<dyn LlmProvider>>,
     prompts: PromptSet,
     index: LexicalIndex,
+    /// The words of every golden query, to measure how far a draft is from all of them.
+    golden_shapes: Vec<HashSet<String>>,
+    prices: PriceTable,
     /// Repairs after the first draft.
     pub max_repairs: u32,
     /// How many golden queries go into the prompt.
     pub examples: usize,
+    /// The estimated tokens a SQL prompt may take; context is trimmed to fit.
+    pub max_prompt_tokens: usize,
+    /// Drafts with a risk score at or above this get an expert review before they run.
+    pub review_threshold: f64,
+    /// Ask the model what kind of request it is before writing SQL.
+    pub classify: bool,
+    /// At most this many rows go to the model for the summary; 0: no LLM summary.
+    pub summary_rows: usize,
 }
 
 impl LlmPath {
@@ -32,11 +61,29 @@ impl LlmPath {
     ) -> Result<Self, nlq_llm::LlmError> {
         Ok(LlmPath {
             provider,
+            reviewer: None,
             prompts: PromptSet::builtin()?,
             index: LexicalIndex::from_model(model),
+            golden_shapes: model.golden.iter().map(|g| risk::shape(&g.sql)).collect(),
+            prices: PriceTable::builtin()?,
             max_repairs: 2,
             examples: 3,
+            max_prompt_tokens: 12_000,
+            review_threshold: 0.6,
+            classify: true,
+            summary_rows: 20,
         })
+    }
+
+    /// Risky drafts go to this provider (another model, say) for review.
+    pub fn with_reviewer(mut self, reviewer: Arc<dyn LlmProvider>) -> Self {
+        self.reviewer = Some(reviewer);
+        self
+    }
+
+    pub fn with_prices(mut self, prices: PriceTable) -> Self {
+        self.prices = prices;
+        self
     }
 
     pub fn provider(&self) -> &dyn LlmProvider {
@@ -44,30 +91,113 @@ impl LlmPath {
     }
 }
 
-/// One call to the model and what became of its reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LlmStage {
+    Classify,
+    Generate,
+    Repair,
+    Review,
+    Summarize,
+}
+
+/// One call to a model and what became of its reply.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct LlmAttempt {
-    /// `generate_sql@1`, `repair_sql@1`.
+pub struct LlmCall {
+    pub stage: LlmStage,
+    /// `generate_sql@1`, `repair_sql@1`: the prompt and its version.
     pub prompt: String,
     pub provider: String,
     pub model: String,
     pub usage: Usage,
+    /// None when the price table does not know the model.
+    pub cost_usd: Option<f64>,
+    pub ms: f64,
+    /// The SQL of a draft, as the model wrote it.
     pub sql: Option<String>,
-    /// Why this draft was not the answer: validation findings, or a reply that was not JSON.
+    /// Why this reply was not used as it was: validation findings, a reply that was not JSON.
     pub problems: Vec<String>,
+}
+
+/// Tokens and cost of one stage, summed over its calls.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StageCost {
+    pub stage: LlmStage,
+    pub calls: usize,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cost_usd: f64,
 }
 
 /// Everything the LLM did for one answer.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct LlmReport {
-    pub attempts: Vec<LlmAttempt>,
+    pub calls: Vec<LlmCall>,
     pub input_tokens: u64,
     pub output_tokens: u64,
+    /// The cost of the calls whose price is known.
+    pub cost_usd: f64,
+    /// Calls to models the price table does not know: their cost is not in `cost_usd`.
+    pub unpriced_calls: usize,
+    /// What the classifier said the request is, and why.
+    pub intent: Option<(String, String)>,
     pub explanation: Option<String>,
     pub assumptions: Vec<String>,
+    /// The risk of the draft that ran (or was last checked).
+    pub risk: Option<Risk>,
+    /// What the token budget cut from the SQL prompts.
+    pub trimmed: Option<Trimmed>,
 }
 
-/// What the model must reply.
+impl LlmReport {
+    fn record(&mut self, call: LlmCall) {
+        self.input_tokens += call.usage.input_tokens;
+        self.output_tokens += call.usage.output_tokens;
+        match call.cost_usd {
+            Some(usd) => self.cost_usd += usd,
+            None => self.unpriced_calls += 1,
+        }
+        self.calls.push(call);
+    }
+
+    /// The calls that wrote SQL: generation, repairs and reviews.
+    pub fn drafts(&self) -> impl Iterator<Item = &LlmCall> {
+        self.calls.iter().filter(|c| {
+            matches!(
+                c.stage,
+                LlmStage::Generate | LlmStage::Repair | LlmStage::Review
+            )
+        })
+    }
+
+    /// Tokens and cost per stage, in the order the stages first ran.
+    pub fn by_stage(&self) -> Vec<StageCost> {
+        let mut stages: Vec<StageCost> = Vec::new();
+        for call in &self.calls {
+            let i = match stages.iter().position(|s| s.stage == call.stage) {
+                Some(i) => i,
+                None => {
+                    stages.push(StageCost {
+                        stage: call.stage,
+                        calls: 0,
+                        input_tokens: 0,
+                        output_tokens: 0,
+                        cost_usd: 0.0,
+                    });
+                    stages.len() - 1
+                }
+            };
+            let stage = &mut stages[i];
+            stage.calls += 1;
+            stage.input_tokens += call.usage.input_tokens;
+            stage.output_tokens += call.usage.output_tokens;
+            stage.cost_usd += call.cost_usd.unwrap_or(0.0);
+        }
+        stages
+    }
+}
+
+/// What a SQL prompt must reply.
 #[derive(Debug, Deserialize)]
 struct Draft {
     sql: Option<String>,
@@ -77,16 +207,28 @@ struct Draft {
     assumptions: Vec<String>,
 }
 
+/// What the classify prompt must reply.
+#[derive(Debug, Deserialize)]
+struct Intent {
+    intent: String,
+    #[serde(default)]
+    reason: String,
+}
+
 /// How the LLM path ended.
 pub(crate) enum LlmEnd {
     /// The validated run of the last draft.
     Ran(Box<Outcome>, String),
     /// The model declined to write SQL, saying why.
     Declined(String),
-    /// Every draft was refused or failed; the last outcome says why.
-    GaveUp(Option<Box<Outcome>>, String),
+    /// Every draft was refused or failed; the last report says why.
+    GaveUp(Option<Box<Report>>, String),
     /// The provider failed.
     Failed(String),
+    /// The classifier's reading of a request that is not a data question.
+    Help(String),
+    OutOfScope(String),
+    ChangeData(String),
 }
 
 /// The facts the prompts are grounded in.
@@ -95,136 +237,403 @@ pub(crate) struct Grounding<'a> {
     pub as_of: String,
     pub first_suffix: String,
     pub last_suffix: String,
+    pub history: &'a [Turn],
+}
+
+/// One question's way through the LLM path.
+pub(crate) struct Run<'a> {
+    pub question: &'a str,
+    pub grounding: Grounding<'a>,
+    pub validator: &'a Validator,
+    pub events: &'a (dyn Fn(&Event) + Send + Sync),
 }
 
 impl LlmPath {
-    pub(crate) async fn answer<F, Fut>(
-        &self,
-        question: &str,
-        grounding: &Grounding<'_>,
-        report: &mut LlmReport,
-        validate: F,
-    ) -> LlmEnd
-    where
-        F: Fn(String) -> Fut,
-        Fut: Future<Output = Outcome>,
-    {
-        let mut values = match self.values(question, grounding) {
+    pub(crate) async fn answer(&self, run: &Run<'_>, report: &mut LlmReport) -> LlmEnd {
+        if self.classify {
+            match self.classify(run, report).await {
+                Ok(None) => {}
+                Ok(Some(end)) => return end,
+                Err(err) => return LlmEnd::Failed(err),
+            }
+        }
+        let mut values = match self.values(run, report) {
             Ok(values) => values,
             Err(err) => return LlmEnd::Failed(err),
         };
-        let mut template = prompt::GENERATE_SQL;
-        let mut last_outcome = None;
-        for round in 0..=self.max_repairs {
-            let rendered = match self.prompts.get(template).and_then(|t| {
-                // Each template takes only the variables it declares.
+        let mut stage = LlmStage::Generate;
+        let mut reviewed = false;
+        let mut last_report = None;
+        let mut round = 0;
+        loop {
+            let template = match stage {
+                LlmStage::Repair => prompt::REPAIR_SQL,
+                _ => prompt::GENERATE_SQL,
+            };
+            let (text, mut call) = match self
+                .call(self.provider.as_ref(), stage, template, &values, false, run)
+                .await
+            {
+                Ok(reply) => reply,
+                Err(err) => return LlmEnd::Failed(err),
+            };
+            let problems = match self
+                .try_draft(&text, &mut call, &mut reviewed, run, report)
+                .await
+            {
+                DraftEnd::Done(end) => return end,
+                DraftEnd::Rejected {
+                    sql,
+                    problems,
+                    report: checked,
+                } => {
+                    if checked.is_some() {
+                        last_report = checked;
+                    }
+                    values.insert("sql", sql);
+                    problems
+                }
+            };
+            values.insert("findings", problems.join("\n"));
+            if round == self.max_repairs {
+                break;
+            }
+            round += 1;
+            stage = LlmStage::Repair;
+        }
+        LlmEnd::GaveUp(
+            last_report,
+            format!(
+                "{} drafts from the LLM did not pass validation",
+                report.drafts().count()
+            ),
+        )
+    }
+
+    /// Reads one draft reply, checks it, reviews it when risky, and runs it.
+    async fn try_draft(
+        &self,
+        text: &str,
+        call: &mut LlmCall,
+        reviewed: &mut bool,
+        run: &Run<'_>,
+        report: &mut LlmReport,
+    ) -> DraftEnd {
+        let draft = match parse_json::<Draft>(text) {
+            Ok(draft) => draft,
+            Err(err) => {
+                // Never run what could not be read: ask again with the problem stated.
+                let problem = format!("the reply was not the JSON asked for: {err}");
+                call.problems.push(problem.clone());
+                self.record_draft(call.clone(), run, report);
+                return DraftEnd::Rejected {
+                    sql: "(no SQL: the previous reply was not valid JSON)".into(),
+                    problems: vec![problem],
+                    report: None,
+                };
+            }
+        };
+        report.explanation = Some(draft.explanation.clone());
+        report.assumptions = draft.assumptions.clone();
+        let Some(mut sql) = draft.sql.filter(|s| !s.trim().is_empty()) else {
+            self.record_draft(call.clone(), run, report);
+            return DraftEnd::Done(LlmEnd::Declined(draft.explanation));
+        };
+        call.sql = Some(sql.clone());
+
+        let mut checked = run.validator.check(&sql).await;
+        if checked.passed() && !*reviewed {
+            let bytes = checked.cost.as_ref().map_or(0, |c| c.bytes_processed);
+            let max = run.validator.policy().cost.maximum_bytes_billed;
+            let risk = risk::assess(&sql, bytes, max, &self.golden_shapes);
+            let review = risk.score >= self.review_threshold;
+            (run.events)(&Event::RiskAssessed {
+                risk: risk.clone(),
+                review,
+            });
+            report.risk = Some(risk.clone());
+            if review {
+                *reviewed = true;
+                // The draft passed its checks; what runs from here is the review's reply.
+                self.record_draft(call.clone(), run, report);
+                let (verdict, review_call) = match self
+                    .review(run, &sql, &draft.explanation, &risk, report)
+                    .await
+                {
+                    Ok(reply) => reply,
+                    Err(err) => return DraftEnd::Done(LlmEnd::Failed(err)),
+                };
+                *call = review_call;
+                match verdict {
+                    Some(better) if better.trim() != sql.trim() => {
+                        sql = better;
+                        checked = run.validator.check(&sql).await;
+                    }
+                    Some(_) => {}
+                    None => {
+                        self.record_draft(call.clone(), run, report);
+                        let why = report.explanation.clone().unwrap_or_default();
+                        return DraftEnd::Done(LlmEnd::Declined(why));
+                    }
+                }
+            }
+        }
+        if !checked.passed() {
+            let problems = findings(&checked);
+            call.problems = problems.clone();
+            self.record_draft(call.clone(), run, report);
+            return DraftEnd::Rejected {
+                sql,
+                problems,
+                report: Some(Box::new(checked)),
+            };
+        }
+        let outcome = run.validator.run(&sql).await;
+        if outcome.report.passed() && outcome.result.is_some() {
+            self.record_draft(call.clone(), run, report);
+            return DraftEnd::Done(LlmEnd::Ran(Box::new(outcome), sql));
+        }
+        let problems = findings(&outcome.report);
+        call.problems = problems.clone();
+        self.record_draft(call.clone(), run, report);
+        DraftEnd::Rejected {
+            sql,
+            problems,
+            report: Some(Box::new(outcome.report)),
+        }
+    }
+
+    /// Records a draft call and tells the caller about it.
+    fn record_draft(&self, call: LlmCall, run: &Run<'_>, report: &mut LlmReport) {
+        (run.events)(&Event::Drafted {
+            stage: call.stage,
+            sql: call.sql.clone(),
+            problems: call.problems.clone(),
+        });
+        report.record(call);
+    }
+
+    /// The classifier's verdict: None for a data question (go on), or how to end.
+    async fn classify(
+        &self,
+        run: &Run<'_>,
+        report: &mut LlmReport,
+    ) -> Result<Option<LlmEnd>, String> {
+        let g = &run.grounding;
+        let values = BTreeMap::from([
+            (
+                "scope",
+                format!(
+                    "GA4 events of one web store (`{}`), one table per day from {} to {}; as of {}",
+                    g.model.table, g.first_suffix, g.last_suffix, g.as_of
+                ),
+            ),
+            ("context", context(g.history)),
+            ("question", run.question.to_owned()),
+        ]);
+        let (text, mut call) = self
+            .call(
+                self.provider.as_ref(),
+                LlmStage::Classify,
+                prompt::CLASSIFY,
+                &values,
+                false,
+                run,
+            )
+            .await?;
+        let verdict = parse_json::<Intent>(&text);
+        if let Err(err) = &verdict {
+            // The classifier only advises: an unreadable verdict lets the question go on,
+            // since the guard, not the classifier, stops anything harmful.
+            call.problems
+                .push(format!("the reply was not the JSON asked for: {err}"));
+        }
+        report.record(call);
+        let Ok(Intent { intent, reason }) = verdict else {
+            return Ok(None);
+        };
+        (run.events)(&Event::Classified {
+            intent: intent.clone(),
+            reason: reason.clone(),
+        });
+        report.intent = Some((intent.clone(), reason.clone()));
+        Ok(match intent.as_str() {
+            "help" => Some(LlmEnd::Help(reason)),
+            "out_of_scope" => Some(LlmEnd::OutOfScope(reason)),
+            "change_data" => Some(LlmEnd::ChangeData(reason)),
+            _ => None,
+        })
+    }
+
+    /// The expert's look at a risky draft: Some(sql) to run (the same or corrected), None
+    /// when the expert says the data cannot answer; with the call, for the caller to record.
+    async fn review(
+        &self,
+        run: &Run<'_>,
+        sql: &str,
+        explanation: &str,
+        risk: &Risk,
+        report: &mut LlmReport,
+    ) -> Result<(Option<String>, LlmCall), String> {
+        let mut values = self.values(run, report)?;
+        values.insert("sql", sql.to_owned());
+        let mut about = explanation.to_owned();
+        for a in &report.assumptions {
+            about.push_str(&format!("\nassumed: {a}"));
+        }
+        values.insert("explanation", about);
+        values.insert(
+            "risks",
+            format!(
+                "risk score {:.2}: {}",
+                risk.score,
+                if risk.reasons.is_empty() {
+                    "no single reason stands out".to_owned()
+                } else {
+                    risk.reasons.join("; ")
+                }
+            ),
+        );
+        let reviewer = self.reviewer.as_deref().unwrap_or(self.provider.as_ref());
+        let (text, mut call) = self
+            .call(
+                reviewer,
+                LlmStage::Review,
+                prompt::REVIEW_SQL,
+                &values,
+                false,
+                run,
+            )
+            .await?;
+        match parse_json::<Draft>(&text) {
+            Ok(draft) => {
+                let sql = draft.sql.filter(|s| !s.trim().is_empty());
+                call.sql = sql.clone();
+                report.explanation = Some(draft.explanation);
+                if sql.is_some() {
+                    report.assumptions = draft.assumptions;
+                }
+                Ok((sql, call))
+            }
+            Err(err) => {
+                // An unreadable review leaves the draft as it was: it already passed checks.
+                call.problems
+                    .push(format!("the review was not the JSON asked for: {err}"));
+                call.sql = Some(sql.to_owned());
+                Ok((Some(sql.to_owned()), call))
+            }
+        }
+    }
+
+    /// A short answer from the first rows, in the question's language, streamed as it is
+    /// written. None when summaries are off or the call failed (the caller has a fallback).
+    pub(crate) async fn summarize(
+        &self,
+        run: &Run<'_>,
+        period: &str,
+        result: &QueryResult,
+        report: &mut LlmReport,
+    ) -> Option<String> {
+        if self.summary_rows == 0 {
+            return None;
+        }
+        let values = BTreeMap::from([
+            (
+                "language",
+                match Lang::of(run.question) {
+                    Lang::Ko => "Korean",
+                    Lang::En => "English",
+                }
+                .to_owned(),
+            ),
+            ("question", run.question.to_owned()),
+            ("period", period.to_owned()),
+            ("row_count", result.rows.len().to_string()),
+            ("rows", rows_table(result, self.summary_rows)),
+        ]);
+        match self
+            .call(
+                self.provider.as_ref(),
+                LlmStage::Summarize,
+                prompt::SUMMARIZE,
+                &values,
+                true,
+                run,
+            )
+            .await
+        {
+            Ok((text, call)) => {
+                report.record(call);
+                let text = text.trim();
+                (!text.is_empty()).then(|| text.to_owned())
+            }
+            Err(_) => None,
+        }
+    }
+
+    /// Renders a prompt (each template takes the variables it declares), calls `provider`,
+    /// and returns the reply's text with the call's record (usage, cost, time).
+    async fn call(
+        &self,
+        provider: &dyn LlmProvider,
+        stage: LlmStage,
+        template: &str,
+        values: &BTreeMap<&'static str, String>,
+        stream: bool,
+        run: &Run<'_>,
+    ) -> Result<(String, LlmCall), String> {
+        let rendered = self
+            .prompts
+            .get(template)
+            .and_then(|t| {
                 let declared: BTreeMap<&str, String> = values
                     .iter()
                     .filter(|(k, _)| t.variables().iter().any(|v| v.name == **k))
                     .map(|(k, v)| (*k, v.clone()))
                     .collect();
                 t.render(&declared)
-            }) {
-                Ok(r) => r,
-                Err(err) => return LlmEnd::Failed(format!("prompt {template}: {err}")),
-            };
-            let request = ChatRequest {
-                messages: vec![ChatMessage::user(rendered.text)],
-                json: true,
-            };
-            let reply = match self.provider.chat(&request).await {
-                Ok(reply) => reply,
-                Err(err) => return LlmEnd::Failed(err.to_string()),
-            };
-            report.input_tokens += reply.usage.input_tokens;
-            report.output_tokens += reply.usage.output_tokens;
-            let mut attempt = LlmAttempt {
-                prompt: rendered_id(template, &rendered.version),
-                provider: reply.provider.clone(),
-                model: reply.model.clone(),
-                usage: reply.usage,
-                sql: None,
-                problems: vec![],
-            };
-            let draft: Draft = match serde_json::from_str(strip_fences(&reply.text)) {
-                Ok(draft) => draft,
-                Err(err) => {
-                    attempt
-                        .problems
-                        .push(format!("the reply was not the JSON asked for: {err}"));
-                    report.attempts.push(attempt);
-                    // Never run what could not be read: ask again with the problem stated.
-                    values.insert(
-                        "sql",
-                        "(no SQL: the previous reply was not valid JSON)".into(),
-                    );
-                    let problems = report
-                        .attempts
-                        .last()
-                        .map(|a| a.problems.join("\n"))
-                        .unwrap_or_default();
-                    values.insert("findings", problems);
-                    template = prompt::REPAIR_SQL;
-                    continue;
-                }
-            };
-            report.explanation = Some(draft.explanation.clone());
-            report.assumptions = draft.assumptions.clone();
-            let Some(sql) = draft.sql.filter(|s| !s.trim().is_empty()) else {
-                report.attempts.push(attempt);
-                return LlmEnd::Declined(draft.explanation);
-            };
-            attempt.sql = Some(sql.clone());
-            let outcome = validate(sql.clone()).await;
-            if outcome.report.passed() && outcome.result.is_some() {
-                report.attempts.push(attempt);
-                return LlmEnd::Ran(Box::new(outcome), sql);
-            }
-            let findings: Vec<String> = outcome
-                .report
-                .steps
-                .iter()
-                .flat_map(|step| {
-                    step.findings.iter().map(move |f| {
-                        format!(
-                            "{:?} {} {}: {}{}",
-                            step.name,
-                            f.rule,
-                            match f.severity {
-                                Severity::Error => "error",
-                                Severity::Warning => "warning",
-                            },
-                            f.message,
-                            f.position.map(|p| format!(" (at {p})")).unwrap_or_default()
-                        )
+            })
+            .map_err(|err| format!("prompt {template}: {err}"))?;
+        // SQL and verdicts are asked for as JSON; a summary is prose.
+        let request = ChatRequest {
+            messages: vec![ChatMessage::user(rendered.text.clone())],
+            json: !stream,
+        };
+        let started = Instant::now();
+        let reply = if stream {
+            let events = run.events;
+            provider
+                .chat_stream(&request, &|piece| {
+                    events(&Event::SummaryDelta {
+                        text: piece.to_owned(),
                     })
                 })
-                .collect();
-            attempt.problems = findings.clone();
-            report.attempts.push(attempt);
-            last_outcome = Some(Box::new(outcome));
-            if round == self.max_repairs {
-                break;
-            }
-            values.insert("sql", sql);
-            values.insert("findings", findings.join("\n"));
-            template = prompt::REPAIR_SQL;
+                .await
+        } else {
+            provider.chat(&request).await
         }
-        LlmEnd::GaveUp(
-            last_outcome,
-            format!(
-                "{} drafts from the LLM did not pass validation",
-                report.attempts.len()
-            ),
-        )
+        .map_err(|err| err.to_string())?;
+        let call = LlmCall {
+            stage,
+            prompt: rendered.id(),
+            cost_usd: self.prices.cost(&reply.provider, &reply.model, reply.usage),
+            provider: reply.provider,
+            model: reply.model,
+            usage: reply.usage,
+            ms: started.elapsed().as_secs_f64() * 1000.0,
+            sql: None,
+            problems: vec![],
+        };
+        Ok((reply.text, call))
     }
 
-    /// The variables of the SQL prompts; each template takes the ones it declares.
+    /// The variables of the SQL prompts, with the context trimmed to the token budget.
     fn values(
         &self,
-        question: &str,
-        g: &Grounding<'_>,
+        run: &Run<'_>,
+        report: &mut LlmReport,
     ) -> Result<BTreeMap<&'static str, String>, String> {
+        let g = &run.grounding;
         let rules = self
             .prompts
             .render(
@@ -237,51 +646,224 @@ impl LlmPath {
             )
             .map_err(|e| e.to_string())?
             .text;
-        let definitions: Vec<String> =
-            g.model
-                .metrics
-                .iter()
-                .map(|m| format!("metric {}: {}  -- {}", m.name, m.sql, m.en.join(", ")))
-                .chain(
-                    g.model.dimensions.iter().map(|d| {
-                        format!("dimension {}: {}  -- {}", d.name, d.sql, d.en.join(", "))
-                    }),
-                )
-                .collect();
         let examples: Vec<String> = self
             .index
-            .top_k(question, self.examples)
+            .top_k(run.question, self.examples)
             .iter()
             .map(|e| format!("Question: {}\nSQL:\n{}", e.question, e.sql.trim()))
             .collect();
-        Ok(BTreeMap::from([
+        let definitions = definitions(g.model, run.question);
+        let schema = schema_columns(&examples, &definitions)?;
+        let mut values = BTreeMap::from([
             ("as_of", g.as_of.clone()),
-            (
-                "schema",
-                format!(
-                    "`{}` (one table per day, events_YYYYMMDD), columns:\n{}",
-                    g.model.table,
-                    nlq_core::ga4::EVENTS_SCHEMA_DDL.trim()
-                ),
-            ),
-            ("definitions", definitions.join("\n")),
             ("ga4_rules", rules),
-            (
-                "examples",
-                if examples.is_empty() {
-                    "(none)".to_owned()
-                } else {
-                    examples.join("\n\n")
-                },
+            ("context", context(g.history)),
+            ("question", run.question.to_owned()),
+            // The longest variables of the repair and review prompts, so the budget holds
+            // for them too.
+            ("sql", String::new()),
+            ("findings", String::new()),
+        ]);
+        // The fixed part: the longest template with every trimmable variable empty.
+        for name in ["schema", "definitions", "examples"] {
+            values.insert(name, String::new());
+        }
+        let fixed = self
+            .prompts
+            .render(prompt::REVIEW_SQL, &{
+                let mut v: BTreeMap<&str, String> = values
+                    .iter()
+                    .filter(|(k, _)| !matches!(**k, "findings"))
+                    .map(|(k, v)| (*k, v.clone()))
+                    .collect();
+                v.insert("explanation", String::new());
+                v.insert("risks", String::new());
+                v
+            })
+            .map(|r| budget::estimate_tokens(&r.text))
+            .map_err(|e| e.to_string())?;
+        // Drafts and repairs carry a query of their own: leave room for one.
+        let room = 600;
+        let (columns, needed) = schema;
+        let mut sections = [
+            Section::new("examples", examples, 0),
+            Section::new("schema", columns, needed),
+            Section::new("glossary", definitions, 0),
+        ];
+        let trimmed = budget::fit(fixed + room, &mut sections, self.max_prompt_tokens);
+        let [examples, columns, definitions] = sections;
+        values.insert(
+            "examples",
+            if examples.items.is_empty() {
+                "(none)".to_owned()
+            } else {
+                examples.items.join("\n\n")
+            },
+        );
+        values.insert(
+            "schema",
+            format!(
+                "`{}` (one table per day, events_YYYYMMDD), columns:\n{}",
+                g.model.table,
+                columns.items.join("\n")
             ),
-            ("context", "(none)".to_owned()),
-            ("question", question.to_owned()),
-        ]))
+        );
+        values.insert("definitions", definitions.items.join("\n"));
+        values.remove("sql");
+        values.remove("findings");
+        report.trimmed = Some(trimmed);
+        Ok(values)
     }
 }
 
-fn rendered_id(template: &str, version: &u32) -> String {
-    format!("{template}@{version}")
+enum DraftEnd {
+    Done(LlmEnd),
+    /// Not runnable: the problems go back to the model with this SQL.
+    Rejected {
+        sql: String,
+        problems: Vec<String>,
+        report: Option<Box<Report>>,
+    },
+}
+
+/// The model's definitions, those whose words the question uses first (trimming cuts from the
+/// end).
+fn definitions(model: &SemanticModel, question: &str) -> Vec<String> {
+    let q = question.to_lowercase();
+    let mentioned = |ko: &[String], en: &[String]| {
+        ko.iter()
+            .chain(en)
+            .any(|w| !w.is_empty() && q.contains(&w.to_lowercase()))
+    };
+    let mut lines: Vec<(bool, String)> = model
+        .metrics
+        .iter()
+        .map(|m| {
+            (
+                mentioned(&m.ko, &m.en),
+                format!("metric {}: {}  -- {}", m.name, m.sql, m.en.join(", ")),
+            )
+        })
+        .chain(model.dimensions.iter().map(|d| {
+            (
+                mentioned(&d.ko, &d.en),
+                format!("dimension {}: {}  -- {}", d.name, d.sql, d.en.join(", ")),
+            )
+        }))
+        .collect();
+    // Stable: within each group the model's order stays.
+    lines.sort_by_key(|(hit, _)| !*hit);
+    lines.into_iter().map(|(_, line)| line).collect()
+}
+
+/// The export's columns, those the examples and definitions use first; returns them with the
+/// count of used ones (never trimmed).
+fn schema_columns(
+    examples: &[String],
+    definitions: &[String],
+) -> Result<(Vec<String>, usize), String> {
+    let schema = nlq_core::ga4::events_schema().map_err(|e| e.to_string())?;
+    let used: HashSet<String> = examples
+        .iter()
+        .chain(definitions)
+        .flat_map(|text| risk::shape(text))
+        .collect();
+    let (mut first, rest): (Vec<_>, Vec<_>) = schema
+        .fields
+        .iter()
+        .partition(|f| used.contains(&f.name.to_ascii_lowercase()));
+    let needed = first.len();
+    first.extend(rest);
+    Ok((
+        first
+            .iter()
+            .map(|f| format!("{} {}", f.name, f.ty))
+            .collect(),
+        needed,
+    ))
+}
+
+/// The conversation so far, oldest first, for the prompts.
+fn context(history: &[Turn]) -> String {
+    if history.is_empty() {
+        return "(none)".to_owned();
+    }
+    // The last few turns: follow-ups refer to the recent ones.
+    let start = history.len().saturating_sub(3);
+    history[start..]
+        .iter()
+        .map(|t| {
+            let mut block = format!("Question: {}", t.question);
+            if let Some(sql) = &t.sql {
+                block.push_str(&format!("\nSQL:\n{}", sql.trim()));
+            }
+            if let Some(summary) = &t.summary {
+                block.push_str(&format!("\nAnswer: {summary}"));
+            }
+            block
+        })
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+/// The first `max` rows as a Markdown-like table, without identifier columns.
+fn rows_table(result: &QueryResult, max: usize) -> String {
+    let keep: Vec<usize> = result
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !is_identifier(&c.name))
+        .map(|(i, _)| i)
+        .collect();
+    if keep.is_empty() {
+        return "(only identifier columns, which are not shown)".to_owned();
+    }
+    let header: Vec<&str> = keep
+        .iter()
+        .map(|&i| result.columns[i].name.as_str())
+        .collect();
+    let mut lines = vec![format!("| {} |", header.join(" | "))];
+    for row in result.rows.iter().take(max) {
+        let cells: Vec<String> = keep
+            .iter()
+            .map(|&i| row.get(i).map(ToString::to_string).unwrap_or_default())
+            .collect();
+        lines.push(format!("| {} |", cells.join(" | ")));
+    }
+    lines.join("\n")
+}
+
+pub(crate) fn is_identifier(column: &str) -> bool {
+    let c = column.to_ascii_lowercase();
+    IDENTIFIER_COLUMNS
+        .iter()
+        .any(|id| c == *id || c.ends_with(&format!("_{id}")) || c.ends_with(&format!(".{id}")))
+}
+
+fn findings(report: &Report) -> Vec<String> {
+    report
+        .steps
+        .iter()
+        .flat_map(|step| {
+            step.findings.iter().map(move |f| {
+                format!(
+                    "{:?} {} {}: {}{}",
+                    step.name,
+                    f.rule,
+                    match f.severity {
+                        Severity::Error => "error",
+                        Severity::Warning => "warning",
+                    },
+                    f.message,
+                    f.position.map(|p| format!(" (at {p})")).unwrap_or_default()
+                )
+            })
+        })
+        .collect()
+}
+
+fn parse_json<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, serde_json::Error> {
+    serde_json::from_str(strip_fences(text))
 }
 
 /// Some models wrap JSON in a Markdown fence even when asked not to.
@@ -291,4 +873,67 @@ fn strip_fences(text: &str) -> &str {
         .or_else(|| t.strip_prefix("```"))
         .and_then(|rest| rest.strip_suffix("```"))
         .map_or(t, str::trim)
+}
+
+#[cfg(test)]
+mod tests {
+    use nlq_core::{Column, Value};
+
+    use super::*;
+
+    #[test]
+    fn identifier_columns_never_reach_the_summary_prompt() {
+        let column = |name: &str| Column {
+            name: name.into(),
+            ty: nlq_core::BqType::String,
+        };
+        let result = QueryResult {
+            columns: vec![
+                column("user_pseudo_id"),
+                column("purchases"),
+                column("buyer_user_id"),
+            ],
+            rows: (0..30)
+                .map(|i| {
+                    vec![
+                        Value::String(format!("pseudo{i}")),
+                        Value::Int64(i),
+                        Value::String(format!("u{i}")),
+                    ]
+                })
+                .collect(),
+            bytes_processed: 0,
+            elapsed_ms: 0,
+            tables_read: vec![],
+            truncated: false,
+        };
+        let table = rows_table(&result, 5);
+        assert_eq!(table.lines().count(), 6);
+        assert!(table.starts_with("| purchases |"));
+        assert!(
+            !table.contains("pseudo") && !table.contains("u1"),
+            "{table}"
+        );
+    }
+
+    #[test]
+    fn context_keeps_the_last_three_turns_oldest_first() {
+        let turns: Vec<Turn> = (1..=4)
+            .map(|i| Turn {
+                question: format!("q{i}"),
+                sql: Some(format!("SELECT {i}")),
+                summary: Some(format!("a{i}")),
+            })
+            .collect();
+        let text = context(&turns);
+        assert!(!text.contains("q1") && text.find("q2") < text.find("q4"));
+        assert!(text.contains("SQL:\nSELECT 3\nAnswer: a3"));
+        assert_eq!(context(&[]), "(none)");
+    }
+
+    #[test]
+    fn fenced_json_is_read() {
+        let d: Draft = parse_json("```json\n{\"sql\": null}\n```").unwrap();
+        assert!(d.sql.is_none());
+    }
 }

@@ -8,9 +8,9 @@ use chrono::NaiveDate;
 use nlq_semantic::{DateRange, Lang, Plan, Reader, SemanticModel, Understanding};
 use nlq_validate::{DatasetFacts, Step, Validator, Verdict};
 
-use crate::answer::{Answer, Event, Stage, Status, Timing};
+use crate::answer::{Answer, Event, Stage, Status, Timing, Turn};
 use crate::error::PipelineError;
-use crate::llm_path::{Grounding, LlmEnd, LlmPath, LlmReport};
+use crate::llm_path::{Grounding, LlmEnd, LlmPath, LlmReport, Run};
 
 /// Answers questions from one dataset through one validator (and its warehouse).
 pub struct Pipeline {
@@ -64,6 +64,7 @@ impl Pipeline {
     async fn ask_llm(
         &self,
         question: &str,
+        history: &[Turn],
         reason: String,
         mut answer: Answer,
         events: &(dyn Fn(&Event) + Send + Sync),
@@ -71,82 +72,117 @@ impl Pipeline {
         let Some(llm) = &self.llm else {
             return finish(answer, Status::NeedsLlm, Some(reason), events);
         };
-        let grounding = Grounding {
-            model: &self.model,
-            as_of: self.as_of.to_string(),
-            first_suffix: self.data.start.format("%Y%m%d").to_string(),
-            last_suffix: self.data.end.format("%Y%m%d").to_string(),
+        let run = Run {
+            question,
+            grounding: Grounding {
+                model: &self.model,
+                as_of: self.as_of.to_string(),
+                first_suffix: self.data.start.format("%Y%m%d").to_string(),
+                last_suffix: self.data.end.format("%Y%m%d").to_string(),
+                history,
+            },
+            validator: &self.validator,
+            events,
         };
         let started = Instant::now();
         let mut report = LlmReport::default();
-        let end = llm
-            .answer(question, &grounding, &mut report, |sql| async move {
-                self.validator.run(&sql).await
-            })
-            .await;
-        let ms = elapsed(started);
+        let end = llm.answer(&run, &mut report).await;
         answer.timings.push(Timing {
             stage: Stage::Llm,
-            ms,
+            ms: elapsed(started),
         });
-        events(&Event::LlmAnswered {
-            provider: llm.provider().name().to_owned(),
-            model: llm.provider().model().to_owned(),
-            attempts: report.attempts.len(),
-            input_tokens: report.input_tokens,
-            output_tokens: report.output_tokens,
-            ms,
-        });
-        let explanation = report.explanation.clone();
-        answer.llm = Some(report);
-        match end {
+        let (status, message) = match end {
             LlmEnd::Ran(outcome, sql) => {
                 let outcome = *outcome;
                 answer.sql = Some(sql);
                 answer.cost = outcome.report.cost.clone();
                 answer.validation = Some(outcome.report);
                 if let Some(result) = outcome.result {
-                    let rows = result.rows.len();
-                    answer.summary = Some(match explanation {
-                        Some(e) if !e.is_empty() => format!("{e} ({rows} rows)"),
-                        _ => format!("{rows} rows"),
+                    let started = Instant::now();
+                    let period = match (result.tables_read.first(), result.tables_read.last()) {
+                        (Some(first), Some(last)) => format!("{first} .. {last}"),
+                        _ => "(no daily table was read)".to_owned(),
+                    };
+                    let summary = match llm.summarize(&run, &period, &result, &mut report).await {
+                        Some(text) => text,
+                        // Without the model's summary, its own account of the query.
+                        None => {
+                            let rows = result.rows.len();
+                            match report.explanation.as_deref() {
+                                Some(e) if !e.is_empty() => format!("{e} ({rows} rows)"),
+                                _ => format!("{rows} rows"),
+                            }
+                        }
+                    };
+                    let ms = elapsed(started);
+                    answer.timings.push(Timing {
+                        stage: Stage::Summarize,
+                        ms,
                     });
+                    events(&Event::Summarized {
+                        summary: summary.clone(),
+                        ms,
+                    });
+                    answer.summary = Some(summary);
                     answer.columns = result.columns;
                     answer.rows = result.rows;
                     answer.tables_read = result.tables_read;
                 }
-                finish(answer, Status::Answered, None, events)
+                (Status::Answered, None)
             }
-            LlmEnd::Declined(why) => finish(answer, Status::Clarify, Some(why), events),
-            LlmEnd::GaveUp(outcome, why) => {
-                let status = match outcome.as_ref().map(|o| o.report.verdict) {
+            LlmEnd::Declined(why) => (Status::Clarify, Some(why)),
+            LlmEnd::Help(why) => (
+                Status::Clarify,
+                Some(format!("{why}\n{}", help(&self.model))),
+            ),
+            LlmEnd::OutOfScope(why) => (Status::OutOfScope, Some(why)),
+            LlmEnd::ChangeData(why) => (Status::Refused, Some(why)),
+            LlmEnd::GaveUp(last, why) => {
+                let status = match last.as_ref().map(|r| r.verdict) {
                     Some(Verdict::Refused) => Status::Refused,
                     _ => Status::Error,
                 };
-                let detail = outcome
+                let detail = last
                     .as_ref()
-                    .and_then(|o| o.report.first_error().map(|f| f.message.clone()));
-                if let Some(o) = outcome {
-                    answer.sql = Some(o.report.sql.clone());
-                    answer.validation = Some(o.report);
+                    .and_then(|r| r.first_error().map(|f| f.message.clone()));
+                if let Some(r) = last {
+                    answer.sql = Some(r.sql.clone());
+                    answer.validation = Some(*r);
                 }
                 let message = match detail {
                     Some(d) => format!("{why}; the last was stopped: {d}"),
                     None => why,
                 };
-                finish(answer, status, Some(message), events)
+                (status, Some(message))
             }
-            LlmEnd::Failed(why) => finish(
-                answer,
-                Status::Error,
-                Some(format!("the LLM path failed: {why}")),
-                events,
-            ),
-        }
+            LlmEnd::Failed(why) => (Status::Error, Some(format!("the LLM path failed: {why}"))),
+        };
+        events(&Event::LlmAnswered {
+            provider: llm.provider().name().to_owned(),
+            model: llm.provider().model().to_owned(),
+            calls: report.calls.len(),
+            input_tokens: report.input_tokens,
+            output_tokens: report.output_tokens,
+            cost_usd: report.cost_usd,
+            ms: elapsed(started),
+        });
+        answer.llm = Some(report);
+        finish(answer, status, message, events)
     }
 
     /// Answers one question; every stage is sent to `events` as it finishes.
     pub async fn ask(&self, question: &str, events: &(dyn Fn(&Event) + Send + Sync)) -> Answer {
+        self.ask_with(question, &[], events).await
+    }
+
+    /// Answers a question that follows `history` (oldest first), which the LLM path gets as
+    /// context.
+    pub async fn ask_with(
+        &self,
+        question: &str,
+        history: &[Turn],
+        events: &(dyn Fn(&Event) + Send + Sync),
+    ) -> Answer {
         let mut answer = Answer {
             status: Status::Answered,
             question: question.to_owned(),
@@ -186,7 +222,9 @@ impl Pipeline {
                     plan: None,
                     ms,
                 });
-                return self.ask_llm(question, reason, answer, events).await;
+                return self
+                    .ask_llm(question, history, reason, answer, events)
+                    .await;
             }
             other => {
                 let (intent, status, message) = match other {
