@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::error::ErrorClass;
 use crate::result::QueryResult;
+use crate::schema::TableSchema;
 
 /// One query to run.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,4 +74,7 @@ pub trait Warehouse: Send + Sync {
 
     /// Names of the tables in the dataset (`events_20201101`, ...), sorted.
     async fn list_tables(&self) -> Result<Vec<String>, WarehouseError>;
+
+    /// The columns of one table of the dataset, from metadata: never by reading its data.
+    async fn table_schema(&self, table: &str) -> Result<TableSchema, WarehouseError>;
 }

@@ -5,6 +5,7 @@
 //! read nothing but the dataset.
 
 mod store;
+mod types;
 mod values;
 
 use std::collections::HashMap;
@@ -153,6 +154,48 @@ impl EmbeddedWarehouse {
 
     pub fn catalog(&self) -> &Catalog {
         &self.catalog
+    }
+
+    /// The columns `table` has as stored, in BigQuery's types. Where a column is stored as the
+    /// export schema says, its export type is kept (DuckDB cannot tell DATETIME from
+    /// TIMESTAMP); a column that differs is read from DuckDB's type.
+    pub fn table_schema_sync(&self, table: &str) -> Result<TableSchema, ExecError> {
+        let conn = self
+            .conn
+            .lock()
+            .map_err(|_| ExecError::Config("the database connection was poisoned".into()))?;
+        let mut stmt = conn
+            .prepare(
+                "SELECT column_name, data_type FROM information_schema.columns \
+                 WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position",
+            )
+            .map_err(ExecError::engine)?;
+        let columns = stmt
+            .query_map([table], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+            })
+            .map_err(ExecError::engine)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(ExecError::engine)?;
+        if columns.is_empty() {
+            return Err(ExecError::Engine {
+                message: format!("no table `{table}` in the dataset"),
+                class: nlq_core::ErrorClass::User,
+            });
+        }
+        let mut fields = Vec::with_capacity(columns.len());
+        for (name, duck) in columns {
+            let expected = self.catalog.schema.field(&name);
+            let ty = match expected {
+                Some(f) if store::same_duck_type(&f.ty, &duck) => f.ty.clone(),
+                _ => types::bq_type(&duck).map_err(|message| ExecError::Corrupt {
+                    path: PathBuf::from(table),
+                    message,
+                })?,
+            };
+            fields.push(nlq_core::Field { name, ty });
+        }
+        Ok(TableSchema { fields })
     }
 
     /// The translation the engine would run, for `--explain`-style output and tests.
@@ -329,6 +372,10 @@ impl Warehouse for EmbeddedWarehouse {
 
     async fn list_tables(&self) -> Result<Vec<String>, WarehouseError> {
         Ok(self.catalog.tables.clone())
+    }
+
+    async fn table_schema(&self, table: &str) -> Result<TableSchema, WarehouseError> {
+        Ok(self.table_schema_sync(table)?)
     }
 }
 

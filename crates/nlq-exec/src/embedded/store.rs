@@ -218,6 +218,15 @@ fn duck_type(ty: &BqType) -> String {
     }
 }
 
+/// Whether DuckDB's `data_type` text is how `ty` is stored (quotes and INTEGER/BIGINT aside).
+pub(crate) fn same_duck_type(ty: &BqType, duck: &str) -> bool {
+    normalise_duck(&duck_type(ty)) == normalise_duck(duck)
+}
+
+fn normalise_duck(t: &str) -> String {
+    t.replace('"', "").replace("INTEGER", "BIGINT")
+}
+
 fn create_columns(schema: &TableSchema) -> String {
     schema
         .fields
@@ -251,10 +260,9 @@ fn check_schema(
             .map_err(ExecError::engine)?
             .collect::<Result<Vec<_>, _>>()
             .map_err(ExecError::engine)?;
-        let normalise = |t: &str| t.replace('"', "").replace("INTEGER", "BIGINT");
         let same = actual.len() == expected.len()
             && actual.iter().zip(&expected).all(|((an, at), (en, et))| {
-                an.eq_ignore_ascii_case(en) && normalise(at) == normalise(et)
+                an.eq_ignore_ascii_case(en) && normalise_duck(at) == normalise_duck(et)
             });
         if !same {
             return Err(ExecError::Config(format!(

@@ -8,5 +8,6 @@ mod corpus_file;
 mod errors;
 mod idioms;
 mod pruning;
+mod schema;
 mod sizes;
 mod support;

@@ -90,6 +90,10 @@ impl Warehouse for Scripted {
     async fn list_tables(&self) -> Result<Vec<String>, WarehouseError> {
         Ok(vec![])
     }
+
+    async fn table_schema(&self, _table: &str) -> Result<nlq_core::TableSchema, WarehouseError> {
+        Ok(nlq_core::ga4::events_schema().unwrap())
+    }
 }
 
 const T: &str = "`bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*`";
