@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine too: fetches libduckdb, installs and starts the
-# BigQuery emulator (project-local .venv), generates the small test sample once, loads it into
-# the emulator, then runs every test of the workspace against both.
+# BigQuery and GCS emulators (project-local venvs), generates the small test sample once, loads
+# it into the BigQuery emulator, then runs every test of the workspace against them.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -9,6 +9,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/nlq/target}"
 
 scripts/duckdb-lib.sh
 scripts/bqemulator.sh install
+scripts/gcs-emulator.sh install
 
 # The test sample depends on the generator, the schema and the store that imports it: key its
 # folder by their content.
@@ -19,9 +20,11 @@ if [ ! -f "$data/ga4.duckdb" ]; then
   cargo run -q -p nlq -- data generate --scale 0.01 --seed 20201101 --out "$data"
 fi
 
+trap 'scripts/bqemulator.sh stop >/dev/null 2>&1 || true; scripts/gcs-emulator.sh stop >/dev/null 2>&1 || true' EXIT
 url=$(scripts/bqemulator.sh start)
-trap 'scripts/bqemulator.sh stop >/dev/null 2>&1 || true' EXIT
+gcs_url=$(scripts/gcs-emulator.sh start)
 scripts/bqemulator.sh load "$data/parquet" "$url" >&2
 
 NLQ_TEST_DATA_DIR="$data" NLQ_BQEMU_URL="$url" NLQ_REQUIRE_BQEMU=1 \
+  NLQ_GCS_EMU_URL="$gcs_url" NLQ_REQUIRE_GCS_EMU=1 \
   cargo test --workspace --all-targets "$@"

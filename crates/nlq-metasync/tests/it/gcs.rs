@@ -1,0 +1,277 @@
+//! The store under a GCS prefix: the shared checks against fake-gcs-server (started by
+//! scripts/test.sh, URL in NLQ_GCS_EMU_URL), and the failures against servers on 127.0.0.1
+//! that are closed or answer badly.
+
+use std::sync::Arc;
+
+use nlq_core::{Classify, ErrorClass};
+use nlq_metasync::{BearerToken, MetaStore, StoreError, StoreOptions, open};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// The emulator's URL, or None (with a note) when the test should be skipped.
+fn emulator(test: &str) -> Option<String> {
+    let Some(url) = std::env::var("NLQ_GCS_EMU_URL").ok() else {
+        assert!(
+            std::env::var_os("NLQ_REQUIRE_GCS_EMU").is_none(),
+            "NLQ_REQUIRE_GCS_EMU is set but NLQ_GCS_EMU_URL is not: start the GCS emulator \
+             (scripts/gcs-emulator.sh start; scripts/test.sh does)"
+        );
+        eprintln!("{test} skipped: NLQ_GCS_EMU_URL is not set (scripts/test.sh sets it)");
+        return None;
+    };
+    Some(url)
+}
+
+/// A bucket of its own, so tests never see each other's objects.
+async fn fresh_bucket(url: &str, tag: &str) -> String {
+    let bucket = format!("nlq-{tag}-{:08x}", rand::random::<u32>());
+    let response = reqwest::Client::new()
+        .post(format!("{url}/storage/v1/b?project=test"))
+        .json(&serde_json::json!({ "name": bucket }))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_success(),
+        "creating bucket {bucket}: {}",
+        response.status()
+    );
+    bucket
+}
+
+fn store(url: &str, location: &str, keep: usize) -> Arc<dyn MetaStore> {
+    open(
+        location,
+        &StoreOptions {
+            gcs_endpoint: url.to_owned(),
+            keep,
+            bearer_token: Some(BearerToken::new("ya29.never-shown")),
+            ..Default::default()
+        },
+    )
+    .unwrap()
+}
+
+/// Writes an object as another program might, bypassing the store.
+async fn put_raw(url: &str, bucket: &str, name: &str, body: &str) {
+    let response = reqwest::Client::new()
+        .post(format!("{url}/upload/storage/v1/b/{bucket}/o"))
+        .query(&[("uploadType", "media"), ("name", name)])
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+}
+
+#[tokio::test]
+async fn empty() {
+    let Some(url) = emulator("gcs::empty") else {
+        return;
+    };
+    let bucket = fresh_bucket(&url, "empty").await;
+    super::check_empty(&*store(&url, &format!("gs://{bucket}/meta"), 10)).await;
+}
+
+#[tokio::test]
+async fn round_trip() {
+    let Some(url) = emulator("gcs::round_trip") else {
+        return;
+    };
+    let bucket = fresh_bucket(&url, "round-trip").await;
+    super::check_round_trip(&*store(&url, &format!("gs://{bucket}/prod/ga4"), 10)).await;
+    // At the bucket's root too.
+    let bucket = fresh_bucket(&url, "root").await;
+    let root = store(&url, &format!("gs://{bucket}"), 10);
+    assert_eq!(root.location(), format!("gs://{bucket}"));
+    super::check_round_trip(&*root).await;
+}
+
+#[tokio::test]
+async fn keeps_the_newest() {
+    let Some(url) = emulator("gcs::keeps_the_newest") else {
+        return;
+    };
+    let bucket = fresh_bucket(&url, "keep").await;
+    super::check_keeps_the_newest(&*store(&url, &format!("gs://{bucket}/meta"), 3)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_writers() {
+    let Some(url) = emulator("gcs::racing_writers") else {
+        return;
+    };
+    let bucket = fresh_bucket(&url, "race").await;
+    let location = format!("gs://{bucket}/meta");
+    let writers = [store(&url, &location, 10), store(&url, &location, 10)];
+    super::check_racing_writers(writers, store(&url, &location, 10), 40).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn reader_racing_a_writer() {
+    let Some(url) = emulator("gcs::reader_racing_a_writer") else {
+        return;
+    };
+    let bucket = fresh_bucket(&url, "reader").await;
+    let location = format!("gs://{bucket}/meta");
+    super::check_reader_racing_a_writer(store(&url, &location, 2), store(&url, &location, 2)).await;
+}
+
+#[tokio::test]
+async fn a_pointer_to_a_missing_version_is_a_clear_error() {
+    let Some(url) = emulator("gcs::dangling_pointer") else {
+        return;
+    };
+    let bucket = fresh_bucket(&url, "dangling").await;
+    let store = store(&url, &format!("gs://{bucket}/meta"), 10);
+    store.put(b"{}").await.unwrap();
+    put_raw(
+        &url,
+        &bucket,
+        "meta/latest",
+        "20261122T073700.123456Z-0123456789abcdef\n",
+    )
+    .await;
+    let err = store.latest().await.unwrap_err();
+    assert!(matches!(err, StoreError::DanglingPointer { .. }), "{err}");
+    assert_eq!(err.class(), ErrorClass::User);
+    assert!(
+        err.to_string()
+            .contains(&format!("gs://{bucket}/meta/latest names version")),
+        "{err}"
+    );
+
+    put_raw(&url, &bucket, "meta/latest", "garbage").await;
+    let err = store.latest().await.unwrap_err();
+    assert!(matches!(err, StoreError::BadPointer { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn a_missing_bucket_is_the_users_to_fix() {
+    let Some(url) = emulator("gcs::missing_bucket") else {
+        return;
+    };
+    let store = store(&url, "gs://nlq-no-such-bucket/meta", 10);
+    for err in [
+        store.latest().await.unwrap_err(),
+        store.put(b"{}").await.unwrap_err(),
+    ] {
+        assert!(matches!(err, StoreError::NoSuchBucket { .. }), "{err}");
+        assert_eq!(err.class(), ErrorClass::User);
+        let message = err.to_string();
+        assert!(
+            message.contains("gs://nlq-no-such-bucket/meta"),
+            "{message}"
+        );
+        assert!(message.contains("check the bucket name and that the credentials can write to it"));
+    }
+}
+
+/// These need no emulator: the server is closed, or a canned one on 127.0.0.1.
+
+#[tokio::test]
+async fn a_store_that_is_down_is_transient_and_named() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let store = store(&url, "gs://nlq-meta/prod", 10);
+    for err in [
+        store.latest().await.unwrap_err(),
+        store.put(b"{}").await.unwrap_err(),
+        store.versions().await.unwrap_err(),
+    ] {
+        assert!(matches!(err, StoreError::Unreachable { .. }), "{err}");
+        assert_eq!(err.class(), ErrorClass::Transient);
+        let message = err.to_string();
+        assert!(message.contains("gs://nlq-meta/prod"), "{message}");
+        assert!(!message.contains("ya29"), "{message}");
+        assert!(!format!("{err:?}").contains("ya29"));
+    }
+}
+
+/// Answers every request with `reply` (a whole HTTP response) until the test ends.
+async fn canned(reply: &'static str) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                // Requests here are GETs: the head is all there is to read.
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let _ = socket.write_all(reply.as_bytes()).await;
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    url
+}
+
+fn response(status: &str, headers: &str, body: &str) -> &'static str {
+    format!(
+        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n{headers}\r\n{body}",
+        body.len()
+    )
+    .leak()
+}
+
+#[tokio::test]
+async fn replies_are_classed_by_whose_fault() {
+    let cases = [
+        (
+            response(
+                "403 Forbidden",
+                "",
+                r#"{"error":{"code":403,"message":"no access"}}"#,
+            ),
+            ErrorClass::User,
+            "check the bucket name and that the credentials can write to it",
+        ),
+        (
+            response("401 Unauthorized", "", ""),
+            ErrorClass::User,
+            "check the bucket name and that the credentials can write to it",
+        ),
+        (
+            response(
+                "503 Service Unavailable",
+                "",
+                r#"{"error":{"code":503,"message":"Backend Error"}}"#,
+            ),
+            ErrorClass::Transient,
+            "Backend Error",
+        ),
+        (
+            response("429 Too Many Requests", "", ""),
+            ErrorClass::Transient,
+            "try again later",
+        ),
+        // A download GCS would always send with its generation.
+        (
+            response("200 OK", "", "20261122T073700.123456Z-0123456789abcdef"),
+            ErrorClass::Bug,
+            "x-goog-generation",
+        ),
+    ];
+    for (reply, class, says) in cases {
+        let url = canned(reply).await;
+        let err = store(&url, "gs://nlq-meta/prod", 10)
+            .latest()
+            .await
+            .unwrap_err();
+        assert_eq!(err.class(), class, "{err}");
+        let message = err.to_string();
+        assert!(message.contains("gs://nlq-meta/prod"), "{message}");
+        assert!(message.contains(says), "{message}");
+        assert!(!message.contains("ya29"), "{message}");
+    }
+}
