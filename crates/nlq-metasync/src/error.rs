@@ -1,5 +1,6 @@
-//! The store's one error. Every message names the location (`dir:/path` or
-//! `gs://bucket/prefix`) and says what to do; none ever carries a bearer token.
+//! The crate's one error: the store's (every message names the location, `dir:/path` or
+//! `gs://bucket/prefix`, and says what to do; none ever carries a bearer token), the
+//! warehouse's during a sync, and documents that cannot be used.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -9,7 +10,7 @@ use nlq_core::{Classify, ErrorClass};
 use crate::store::VersionId;
 
 #[derive(Debug, thiserror::Error)]
-pub enum StoreError {
+pub enum MetaSyncError {
     #[error(
         "`{location}` is not a metadata location: {reason}; expected `gs://<bucket>/<prefix>` \
          or a directory path"
@@ -111,6 +112,25 @@ pub enum StoreError {
     BadReply { location: String, detail: String },
     #[error("cannot build the HTTP client for {location}: {detail}")]
     Client { location: String, detail: String },
+    /// A warehouse call of the sync failed.
+    #[error("{step}: {source}")]
+    Warehouse {
+        step: &'static str,
+        #[source]
+        source: nlq_core::WarehouseError,
+    },
+    /// The sync found nothing to describe.
+    #[error("{0}")]
+    NoData(String),
+    /// A stored document that cannot be used; the one in use (if any) stays.
+    #[error(
+        "the metadata document {version} in {location} is unusable: {reason}; run nlq-metasync again to write a good one"
+    )]
+    BadDocument {
+        location: String,
+        version: String,
+        reason: String,
+    },
 }
 
 fn io_hint(err: &std::io::Error) -> String {
@@ -128,35 +148,35 @@ fn io_hint(err: &std::io::Error) -> String {
     format!("{err}; {what_to_do}")
 }
 
-impl StoreError {
+impl MetaSyncError {
     /// True when another writer won: the caller's document is fine, it simply was not the
     /// last one written.
     pub fn is_conflict(&self) -> bool {
-        matches!(self, StoreError::Conflict { .. })
+        matches!(self, MetaSyncError::Conflict { .. })
     }
 }
 
-impl Classify for StoreError {
+impl Classify for MetaSyncError {
     fn class(&self) -> ErrorClass {
         use std::io::ErrorKind;
         match self {
-            StoreError::BadLocation { .. }
-            | StoreError::BadOptions(_)
-            | StoreError::BadVersionId { .. }
-            | StoreError::NoSuchVersion { .. }
-            | StoreError::AccessDenied { .. }
-            | StoreError::NoSuchBucket { .. }
+            MetaSyncError::BadLocation { .. }
+            | MetaSyncError::BadOptions(_)
+            | MetaSyncError::BadVersionId { .. }
+            | MetaSyncError::NoSuchVersion { .. }
+            | MetaSyncError::AccessDenied { .. }
+            | MetaSyncError::NoSuchBucket { .. }
             // A pointer we cannot follow was written by something else: the store needs a
             // person (or a new run), not a retry.
-            | StoreError::DanglingPointer { .. }
-            | StoreError::BadPointer { .. } => ErrorClass::User,
+            | MetaSyncError::DanglingPointer { .. }
+            | MetaSyncError::BadPointer { .. } => ErrorClass::User,
             // Running again after the other writer is done succeeds.
-            StoreError::Conflict { .. }
-            | StoreError::Unsettled { .. }
-            | StoreError::LockTimeout { .. }
-            | StoreError::Unreachable { .. }
-            | StoreError::Unavailable { .. } => ErrorClass::Transient,
-            StoreError::Io { source, .. } => match source.kind() {
+            MetaSyncError::Conflict { .. }
+            | MetaSyncError::Unsettled { .. }
+            | MetaSyncError::LockTimeout { .. }
+            | MetaSyncError::Unreachable { .. }
+            | MetaSyncError::Unavailable { .. } => ErrorClass::Transient,
+            MetaSyncError::Io { source, .. } => match source.kind() {
                 ErrorKind::PermissionDenied
                 | ErrorKind::ReadOnlyFilesystem
                 | ErrorKind::NotADirectory
@@ -164,9 +184,11 @@ impl Classify for StoreError {
                 | ErrorKind::AlreadyExists => ErrorClass::User,
                 _ => ErrorClass::Transient,
             },
-            StoreError::Rejected { .. } | StoreError::BadReply { .. } | StoreError::Client { .. } => {
+            MetaSyncError::Rejected { .. } | MetaSyncError::BadReply { .. } | MetaSyncError::Client { .. } => {
                 ErrorClass::Bug
             }
+            MetaSyncError::Warehouse { source, .. } => source.class,
+            MetaSyncError::NoData(_) | MetaSyncError::BadDocument { .. } => ErrorClass::User,
         }
     }
 }
@@ -177,7 +199,7 @@ mod tests {
 
     #[test]
     fn file_errors_say_where_and_what_to_do() {
-        let err = StoreError::Io {
+        let err = MetaSyncError::Io {
             location: "dir:/srv/meta".into(),
             action: "create the directory",
             path: "/srv/meta/versions".into(),
@@ -192,7 +214,7 @@ mod tests {
         assert!(message.ends_with("check that this user can write to the directory"));
         assert!(std::error::Error::source(&err).is_some());
 
-        let err = StoreError::Io {
+        let err = MetaSyncError::Io {
             location: "dir:/srv/meta".into(),
             action: "read",
             path: "/srv/meta/latest".into(),
@@ -206,20 +228,20 @@ mod tests {
         let location = "gs://b/p".to_owned();
         let cases = [
             (
-                StoreError::AccessDenied {
+                MetaSyncError::AccessDenied {
                     location: location.clone(),
                     status: 403,
                 },
                 ErrorClass::User,
             ),
             (
-                StoreError::NoSuchBucket {
+                MetaSyncError::NoSuchBucket {
                     location: location.clone(),
                 },
                 ErrorClass::User,
             ),
             (
-                StoreError::Unavailable {
+                MetaSyncError::Unavailable {
                     location: location.clone(),
                     status: 503,
                     detail: "backend error".into(),
@@ -227,13 +249,13 @@ mod tests {
                 ErrorClass::Transient,
             ),
             (
-                StoreError::Conflict {
+                MetaSyncError::Conflict {
                     location: location.clone(),
                 },
                 ErrorClass::Transient,
             ),
             (
-                StoreError::BadReply {
+                MetaSyncError::BadReply {
                     location: location.clone(),
                     detail: "no generation".into(),
                 },

@@ -27,7 +27,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, SubsecRound, TimeDelta, Utc};
 use serde::Serialize;
 
-use crate::error::StoreError;
+use crate::error::MetaSyncError;
 
 /// Versions kept after a put when nothing else is configured.
 pub const DEFAULT_KEEP: usize = 10;
@@ -38,13 +38,13 @@ pub trait MetaStore: Send + Sync {
     /// `dir:/path` or `gs://bucket/prefix`, for logs and `nlq-metasync show`.
     fn location(&self) -> String;
     /// Writes a new version whole and makes it the latest, then prunes to the newest `keep`.
-    /// `StoreError::Conflict` when another writer replaced the latest version meanwhile.
-    async fn put(&self, document: &[u8]) -> Result<Written, StoreError>;
+    /// `MetaSyncError::Conflict` when another writer replaced the latest version meanwhile.
+    async fn put(&self, document: &[u8]) -> Result<Written, MetaSyncError>;
     /// The latest version, or None when nothing was ever written.
-    async fn latest(&self) -> Result<Option<Stored>, StoreError>;
+    async fn latest(&self) -> Result<Option<Stored>, MetaSyncError>;
     /// The versions kept, newest first.
-    async fn versions(&self) -> Result<Vec<VersionInfo>, StoreError>;
-    async fn get(&self, version: &VersionId) -> Result<Stored, StoreError>;
+    async fn versions(&self) -> Result<Vec<VersionInfo>, MetaSyncError>;
+    async fn get(&self, version: &VersionId) -> Result<Stored, MetaSyncError>;
 }
 
 /// Names a version: the writer's UTC clock to the microsecond, then 64 random bits, e.g.
@@ -59,8 +59,8 @@ pub struct VersionId {
 const STAMP_FORMAT: &str = "%Y%m%dT%H%M%S%.6fZ";
 
 impl VersionId {
-    pub fn parse(text: &str) -> Result<VersionId, StoreError> {
-        let bad = || StoreError::BadVersionId {
+    pub fn parse(text: &str) -> Result<VersionId, MetaSyncError> {
+        let bad = || MetaSyncError::BadVersionId {
             text: text.chars().take(80).collect(),
         };
         let (stamp, suffix) = text.split_once('-').ok_or_else(bad)?;
@@ -118,7 +118,7 @@ impl fmt::Display for VersionId {
 }
 
 impl FromStr for VersionId {
-    type Err = StoreError;
+    type Err = MetaSyncError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         VersionId::parse(text)
@@ -167,7 +167,7 @@ pub struct Written {
     /// Pruning is tidying: the new version is written and named by `latest` whatever this
     /// says, and the next put prunes what this one could not. The caller decides whether to
     /// warn.
-    pub prune_error: Option<StoreError>,
+    pub prune_error: Option<MetaSyncError>,
 }
 
 /// A metadata location: a local directory or a GCS bucket and prefix.
@@ -183,8 +183,8 @@ pub enum Location {
 
 impl Location {
     /// `gs://bucket/prefix` (or `gs://bucket`), `dir:/path`, or a bare path.
-    pub fn parse(text: &str) -> Result<Location, StoreError> {
-        let bad = |reason: &str| StoreError::BadLocation {
+    pub fn parse(text: &str) -> Result<Location, MetaSyncError> {
+        let bad = |reason: &str| MetaSyncError::BadLocation {
             location: text.to_owned(),
             reason: reason.to_owned(),
         };
@@ -279,7 +279,7 @@ impl Default for StoreOptions {
 
 /// The store at `location` (`gs://bucket/prefix` or a directory). Nothing is read or created
 /// until the first call.
-pub fn open(location: &str, options: &StoreOptions) -> Result<Arc<dyn MetaStore>, StoreError> {
+pub fn open(location: &str, options: &StoreOptions) -> Result<Arc<dyn MetaStore>, MetaSyncError> {
     Ok(match Location::parse(location)? {
         Location::Dir(dir) => Arc::new(local::LocalStore::new(local::LocalConfig {
             dir,
@@ -297,9 +297,9 @@ pub fn open(location: &str, options: &StoreOptions) -> Result<Arc<dyn MetaStore>
     })
 }
 
-pub(crate) fn check_keep(keep: usize) -> Result<usize, StoreError> {
+pub(crate) fn check_keep(keep: usize) -> Result<usize, MetaSyncError> {
     if keep == 0 {
-        return Err(StoreError::BadOptions(
+        return Err(MetaSyncError::BadOptions(
             "keep must be at least 1 (the latest version is always kept)".to_owned(),
         ));
     }
@@ -327,24 +327,24 @@ pub(crate) trait Backend: Send + Sync {
 
     fn location(&self) -> String;
     /// The id `latest` names (None when there is no pointer), and what to swap against.
-    async fn read_pointer(&self) -> Result<(Option<VersionId>, Self::Seen), StoreError>;
+    async fn read_pointer(&self) -> Result<(Option<VersionId>, Self::Seen), MetaSyncError>;
     /// Makes the version visible whole or not at all.
-    async fn write_version(&self, id: &VersionId, document: &[u8]) -> Result<(), StoreError>;
-    /// Points `latest` at `id` if it is still as `seen`; `StoreError::Conflict` otherwise.
-    async fn swap_pointer(&self, seen: &Self::Seen, id: &VersionId) -> Result<(), StoreError>;
+    async fn write_version(&self, id: &VersionId, document: &[u8]) -> Result<(), MetaSyncError>;
+    /// Points `latest` at `id` if it is still as `seen`; `MetaSyncError::Conflict` otherwise.
+    async fn swap_pointer(&self, seen: &Self::Seen, id: &VersionId) -> Result<(), MetaSyncError>;
     /// None when the version does not exist.
-    async fn read_version(&self, id: &VersionId) -> Result<Option<Vec<u8>>, StoreError>;
+    async fn read_version(&self, id: &VersionId) -> Result<Option<Vec<u8>>, MetaSyncError>;
     /// Every version object with its size, in no particular order.
-    async fn list_versions(&self) -> Result<Vec<(VersionId, u64)>, StoreError>;
+    async fn list_versions(&self) -> Result<Vec<(VersionId, u64)>, MetaSyncError>;
     /// A version already gone is not an error: two pruners may race.
-    async fn delete_version(&self, id: &VersionId) -> Result<(), StoreError>;
+    async fn delete_version(&self, id: &VersionId) -> Result<(), MetaSyncError>;
 }
 
 pub(crate) async fn put<B: Backend>(
     backend: &B,
     keep: usize,
     document: &[u8],
-) -> Result<Written, StoreError> {
+) -> Result<Written, MetaSyncError> {
     let (current, seen) = backend.read_pointer().await?;
     let id = VersionId::next(Utc::now(), current.as_ref());
     backend.write_version(&id, document).await?;
@@ -372,7 +372,7 @@ async fn prune<B: Backend>(
     backend: &B,
     latest: &VersionId,
     keep: usize,
-) -> (Vec<VersionId>, Option<StoreError>) {
+) -> (Vec<VersionId>, Option<MetaSyncError>) {
     let listed = match backend.list_versions().await {
         Ok(listed) => listed,
         Err(err) => return (Vec::new(), Some(err)),
@@ -403,7 +403,7 @@ fn to_prune(mut ids: Vec<VersionId>, latest: &VersionId, keep: usize) -> Vec<Ver
 /// A reader gives up after this many pointers whose version vanished before it could be read.
 const READ_ATTEMPTS: u32 = 5;
 
-pub(crate) async fn latest<B: Backend>(backend: &B) -> Result<Option<Stored>, StoreError> {
+pub(crate) async fn latest<B: Backend>(backend: &B) -> Result<Option<Stored>, MetaSyncError> {
     let mut missing: Option<VersionId> = None;
     for _ in 0..READ_ATTEMPTS {
         let (current, _) = backend.read_pointer().await?;
@@ -411,7 +411,7 @@ pub(crate) async fn latest<B: Backend>(backend: &B) -> Result<Option<Stored>, St
             return Ok(None);
         };
         if missing.as_ref() == Some(&id) {
-            return Err(StoreError::DanglingPointer {
+            return Err(MetaSyncError::DanglingPointer {
                 location: backend.location(),
                 version: id,
             });
@@ -428,13 +428,13 @@ pub(crate) async fn latest<B: Backend>(backend: &B) -> Result<Option<Stored>, St
             None => missing = Some(id),
         }
     }
-    Err(StoreError::Unsettled {
+    Err(MetaSyncError::Unsettled {
         location: backend.location(),
         attempts: READ_ATTEMPTS,
     })
 }
 
-pub(crate) async fn versions<B: Backend>(backend: &B) -> Result<Vec<VersionInfo>, StoreError> {
+pub(crate) async fn versions<B: Backend>(backend: &B) -> Result<Vec<VersionInfo>, MetaSyncError> {
     let (current, _) = backend.read_pointer().await?;
     let Some(latest) = current else {
         return Ok(Vec::new());
@@ -451,13 +451,13 @@ pub(crate) async fn versions<B: Backend>(backend: &B) -> Result<Vec<VersionInfo>
     Ok(kept)
 }
 
-pub(crate) async fn get<B: Backend>(backend: &B, id: &VersionId) -> Result<Stored, StoreError> {
+pub(crate) async fn get<B: Backend>(backend: &B, id: &VersionId) -> Result<Stored, MetaSyncError> {
     match backend.read_version(id).await? {
         Some(document) => Ok(Stored {
             info: VersionInfo::new(id.clone(), document.len() as u64),
             document,
         }),
-        None => Err(StoreError::NoSuchVersion {
+        None => Err(MetaSyncError::NoSuchVersion {
             location: backend.location(),
             version: id.clone(),
         }),
@@ -505,20 +505,20 @@ impl Backend for MemoryStore {
         "memory:".to_owned()
     }
 
-    async fn read_pointer(&self) -> Result<(Option<VersionId>, Self::Seen), StoreError> {
+    async fn read_pointer(&self) -> Result<(Option<VersionId>, Self::Seen), MetaSyncError> {
         let pointer = self.state().pointer.clone();
         Ok((pointer.clone(), pointer))
     }
 
-    async fn write_version(&self, id: &VersionId, document: &[u8]) -> Result<(), StoreError> {
+    async fn write_version(&self, id: &VersionId, document: &[u8]) -> Result<(), MetaSyncError> {
         self.state().versions.insert(id.clone(), document.to_vec());
         Ok(())
     }
 
-    async fn swap_pointer(&self, seen: &Self::Seen, id: &VersionId) -> Result<(), StoreError> {
+    async fn swap_pointer(&self, seen: &Self::Seen, id: &VersionId) -> Result<(), MetaSyncError> {
         let mut state = self.state();
         if state.pointer != *seen {
-            return Err(StoreError::Conflict {
+            return Err(MetaSyncError::Conflict {
                 location: Backend::location(self),
             });
         }
@@ -526,11 +526,11 @@ impl Backend for MemoryStore {
         Ok(())
     }
 
-    async fn read_version(&self, id: &VersionId) -> Result<Option<Vec<u8>>, StoreError> {
+    async fn read_version(&self, id: &VersionId) -> Result<Option<Vec<u8>>, MetaSyncError> {
         Ok(self.state().versions.get(id).cloned())
     }
 
-    async fn list_versions(&self) -> Result<Vec<(VersionId, u64)>, StoreError> {
+    async fn list_versions(&self) -> Result<Vec<(VersionId, u64)>, MetaSyncError> {
         Ok(self
             .state()
             .versions
@@ -539,7 +539,7 @@ impl Backend for MemoryStore {
             .collect())
     }
 
-    async fn delete_version(&self, id: &VersionId) -> Result<(), StoreError> {
+    async fn delete_version(&self, id: &VersionId) -> Result<(), MetaSyncError> {
         self.state().versions.remove(id);
         Ok(())
     }
@@ -552,19 +552,19 @@ impl MetaStore for MemoryStore {
         Backend::location(self)
     }
 
-    async fn put(&self, document: &[u8]) -> Result<Written, StoreError> {
+    async fn put(&self, document: &[u8]) -> Result<Written, MetaSyncError> {
         put(self, self.keep, document).await
     }
 
-    async fn latest(&self) -> Result<Option<Stored>, StoreError> {
+    async fn latest(&self) -> Result<Option<Stored>, MetaSyncError> {
         latest(self).await
     }
 
-    async fn versions(&self) -> Result<Vec<VersionInfo>, StoreError> {
+    async fn versions(&self) -> Result<Vec<VersionInfo>, MetaSyncError> {
         versions(self).await
     }
 
-    async fn get(&self, version: &VersionId) -> Result<Stored, StoreError> {
+    async fn get(&self, version: &VersionId) -> Result<Stored, MetaSyncError> {
         get(self, version).await
     }
 }
@@ -689,23 +689,31 @@ mod tests {
         fn location(&self) -> String {
             Backend::location(&self.0)
         }
-        async fn read_pointer(&self) -> Result<(Option<VersionId>, Self::Seen), StoreError> {
+        async fn read_pointer(&self) -> Result<(Option<VersionId>, Self::Seen), MetaSyncError> {
             self.0.read_pointer().await
         }
-        async fn write_version(&self, id: &VersionId, document: &[u8]) -> Result<(), StoreError> {
+        async fn write_version(
+            &self,
+            id: &VersionId,
+            document: &[u8],
+        ) -> Result<(), MetaSyncError> {
             put(&self.0, 10, b"the other writer").await?;
             self.0.write_version(id, document).await
         }
-        async fn swap_pointer(&self, seen: &Self::Seen, id: &VersionId) -> Result<(), StoreError> {
+        async fn swap_pointer(
+            &self,
+            seen: &Self::Seen,
+            id: &VersionId,
+        ) -> Result<(), MetaSyncError> {
             self.0.swap_pointer(seen, id).await
         }
-        async fn read_version(&self, id: &VersionId) -> Result<Option<Vec<u8>>, StoreError> {
+        async fn read_version(&self, id: &VersionId) -> Result<Option<Vec<u8>>, MetaSyncError> {
             self.0.read_version(id).await
         }
-        async fn list_versions(&self) -> Result<Vec<(VersionId, u64)>, StoreError> {
+        async fn list_versions(&self) -> Result<Vec<(VersionId, u64)>, MetaSyncError> {
             self.0.list_versions().await
         }
-        async fn delete_version(&self, id: &VersionId) -> Result<(), StoreError> {
+        async fn delete_version(&self, id: &VersionId) -> Result<(), MetaSyncError> {
             self.0.delete_version(id).await
         }
     }
@@ -738,7 +746,10 @@ mod tests {
             let written = MetaStore::put(&store, b"{}").await.unwrap();
             store.delete_version(&written.version.id).await.unwrap();
             let err = MetaStore::latest(&store).await.unwrap_err();
-            assert!(matches!(err, StoreError::DanglingPointer { .. }), "{err}");
+            assert!(
+                matches!(err, MetaSyncError::DanglingPointer { .. }),
+                "{err}"
+            );
             assert_eq!(err.class(), ErrorClass::User);
             // A new put repairs the store.
             MetaStore::put(&store, b"{\"v\":2}").await.unwrap();
@@ -767,7 +778,7 @@ mod tests {
                 .collect();
             assert_eq!(kept, vec![ids[3].clone(), ids[2].clone()]);
             let err = MetaStore::get(&store, &ids[0]).await.unwrap_err();
-            assert!(matches!(err, StoreError::NoSuchVersion { .. }), "{err}");
+            assert!(matches!(err, MetaSyncError::NoSuchVersion { .. }), "{err}");
         });
     }
 }

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::{
     Backend, Location, MetaStore, POINTER, Stored, VERSIONS_DIR, VersionId, VersionInfo, Written,
 };
-use crate::error::StoreError;
+use crate::error::MetaSyncError;
 
 pub const DEFAULT_ENDPOINT: &str = "https://storage.googleapis.com";
 
@@ -82,10 +82,10 @@ pub struct GcsStore {
 const ABSENT: i64 = 0;
 
 impl GcsStore {
-    pub fn new(config: GcsConfig) -> Result<Self, StoreError> {
+    pub fn new(config: GcsConfig) -> Result<Self, MetaSyncError> {
         let keep = super::check_keep(config.keep)?;
-        let prefix = super::normalize_prefix(&config.prefix).map_err(StoreError::BadOptions)?;
-        super::check_bucket(&config.bucket).map_err(StoreError::BadOptions)?;
+        let prefix = super::normalize_prefix(&config.prefix).map_err(MetaSyncError::BadOptions)?;
+        super::check_bucket(&config.bucket).map_err(MetaSyncError::BadOptions)?;
         let location = Location::Gcs {
             bucket: config.bucket.clone(),
             prefix: prefix.clone(),
@@ -95,7 +95,7 @@ impl GcsStore {
             .ok()
             .filter(|url| matches!(url.scheme(), "http" | "https") && !url.cannot_be_a_base())
             .ok_or_else(|| {
-                StoreError::BadOptions(format!(
+                MetaSyncError::BadOptions(format!(
                     "the GCS endpoint `{}` is not an http(s) URL such as {DEFAULT_ENDPOINT}",
                     config.endpoint
                 ))
@@ -103,7 +103,7 @@ impl GcsStore {
         let client = reqwest::Client::builder()
             .timeout(config.timeout)
             .build()
-            .map_err(|err| StoreError::Client {
+            .map_err(|err| MetaSyncError::Client {
                 location: location.clone(),
                 detail: chain(&err),
             })?;
@@ -145,53 +145,56 @@ impl GcsStore {
         self.url(&["storage", "v1", "b", &self.bucket, "o", name])
     }
 
-    async fn send(&self, request: RequestBuilder) -> Result<Response, StoreError> {
+    async fn send(&self, request: RequestBuilder) -> Result<Response, MetaSyncError> {
         let request = match &self.token {
             Some(token) => request.bearer_auth(&token.0),
             None => request,
         };
-        request.send().await.map_err(|err| StoreError::Unreachable {
-            location: self.location.clone(),
-            detail: chain(&err),
-        })
+        request
+            .send()
+            .await
+            .map_err(|err| MetaSyncError::Unreachable {
+                location: self.location.clone(),
+                detail: chain(&err),
+            })
     }
 
-    async fn body(&self, response: Response) -> Result<Vec<u8>, StoreError> {
+    async fn body(&self, response: Response) -> Result<Vec<u8>, MetaSyncError> {
         response
             .bytes()
             .await
             .map(|bytes| bytes.to_vec())
-            .map_err(|err| StoreError::Unreachable {
+            .map_err(|err| MetaSyncError::Unreachable {
                 location: self.location.clone(),
                 detail: chain(&err),
             })
     }
 
     /// The error for a reply that is not a success, by whose fault it is.
-    async fn failure(&self, response: Response) -> StoreError {
+    async fn failure(&self, response: Response) -> MetaSyncError {
         let status = response.status();
         let detail = error_detail(&response.bytes().await.unwrap_or_default());
         let location = self.location.clone();
         match status {
-            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => StoreError::AccessDenied {
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => MetaSyncError::AccessDenied {
                 location,
                 status: status.as_u16(),
             },
-            StatusCode::NOT_FOUND => StoreError::NoSuchBucket { location },
-            StatusCode::PRECONDITION_FAILED => StoreError::Conflict { location },
+            StatusCode::NOT_FOUND => MetaSyncError::NoSuchBucket { location },
+            StatusCode::PRECONDITION_FAILED => MetaSyncError::Conflict { location },
             StatusCode::REQUEST_TIMEOUT | StatusCode::TOO_MANY_REQUESTS => {
-                StoreError::Unavailable {
+                MetaSyncError::Unavailable {
                     location,
                     status: status.as_u16(),
                     detail,
                 }
             }
-            _ if status.is_server_error() => StoreError::Unavailable {
+            _ if status.is_server_error() => MetaSyncError::Unavailable {
                 location,
                 status: status.as_u16(),
                 detail,
             },
-            _ => StoreError::Rejected {
+            _ => MetaSyncError::Rejected {
                 location,
                 status: status.as_u16(),
                 detail,
@@ -199,8 +202,8 @@ impl GcsStore {
         }
     }
 
-    fn bad_reply(&self, detail: impl Into<String>) -> StoreError {
-        StoreError::BadReply {
+    fn bad_reply(&self, detail: impl Into<String>) -> MetaSyncError {
+        MetaSyncError::BadReply {
             location: self.location.clone(),
             detail: detail.into(),
         }
@@ -215,7 +218,7 @@ impl GcsStore {
         content_type: &str,
         cache_control: Option<&str>,
         data: &[u8],
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), MetaSyncError> {
         let mut metadata = serde_json::json!({ "name": name, "contentType": content_type });
         if let Some(cache_control) = cache_control {
             metadata["cacheControl"] = cache_control.into();
@@ -243,7 +246,7 @@ impl GcsStore {
     }
 
     /// The object's bytes and generation, or None when it does not exist.
-    async fn download(&self, name: &str) -> Result<Option<(Vec<u8>, i64)>, StoreError> {
+    async fn download(&self, name: &str) -> Result<Option<(Vec<u8>, i64)>, MetaSyncError> {
         let request = self
             .client
             .get(self.object_url(name))
@@ -269,7 +272,7 @@ impl GcsStore {
     /// A missing object and a missing bucket both answer 404; only the bucket is an error.
     /// Asked by listing rather than by reading the bucket: readers often hold only
     /// `roles/storage.objectViewer`, which may list objects but not read bucket metadata.
-    async fn check_bucket_exists(&self) -> Result<(), StoreError> {
+    async fn check_bucket_exists(&self) -> Result<(), MetaSyncError> {
         let pointer = self.object_name(POINTER);
         let request = self
             .client
@@ -366,20 +369,20 @@ impl Backend for GcsStore {
         self.location.clone()
     }
 
-    async fn read_pointer(&self) -> Result<(Option<VersionId>, Self::Seen), StoreError> {
+    async fn read_pointer(&self) -> Result<(Option<VersionId>, Self::Seen), MetaSyncError> {
         let Some((bytes, generation)) = self.download(&self.object_name(POINTER)).await? else {
             self.check_bucket_exists().await?;
             return Ok((None, ABSENT));
         };
         let text = String::from_utf8_lossy(&bytes);
-        let id = VersionId::parse(text.trim()).map_err(|_| StoreError::BadPointer {
+        let id = VersionId::parse(text.trim()).map_err(|_| MetaSyncError::BadPointer {
             location: self.location.clone(),
             content: text.trim().chars().take(80).collect(),
         })?;
         Ok((Some(id), generation))
     }
 
-    async fn write_version(&self, id: &VersionId, document: &[u8]) -> Result<(), StoreError> {
+    async fn write_version(&self, id: &VersionId, document: &[u8]) -> Result<(), MetaSyncError> {
         self.upload(
             &self.version_name(id),
             ABSENT,
@@ -390,7 +393,7 @@ impl Backend for GcsStore {
         .await
     }
 
-    async fn swap_pointer(&self, seen: &Self::Seen, id: &VersionId) -> Result<(), StoreError> {
+    async fn swap_pointer(&self, seen: &Self::Seen, id: &VersionId) -> Result<(), MetaSyncError> {
         self.upload(
             &self.object_name(POINTER),
             *seen,
@@ -401,14 +404,14 @@ impl Backend for GcsStore {
         .await
     }
 
-    async fn read_version(&self, id: &VersionId) -> Result<Option<Vec<u8>>, StoreError> {
+    async fn read_version(&self, id: &VersionId) -> Result<Option<Vec<u8>>, MetaSyncError> {
         Ok(self
             .download(&self.version_name(id))
             .await?
             .map(|(bytes, _)| bytes))
     }
 
-    async fn list_versions(&self) -> Result<Vec<(VersionId, u64)>, StoreError> {
+    async fn list_versions(&self) -> Result<Vec<(VersionId, u64)>, MetaSyncError> {
         let directory = self.object_name(&format!("{VERSIONS_DIR}/"));
         let prefix = format!("{directory}metadata-");
         let mut listed = Vec::new();
@@ -451,7 +454,7 @@ impl Backend for GcsStore {
         }
     }
 
-    async fn delete_version(&self, id: &VersionId) -> Result<(), StoreError> {
+    async fn delete_version(&self, id: &VersionId) -> Result<(), MetaSyncError> {
         let request = self
             .client
             .request(Method::DELETE, self.object_url(&self.version_name(id)));
@@ -470,19 +473,19 @@ impl MetaStore for GcsStore {
         self.location.clone()
     }
 
-    async fn put(&self, document: &[u8]) -> Result<Written, StoreError> {
+    async fn put(&self, document: &[u8]) -> Result<Written, MetaSyncError> {
         super::put(self, self.keep, document).await
     }
 
-    async fn latest(&self) -> Result<Option<Stored>, StoreError> {
+    async fn latest(&self) -> Result<Option<Stored>, MetaSyncError> {
         super::latest(self).await
     }
 
-    async fn versions(&self) -> Result<Vec<VersionInfo>, StoreError> {
+    async fn versions(&self) -> Result<Vec<VersionInfo>, MetaSyncError> {
         super::versions(self).await
     }
 
-    async fn get(&self, version: &VersionId) -> Result<Stored, StoreError> {
+    async fn get(&self, version: &VersionId) -> Result<Stored, MetaSyncError> {
         super::get(self, version).await
     }
 }

@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use super::{
     Backend, Location, MetaStore, POINTER, Stored, VERSIONS_DIR, VersionId, VersionInfo, Written,
 };
-use crate::error::StoreError;
+use crate::error::MetaSyncError;
 
 /// Where and how. Defaults: keep 10, wait up to 10 s for another writer's lock.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,7 +50,7 @@ struct Dir {
 }
 
 impl LocalStore {
-    pub fn new(config: LocalConfig) -> Result<Self, StoreError> {
+    pub fn new(config: LocalConfig) -> Result<Self, MetaSyncError> {
         let keep = super::check_keep(config.keep)?;
         Ok(LocalStore {
             dir: Dir {
@@ -65,8 +65,8 @@ impl LocalStore {
     /// File system calls block; they run on tokio's blocking pool, off the async workers.
     async fn blocking<T: Send + 'static>(
         &self,
-        task: impl FnOnce(Dir) -> Result<T, StoreError> + Send + 'static,
-    ) -> Result<T, StoreError> {
+        task: impl FnOnce(Dir) -> Result<T, MetaSyncError> + Send + 'static,
+    ) -> Result<T, MetaSyncError> {
         let dir = self.dir.clone();
         match tokio::task::spawn_blocking(move || task(dir)).await {
             Ok(result) => result,
@@ -82,8 +82,8 @@ impl LocalStore {
 }
 
 impl Dir {
-    fn io(&self, action: &'static str, path: &Path, source: std::io::Error) -> StoreError {
-        StoreError::Io {
+    fn io(&self, action: &'static str, path: &Path, source: std::io::Error) -> MetaSyncError {
+        MetaSyncError::Io {
             location: self.location.clone(),
             action,
             path: path.to_owned(),
@@ -99,7 +99,7 @@ impl Dir {
         self.versions().join(super::version_file_name(id))
     }
 
-    fn read_pointer(&self) -> Result<Option<VersionId>, StoreError> {
+    fn read_pointer(&self) -> Result<Option<VersionId>, MetaSyncError> {
         let path = self.root.join(POINTER);
         let bytes = match fs::read(&path) {
             Ok(bytes) => bytes,
@@ -109,13 +109,13 @@ impl Dir {
         let text = String::from_utf8_lossy(&bytes);
         VersionId::parse(text.trim())
             .map(Some)
-            .map_err(|_| StoreError::BadPointer {
+            .map_err(|_| MetaSyncError::BadPointer {
                 location: self.location.clone(),
                 content: text.trim().chars().take(80).collect(),
             })
     }
 
-    fn write_version(&self, id: &VersionId, document: &[u8]) -> Result<(), StoreError> {
+    fn write_version(&self, id: &VersionId, document: &[u8]) -> Result<(), MetaSyncError> {
         let versions = self.versions();
         fs::create_dir_all(&versions)
             .map_err(|err| self.io("create the directory", &versions, err))?;
@@ -131,7 +131,7 @@ impl Dir {
         temp: &str,
         name: &str,
         bytes: &[u8],
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), MetaSyncError> {
         let temp = dir.join(temp);
         let written = OpenOptions::new()
             .write(true)
@@ -162,7 +162,7 @@ impl Dir {
     /// moment where two writers both judge a lock stale and both go ahead. The price: network
     /// file systems may not share such locks between machines, so this store is for one
     /// machine; several machines share a GCS location instead.
-    fn swap_pointer(&self, seen: &Option<VersionId>, id: &VersionId) -> Result<(), StoreError> {
+    fn swap_pointer(&self, seen: &Option<VersionId>, id: &VersionId) -> Result<(), MetaSyncError> {
         let lock_path = self.root.join("latest.lock");
         let lock = OpenOptions::new()
             .write(true)
@@ -178,7 +178,7 @@ impl Dir {
                     std::thread::sleep(Duration::from_millis(2));
                 }
                 Err(TryLockError::WouldBlock) => {
-                    return Err(StoreError::LockTimeout {
+                    return Err(MetaSyncError::LockTimeout {
                         location: self.location.clone(),
                         path: lock_path,
                         waited: self.lock_timeout,
@@ -190,7 +190,7 @@ impl Dir {
             }
         }
         if self.read_pointer()? != *seen {
-            return Err(StoreError::Conflict {
+            return Err(MetaSyncError::Conflict {
                 location: self.location.clone(),
             });
         }
@@ -204,7 +204,7 @@ impl Dir {
         // Closing `lock` (dropping it) releases the lock.
     }
 
-    fn read_version(&self, id: &VersionId) -> Result<Option<Vec<u8>>, StoreError> {
+    fn read_version(&self, id: &VersionId) -> Result<Option<Vec<u8>>, MetaSyncError> {
         let path = self.version_path(id);
         match fs::read(&path) {
             Ok(bytes) => Ok(Some(bytes)),
@@ -213,7 +213,7 @@ impl Dir {
         }
     }
 
-    fn list_versions(&self) -> Result<Vec<(VersionId, u64)>, StoreError> {
+    fn list_versions(&self) -> Result<Vec<(VersionId, u64)>, MetaSyncError> {
         let versions = self.versions();
         let entries = match fs::read_dir(&versions) {
             Ok(entries) => entries,
@@ -240,7 +240,7 @@ impl Dir {
         Ok(listed)
     }
 
-    fn delete_version(&self, id: &VersionId) -> Result<(), StoreError> {
+    fn delete_version(&self, id: &VersionId) -> Result<(), MetaSyncError> {
         let path = self.version_path(id);
         match fs::remove_file(&path) {
             Ok(()) => Ok(()),
@@ -258,32 +258,32 @@ impl Backend for LocalStore {
         self.dir.location.clone()
     }
 
-    async fn read_pointer(&self) -> Result<(Option<VersionId>, Self::Seen), StoreError> {
+    async fn read_pointer(&self) -> Result<(Option<VersionId>, Self::Seen), MetaSyncError> {
         let pointer = self.blocking(|dir| dir.read_pointer()).await?;
         Ok((pointer.clone(), pointer))
     }
 
-    async fn write_version(&self, id: &VersionId, document: &[u8]) -> Result<(), StoreError> {
+    async fn write_version(&self, id: &VersionId, document: &[u8]) -> Result<(), MetaSyncError> {
         let (id, document) = (id.clone(), document.to_vec());
         self.blocking(move |dir| dir.write_version(&id, &document))
             .await
     }
 
-    async fn swap_pointer(&self, seen: &Self::Seen, id: &VersionId) -> Result<(), StoreError> {
+    async fn swap_pointer(&self, seen: &Self::Seen, id: &VersionId) -> Result<(), MetaSyncError> {
         let (seen, id) = (seen.clone(), id.clone());
         self.blocking(move |dir| dir.swap_pointer(&seen, &id)).await
     }
 
-    async fn read_version(&self, id: &VersionId) -> Result<Option<Vec<u8>>, StoreError> {
+    async fn read_version(&self, id: &VersionId) -> Result<Option<Vec<u8>>, MetaSyncError> {
         let id = id.clone();
         self.blocking(move |dir| dir.read_version(&id)).await
     }
 
-    async fn list_versions(&self) -> Result<Vec<(VersionId, u64)>, StoreError> {
+    async fn list_versions(&self) -> Result<Vec<(VersionId, u64)>, MetaSyncError> {
         self.blocking(|dir| dir.list_versions()).await
     }
 
-    async fn delete_version(&self, id: &VersionId) -> Result<(), StoreError> {
+    async fn delete_version(&self, id: &VersionId) -> Result<(), MetaSyncError> {
         let id = id.clone();
         self.blocking(move |dir| dir.delete_version(&id)).await
     }
@@ -295,19 +295,19 @@ impl MetaStore for LocalStore {
         self.dir.location.clone()
     }
 
-    async fn put(&self, document: &[u8]) -> Result<Written, StoreError> {
+    async fn put(&self, document: &[u8]) -> Result<Written, MetaSyncError> {
         super::put(self, self.keep, document).await
     }
 
-    async fn latest(&self) -> Result<Option<Stored>, StoreError> {
+    async fn latest(&self) -> Result<Option<Stored>, MetaSyncError> {
         super::latest(self).await
     }
 
-    async fn versions(&self) -> Result<Vec<VersionInfo>, StoreError> {
+    async fn versions(&self) -> Result<Vec<VersionInfo>, MetaSyncError> {
         super::versions(self).await
     }
 
-    async fn get(&self, version: &VersionId) -> Result<Stored, StoreError> {
+    async fn get(&self, version: &VersionId) -> Result<Stored, MetaSyncError> {
         super::get(self, version).await
     }
 }

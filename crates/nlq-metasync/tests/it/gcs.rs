@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use nlq_core::{Classify, ErrorClass};
-use nlq_metasync::{BearerToken, MetaStore, StoreError, StoreOptions, open};
+use nlq_metasync::{BearerToken, MetaStore, MetaSyncError, StoreOptions, open};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The emulator's URL, or None (with a note) when the test should be skipped.
@@ -133,7 +133,10 @@ async fn a_pointer_to_a_missing_version_is_a_clear_error() {
     )
     .await;
     let err = store.latest().await.unwrap_err();
-    assert!(matches!(err, StoreError::DanglingPointer { .. }), "{err}");
+    assert!(
+        matches!(err, MetaSyncError::DanglingPointer { .. }),
+        "{err}"
+    );
     assert_eq!(err.class(), ErrorClass::User);
     assert!(
         err.to_string()
@@ -143,7 +146,7 @@ async fn a_pointer_to_a_missing_version_is_a_clear_error() {
 
     put_raw(&url, &bucket, "meta/latest", "garbage").await;
     let err = store.latest().await.unwrap_err();
-    assert!(matches!(err, StoreError::BadPointer { .. }), "{err}");
+    assert!(matches!(err, MetaSyncError::BadPointer { .. }), "{err}");
 }
 
 #[tokio::test]
@@ -156,7 +159,7 @@ async fn a_missing_bucket_is_the_users_to_fix() {
         store.latest().await.unwrap_err(),
         store.put(b"{}").await.unwrap_err(),
     ] {
-        assert!(matches!(err, StoreError::NoSuchBucket { .. }), "{err}");
+        assert!(matches!(err, MetaSyncError::NoSuchBucket { .. }), "{err}");
         assert_eq!(err.class(), ErrorClass::User);
         let message = err.to_string();
         assert!(
@@ -180,7 +183,7 @@ async fn a_store_that_is_down_is_transient_and_named() {
         store.put(b"{}").await.unwrap_err(),
         store.versions().await.unwrap_err(),
     ] {
-        assert!(matches!(err, StoreError::Unreachable { .. }), "{err}");
+        assert!(matches!(err, MetaSyncError::Unreachable { .. }), "{err}");
         assert_eq!(err.class(), ErrorClass::Transient);
         let message = err.to_string();
         assert!(message.contains("gs://nlq-meta/prod"), "{message}");

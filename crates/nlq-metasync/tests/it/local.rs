@@ -4,7 +4,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use nlq_core::{Classify, ErrorClass};
-use nlq_metasync::{LocalConfig, LocalStore, MetaStore, StoreError, StoreOptions, open};
+use nlq_metasync::{LocalConfig, LocalStore, MetaStore, MetaSyncError, StoreOptions, open};
 
 fn store(dir: &Path, keep: usize) -> Arc<dyn MetaStore> {
     Arc::new(
@@ -90,7 +90,10 @@ async fn a_pointer_to_a_missing_version_is_a_clear_error() {
     )
     .unwrap();
     let err = store.latest().await.unwrap_err();
-    assert!(matches!(err, StoreError::DanglingPointer { .. }), "{err}");
+    assert!(
+        matches!(err, MetaSyncError::DanglingPointer { .. }),
+        "{err}"
+    );
     assert_eq!(err.class(), ErrorClass::User);
     let message = err.to_string();
     assert!(message.contains(&store.location()), "{message}");
@@ -113,7 +116,7 @@ async fn a_pointer_that_names_nothing_is_a_clear_error() {
     let store = store(tmp.path(), 10);
     std::fs::write(tmp.path().join("latest"), "{half a doc").unwrap();
     let err = store.latest().await.unwrap_err();
-    assert!(matches!(err, StoreError::BadPointer { .. }), "{err}");
+    assert!(matches!(err, MetaSyncError::BadPointer { .. }), "{err}");
     assert_eq!(err.class(), ErrorClass::User);
     assert!(
         err.to_string()

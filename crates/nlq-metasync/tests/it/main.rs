@@ -6,12 +6,13 @@
 
 mod gcs;
 mod local;
+mod sync;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use nlq_core::{Classify, ErrorClass};
-use nlq_metasync::{MetaStore, StoreError, VersionId};
+use nlq_metasync::{MetaStore, MetaSyncError, VersionId};
 
 /// A JSON document whose end repeats its start, so a torn read cannot pass for a whole one.
 fn document(writer: u32, round: u32, filler: usize) -> Vec<u8> {
@@ -78,7 +79,7 @@ async fn check_keeps_the_newest(store: &dyn MetaStore) {
     let old = store.get(&ids[2]).await.unwrap();
     assert_eq!(whole(&old.document), (1, 2));
     let err = store.get(&ids[0]).await.unwrap_err();
-    assert!(matches!(err, StoreError::NoSuchVersion { .. }), "{err}");
+    assert!(matches!(err, MetaSyncError::NoSuchVersion { .. }), "{err}");
     assert_eq!(err.class(), ErrorClass::User);
     assert!(err.to_string().contains(&store.location()), "{err}");
 }

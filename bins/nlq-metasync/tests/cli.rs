@@ -1,0 +1,183 @@
+//! The `nlq-metasync` binary end to end: a run into a directory and into the GCS emulator, then
+//! `show`; the exit codes a scheduler acts on.
+
+// Test code: a panic with its message is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::{Command, Output};
+
+/// The test script generates a small sample; without it a run has nothing to read.
+fn sample(test: &str) -> Option<String> {
+    let dir = std::env::var("NLQ_TEST_DATA_DIR").ok();
+    if dir.is_none() {
+        eprintln!("{test} skipped: NLQ_TEST_DATA_DIR is not set (scripts/test.sh sets it)");
+    }
+    dir
+}
+
+fn metasync(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nlq-metasync"))
+        .args(args)
+        // Only what each test passes: nothing from the caller's environment.
+        .env_remove("NLQ_METADATA_STORE")
+        .env_remove("NLQ_GCS_ENDPOINT")
+        .env_remove("NLQ_GCS_TOKEN")
+        .env_remove("NLQ_METASYNC_EVERY")
+        .env_remove("NLQ_LOG_FORMAT")
+        .output()
+        .unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Runs once into `store`, then checks `show --json` and `show`.
+fn run_then_show(data: &str, store: &str, extra: &[&str]) {
+    let common = [&["--data-dir", data, "--store", store][..], extra].concat();
+    let out = metasync(&[&common[..], &["run", "--sample-shards", "2"]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Not a terminal: JSON lines, the last one naming the version written.
+    let logs = stderr(&out);
+    let lines: Vec<serde_json::Value> = logs
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    let wrote = lines
+        .iter()
+        .find(|line| line["msg"] == "wrote a new version")
+        .unwrap_or_else(|| panic!("{logs}"));
+    assert_eq!(wrote["level"], "info");
+    assert!(wrote["ts"].as_str().unwrap().ends_with('Z'), "{wrote}");
+    let version = wrote["version"].as_str().unwrap().to_owned();
+
+    let out = metasync(&[&common[..], &["show", "--json"]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let document: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let shards = document["registry"]["shards"].as_array().unwrap();
+    assert!(!shards.is_empty(), "{document}");
+    assert!(document["registry"]["as_of"].is_string(), "{document}");
+
+    let out = metasync(&[&common[..], &["show"]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains(&version), "{text}");
+    assert!(text.contains(&format!("{} shards", shards.len())), "{text}");
+
+    let out = metasync(&[&common[..], &["versions", "--json"]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let versions: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(versions[0]["id"], version.as_str());
+}
+
+#[test]
+fn run_into_a_directory_then_show() {
+    let Some(data) = sample("run_into_a_directory_then_show") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("meta");
+    run_then_show(&data, store.to_str().unwrap(), &[]);
+}
+
+#[test]
+fn an_unsupported_location_is_the_users_to_fix() {
+    let out = metasync(&["--store", "s3://x", "--log-format", "text", "show"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("`s3://` is not supported")
+            && err.contains("expected `gs://<bucket>/<prefix>` or a directory path"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_flags_exit_2() {
+    let out = metasync(&["run", "--every", "soon"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is not a duration"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn an_empty_store_has_nothing_to_show() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().to_str().unwrap();
+    let out = metasync(&["--store", store, "show"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("nlq-metasync run"),
+        "{}",
+        stderr(&out)
+    );
+    let out = metasync(&["--store", store, "versions", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), "[]");
+}
+
+#[test]
+fn an_unreachable_store_is_transient() {
+    // A port that was free a moment ago: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    // The store is checked before the warehouse is opened, so no sample is needed.
+    let out = metasync(&[
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "--store",
+        "gs://nlq-meta/prod",
+        "--gcs-endpoint",
+        &format!("http://127.0.0.1:{port}"),
+        "run",
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("cannot reach GCS for gs://nlq-meta/prod"),
+        "{err}"
+    );
+    assert!(err.contains("\"class\":\"transient\""), "{err}");
+}
+
+#[test]
+fn run_into_the_gcs_emulator_then_show() {
+    let Some(data) = sample("run_into_the_gcs_emulator_then_show") else {
+        return;
+    };
+    let Ok(url) = std::env::var("NLQ_GCS_EMU_URL") else {
+        eprintln!(
+            "run_into_the_gcs_emulator_then_show skipped: NLQ_GCS_EMU_URL is not set \
+             (scripts/test.sh sets it)"
+        );
+        return;
+    };
+    // A bucket of its own, so tests never see each other's objects.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let bucket = format!("nlq-cli-{}-{nanos:08x}", std::process::id());
+    let response = reqwest::blocking::Client::new()
+        .post(format!("{url}/storage/v1/b?project=test"))
+        .json(&serde_json::json!({ "name": bucket }))
+        .send()
+        .unwrap();
+    assert!(
+        response.status().is_success(),
+        "creating bucket {bucket}: {}",
+        response.status()
+    );
+    run_then_show(
+        &data,
+        &format!("gs://{bucket}/meta"),
+        &["--gcs-endpoint", &url],
+    );
+}
