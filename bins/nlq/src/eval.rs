@@ -29,8 +29,8 @@ pub fn run(
         let mut policy = Policy::for_dataset(&config.project, &config.dataset);
         // The canary reruns a day of the query: no new information for an evaluation.
         policy.canary = false;
-        let gold_validator = crate::validator(warehouse.clone(), policy.clone())?;
-        let mut pipeline = crate::pipeline(warehouse, policy)?;
+        let gold_validator = crate::validator(warehouse.clone(), policy.clone(), None)?;
+        let mut pipeline = crate::pipeline(warehouse, policy, None)?;
         if let Some(llm) = llm {
             let path = llm.path(pipeline.model())?;
             pipeline = pipeline.with_llm(path);

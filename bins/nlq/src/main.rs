@@ -3,6 +3,7 @@
 
 mod eval;
 mod llm;
+mod metadata;
 mod render;
 
 use std::path::PathBuf;
@@ -17,9 +18,13 @@ use std::time::Duration;
 
 use nlq_core::Classify;
 use nlq_exec::embedded::{self, EmbeddedConfig, EmbeddedWarehouse};
+use nlq_metasync::MetadataDocument;
 use nlq_pipeline::Pipeline;
+use nlq_pipeline::metadata::CatalogParams;
 use nlq_semantic::SemanticModel;
-use nlq_validate::{DatasetFacts, Policy, Report, StandardParams, Validator, Verdict};
+use nlq_validate::{
+    DatasetFacts, ParamCatalog, Policy, Report, StandardParams, Validator, Verdict,
+};
 
 #[derive(Parser)]
 #[command(
@@ -34,6 +39,8 @@ struct Cli {
     /// The date CURRENT_DATE() stands for (YYYY-MM-DD); default: the day after the newest shard.
     #[arg(long, global = true, env = "NLQ_AS_OF")]
     as_of: Option<String>,
+    #[command(flatten)]
+    metadata: metadata::MetadataArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -232,6 +239,12 @@ fn main() -> ExitCode {
                     .is_some_and(|e| class(e))
                 || err
                     .downcast_ref::<nlq_semantic::SemanticError>()
+                    .is_some_and(|e| class(e))
+                || err
+                    .downcast_ref::<nlq_metasync::MetaSyncError>()
+                    .is_some_and(|e| class(e))
+                || err
+                    .downcast_ref::<nlq_pipeline::PipelineError>()
                     .is_some_and(|e| class(e));
             ExitCode::from(if user { 2 } else { 1 })
         }
@@ -251,7 +264,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             policy,
         } => {
             let sql = read_sql(sql)?;
-            let config = embedded_config(&data_dir, cli.as_of);
+            let (config, metadata) = configure(&data_dir, cli.as_of, &cli.metadata)?;
             refuse_early(&sql, &config)?;
             let warehouse = open_embedded(&config)?;
             if explain {
@@ -259,7 +272,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("{}", translation.sql);
                 return Ok(());
             }
-            let validator = validator(warehouse, policy.policy(&config, max_rows))?;
+            let validator = validator(
+                warehouse,
+                policy.policy(&config, max_rows),
+                metadata.as_deref(),
+            )?;
             let outcome = runtime()?.block_on(validator.run(&sql));
             let mut stderr = std::io::stderr().lock();
             render::findings(&outcome.report, &mut stderr)?;
@@ -285,13 +302,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             policy,
         } => {
             let sql = read_sql(sql)?;
-            let config = embedded_config(&data_dir, cli.as_of);
+            let (config, metadata) = configure(&data_dir, cli.as_of, &cli.metadata)?;
             let warehouse = open_embedded(&config)?;
             let mut policy = policy.policy(&config, 10_000);
             // `check` never runs the query for its answer; the canary still runs unless
             // --dry-run says not to touch data at all.
             policy.explain = true;
-            let validator = validator(warehouse, policy)?;
+            let validator = validator(warehouse, policy, metadata.as_deref())?;
             let report = runtime()?.block_on(validator.check(&sql));
             let mut stdout = std::io::stdout().lock();
             match format {
@@ -315,12 +332,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             llm,
         } => {
             let question = read_sql(question)?;
-            let config = embedded_config(&data_dir, cli.as_of);
+            let (config, metadata) = configure(&data_dir, cli.as_of, &cli.metadata)?;
             let llm = llm.config()?;
             let warehouse = open_embedded(&config)?;
-            let mut pipeline = pipeline(warehouse, policy.policy(&config, max_rows))?;
+            let mut pipeline = pipeline(
+                warehouse,
+                policy.policy(&config, max_rows),
+                metadata.as_deref(),
+            )?;
             if let Some(llm) = &llm {
-                let path = llm.path(pipeline.model())?;
+                let mut path = llm.path(pipeline.model())?;
+                if let Some(document) = &metadata {
+                    path = path.with_metadata(document);
+                }
                 pipeline = pipeline.with_llm(path);
             }
             let answer = runtime()?.block_on(pipeline.ask(&question, &|_| {}));
@@ -420,6 +444,25 @@ pub(crate) fn embedded_config(data_dir: &std::path::Path, as_of: Option<String>)
     config
 }
 
+/// The warehouse's config and the MetaSync document when there is one. Without `--as-of`, the
+/// registry's as-of date is what CURRENT_DATE() means, so the dates the semantic engine and
+/// the LLM resolve agree with the shards the registry lists.
+fn configure(
+    data_dir: &std::path::Path,
+    as_of: Option<String>,
+    metadata: &metadata::MetadataArgs,
+) -> anyhow::Result<(EmbeddedConfig, Option<Arc<MetadataDocument>>)> {
+    let mut config = embedded_config(data_dir, as_of);
+    let document = metadata.load(data_dir, &config)?;
+    if config.as_of.is_none() {
+        config.as_of = document
+            .as_ref()
+            .and_then(|d| d.registry.as_of)
+            .map(|day| day.to_string());
+    }
+    Ok((config, document))
+}
+
 /// Untrusted SQL: the guard decides before any data is built, prepared or read.
 fn refuse_early(sql: &str, config: &EmbeddedConfig) -> anyhow::Result<()> {
     let guard = nlq_validate::GuardConfig {
@@ -446,31 +489,46 @@ pub(crate) fn open_embedded(config: &EmbeddedConfig) -> anyhow::Result<Arc<Embed
     Ok(Arc::new(EmbeddedWarehouse::open(config)?))
 }
 
+/// What the dataset holds: the registry's tables when a MetaSync document is loaded, else the
+/// warehouse's own list; "today" is always the warehouse's CURRENT_DATE().
+fn facts(
+    warehouse: &EmbeddedWarehouse,
+    metadata: Option<&MetadataDocument>,
+) -> anyhow::Result<DatasetFacts> {
+    let today = warehouse.catalog().current_date.clone();
+    Ok(match metadata {
+        Some(document) => DatasetFacts {
+            today,
+            ..nlq_pipeline::metadata::dataset_facts(document)?
+        },
+        None => DatasetFacts {
+            tables: warehouse.catalog().tables.clone(),
+            today,
+        },
+    })
+}
+
+/// The lint reads value fields from the MetaSync catalog when there is one.
 pub(crate) fn validator(
     warehouse: Arc<EmbeddedWarehouse>,
     policy: Policy,
+    metadata: Option<&MetadataDocument>,
 ) -> anyhow::Result<Validator> {
-    let facts = DatasetFacts {
-        tables: warehouse.catalog().tables.clone(),
-        today: warehouse.catalog().current_date.clone(),
+    let facts = facts(&warehouse, metadata)?;
+    let params: Arc<dyn ParamCatalog> = match metadata {
+        Some(document) => Arc::new(CatalogParams::new(document)),
+        None => Arc::new(StandardParams),
     };
-    Ok(Validator::new(
-        warehouse,
-        policy,
-        facts,
-        Arc::new(StandardParams),
-    )?)
+    Ok(Validator::new(warehouse, policy, facts, params)?)
 }
 
 pub(crate) fn pipeline(
     warehouse: Arc<EmbeddedWarehouse>,
     policy: Policy,
+    metadata: Option<&MetadataDocument>,
 ) -> anyhow::Result<Pipeline> {
-    let facts = DatasetFacts {
-        tables: warehouse.catalog().tables.clone(),
-        today: warehouse.catalog().current_date.clone(),
-    };
-    let validator = validator(warehouse, policy)?;
+    let facts = facts(&warehouse, metadata)?;
+    let validator = validator(warehouse, policy, metadata)?;
     let model = Arc::new(SemanticModel::builtin()?);
     Ok(Pipeline::new(model, validator, &facts)?)
 }

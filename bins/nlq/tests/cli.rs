@@ -513,7 +513,7 @@ fn a_question_the_engine_hands_on_is_answered_by_the_llm_end_to_end() {
         .iter()
         .map(|c| c["prompt"].as_str().unwrap())
         .collect();
-    assert_eq!(prompts, ["classify@1", "generate_sql@1", "summarize@1"]);
+    assert_eq!(prompts, ["classify@1", "generate_sql@2", "summarize@1"]);
     assert_eq!(calls[1]["model"], "gpt-4o-mini-2024-07-18");
     assert_eq!(json["llm"]["input_tokens"], 512 + 5120 + 300);
     // gpt-4o-mini: $0.15 in, $0.60 out per million tokens.

@@ -15,6 +15,7 @@
 mod answer;
 mod error;
 mod llm_path;
+pub mod metadata;
 mod pipeline;
 mod risk;
 

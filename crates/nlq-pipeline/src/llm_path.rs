@@ -20,7 +20,9 @@ use serde::{Deserialize, Serialize};
 
 use nlq_core::{ChatMessage, ChatRequest, LlmProvider, QueryResult, Usage};
 use nlq_llm::budget::{self, Section, Trimmed};
+use nlq_llm::retrieval::GlossaryEntry;
 use nlq_llm::{ExampleIndex, LexicalIndex, PriceTable, PromptSet, prompt};
+use nlq_metasync::MetadataDocument;
 use nlq_semantic::{Lang, SemanticModel};
 use nlq_validate::{Outcome, Report, Severity, Validator};
 
@@ -36,7 +38,12 @@ pub struct LlmPath {
     /// The expert for risky drafts; None: the same provider.
     reviewer: Option<Arc<dyn LlmProvider>>,
     prompts: PromptSet,
+    /// The semantic model's words, for the retrieval index.
+    glossary: Vec<GlossaryEntry>,
     index: LexicalIndex,
+    /// The last MetaSync document: its verified examples replace the model's golden queries,
+    /// and its catalog goes into the prompts.
+    metadata: Option<MetadataDocument>,
     /// The words of every golden query, to measure how far a draft is from all of them.
     golden_shapes: Vec<HashSet<String>>,
     prices: PriceTable,
@@ -63,7 +70,9 @@ impl LlmPath {
             provider,
             reviewer: None,
             prompts: PromptSet::builtin()?,
+            glossary: GlossaryEntry::from_model(model),
             index: LexicalIndex::from_model(model),
+            metadata: None,
             golden_shapes: model.golden.iter().map(|g| risk::shape(&g.sql)).collect(),
             prices: PriceTable::builtin()?,
             max_repairs: 2,
@@ -78,6 +87,17 @@ impl LlmPath {
     /// Risky drafts go to this provider (another model, say) for review.
     pub fn with_reviewer(mut self, reviewer: Arc<dyn LlmProvider>) -> Self {
         self.reviewer = Some(reviewer);
+        self
+    }
+
+    /// Grounds the prompts in a MetaSync document: only its examples (the golden queries that
+    /// still validate on the current data) are retrieved and measured against, and its facts
+    /// about the data (coverage, events, parameters and their value fields) are sent.
+    pub fn with_metadata(mut self, document: &MetadataDocument) -> Self {
+        let examples = crate::metadata::examples(document);
+        self.index = LexicalIndex::new(&examples, &self.glossary);
+        self.golden_shapes = examples.iter().map(|g| risk::shape(&g.sql)).collect();
+        self.metadata = Some(document.clone());
         self
     }
 
@@ -105,7 +125,7 @@ pub enum LlmStage {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LlmCall {
     pub stage: LlmStage,
-    /// `generate_sql@1`, `repair_sql@1`: the prompt and its version.
+    /// `generate_sql@2`, `classify@1`: the prompt and its version.
     pub prompt: String,
     pub provider: String,
     pub model: String,
@@ -646,9 +666,16 @@ impl LlmPath {
             )
             .map_err(|e| e.to_string())?
             .text;
-        let examples: Vec<String> = self
-            .index
-            .top_k(run.question, self.examples)
+        let retrieved = self.index.top_k(run.question, self.examples);
+        let data = match &self.metadata {
+            Some(document) => {
+                let sqls: Vec<&str> = retrieved.iter().map(|e| e.sql).collect();
+                let relevant = crate::metadata::relevant_events(document, run.question, &sqls);
+                crate::metadata::data_facts(document, &relevant)
+            }
+            None => Vec::new(),
+        };
+        let examples: Vec<String> = retrieved
             .iter()
             .map(|e| format!("Question: {}\nSQL:\n{}", e.question, e.sql.trim()))
             .collect();
@@ -665,7 +692,7 @@ impl LlmPath {
             ("findings", String::new()),
         ]);
         // The fixed part: the longest template with every trimmable variable empty.
-        for name in ["schema", "definitions", "examples"] {
+        for name in ["schema", "definitions", "examples", "data_facts"] {
             values.insert(name, String::new());
         }
         let fixed = self
@@ -687,11 +714,12 @@ impl LlmPath {
         let (columns, needed) = schema;
         let mut sections = [
             Section::new("examples", examples, 0),
+            Section::new("data_facts", data, 0),
             Section::new("schema", columns, needed),
             Section::new("glossary", definitions, 0),
         ];
         let trimmed = budget::fit(fixed + room, &mut sections, self.max_prompt_tokens);
-        let [examples, columns, definitions] = sections;
+        let [examples, data, columns, definitions] = sections;
         values.insert(
             "examples",
             if examples.items.is_empty() {
@@ -709,6 +737,14 @@ impl LlmPath {
             ),
         );
         values.insert("definitions", definitions.items.join("\n"));
+        values.insert(
+            "data_facts",
+            if data.items.is_empty() {
+                "(none)".to_owned()
+            } else {
+                data.items.join("\n")
+            },
+        );
         values.remove("sql");
         values.remove("findings");
         report.trimmed = Some(trimmed);

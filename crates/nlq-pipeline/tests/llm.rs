@@ -217,8 +217,8 @@ async fn a_refused_draft_is_repaired_with_its_findings() {
         prompts,
         [
             "classify@1",
-            "generate_sql@1",
-            "repair_sql@1",
+            "generate_sql@2",
+            "repair_sql@2",
             "summarize@1"
         ]
     );
@@ -540,4 +540,70 @@ async fn the_conversation_and_the_budget_shape_the_prompt() {
     );
     // Columns a definition uses are never trimmed.
     assert!(sql_prompt.contains("user_pseudo_id STRING"));
+}
+
+/// A MetaSync document: one verified example, and a catalog of three events.
+fn metadata() -> nlq_metasync::MetadataDocument {
+    let key = |key: &str, int: u64, string: u64| {
+        serde_json::json!({
+            "key": key, "rows": int + string, "string_value": string, "int_value": int,
+            "float_value": 0, "double_value": 0, "null_rate": 0.0, "distinct": 2,
+            "top_values": [["x", 1]]
+        })
+    };
+    let event = |count: u64, keys: Vec<serde_json::Value>| serde_json::json!({"count": count, "event_params": keys, "user_properties": [], "items": null});
+    let json = serde_json::json!({
+        "format_version": nlq_metasync::document::FORMAT_VERSION,
+        "generated_at": "2026-12-01T00:00:00Z",
+        "source": {"warehouse": "embedded", "project": "bigquery-public-data", "dataset": "ga4_obfuscated_sample_ecommerce"},
+        "registry": {
+            "shards": ["events_20210131"], "intraday": [], "other": [],
+            "first_day": "2021-01-31", "last_day": "2021-01-31", "as_of": "2021-02-01",
+            "missing_days": [], "drift": []
+        },
+        "schema": [],
+        "catalog": {
+            "sampled_tables": ["events_20210131"],
+            "bytes_processed": 10,
+            "events": {
+                "page_view": event(5000, vec![key("page_location", 0, 5000)]),
+                "add_to_cart": event(300, vec![key("cart_tier", 300, 0)]),
+                "purchase": event(20, vec![key("transaction_id", 0, 20)])
+            }
+        },
+        "examples": [{
+            "question": "지난달 장바구니에 담은 사용자 수 (verified)",
+            "sql": "SELECT COUNT(DISTINCT user_pseudo_id) AS users FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*` WHERE _TABLE_SUFFIX BETWEEN '20210101' AND '20210131' AND event_name = 'add_to_cart'",
+            "origin": "golden",
+            "bytes_processed": 100
+        }],
+        "insights": [{"text": "daily tables cover 2021-01-31 .. 2021-01-31 (1 days, 0 missing)", "origin": "registry"}]
+    });
+    nlq_metasync::MetadataDocument::from_json(json.to_string().as_bytes()).unwrap()
+}
+
+#[tokio::test]
+async fn metadata_grounds_the_prompt_in_the_catalog_and_the_verified_examples() {
+    let provider = Scripted::new(&[GOOD]);
+    let document = metadata();
+    let Some(pipeline) = pipeline_with(provider.clone(), |llm| llm.with_metadata(&document)) else {
+        return;
+    };
+    let answer = pipeline.ask(QUESTION, &|_| {}).await;
+    assert_eq!(answer.status, Status::Answered, "{:?}", answer.message);
+    let prompt = provider.prompt("sql");
+    // Only the document's examples: the golden queries that no longer validate are not in it.
+    assert_eq!(prompt.matches("Question: ").count(), 1, "{prompt}");
+    assert!(prompt.contains("지난달 장바구니에 담은 사용자 수 (verified)"));
+    // The facts: coverage first, then the events the question's example speaks of, then the
+    // rest by how common they are.
+    let at = |text: &str| {
+        prompt
+            .find(text)
+            .unwrap_or_else(|| panic!("{text} not in {prompt}"))
+    };
+    assert!(at("daily tables cover 2021-01-31") < at("event `add_to_cart` (300 events"));
+    assert!(at("event `add_to_cart`") < at("event `page_view` (5000 events"));
+    assert!(at("event `page_view`") < at("event `purchase` (20 events"));
+    assert!(prompt.contains("event_params: cart_tier int_value ('x')"));
 }

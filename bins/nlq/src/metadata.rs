@@ -1,0 +1,93 @@
+//! The MetaSync document for one command: read from `--metadata` (or `NLQ_METADATA_STORE`), or
+//! from `<data dir>/metadata` when `nlq-metasync run` has written one there.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use nlq_exec::embedded::EmbeddedConfig;
+use nlq_metasync::store::gcs::DEFAULT_ENDPOINT;
+use nlq_metasync::{
+    BearerToken, LoaderConfig, MetaSyncError, MetadataDocument, MetadataLoader, StoreOptions,
+};
+
+#[derive(clap::Args)]
+pub(crate) struct MetadataArgs {
+    /// The metadata store nlq-metasync writes: a directory or gs://bucket/prefix
+    /// [default: <data dir>/metadata, when it exists].
+    #[arg(long = "metadata", global = true, env = "NLQ_METADATA_STORE")]
+    location: Option<String>,
+    /// The GCS JSON API, e.g. http://127.0.0.1:4443 for an emulator.
+    #[arg(long, global = true, env = "NLQ_GCS_ENDPOINT", default_value = DEFAULT_ENDPOINT)]
+    gcs_endpoint: String,
+}
+
+impl MetadataArgs {
+    /// The newest good document, with its warnings printed. None when no store was named and
+    /// the default one does not exist. A named store must load; the default one only adds
+    /// what it knows, so its problems are warnings and the command goes on without it.
+    pub(crate) fn load(
+        &self,
+        data_dir: &Path,
+        config: &EmbeddedConfig,
+    ) -> anyhow::Result<Option<Arc<MetadataDocument>>> {
+        let (location, named) = match &self.location {
+            Some(location) => (location.clone(), true),
+            None => {
+                let dir = data_dir.join("metadata");
+                if !dir.is_dir() {
+                    return Ok(None);
+                }
+                (format!("dir:{}", dir.display()), false)
+            }
+        };
+        match self.read(&location, config) {
+            Ok(loaded) => Ok(Some(loaded)),
+            Err(err) if !named => {
+                eprintln!("warning: not using the metadata in {location}: {err:#}");
+                Ok(None)
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    fn read(
+        &self,
+        location: &str,
+        config: &EmbeddedConfig,
+    ) -> anyhow::Result<Arc<MetadataDocument>> {
+        let options = StoreOptions {
+            gcs_endpoint: self.gcs_endpoint.clone(),
+            bearer_token: std::env::var("NLQ_GCS_TOKEN")
+                .ok()
+                .filter(|token| !token.trim().is_empty())
+                .map(|token| BearerToken::new(token.trim())),
+            ..StoreOptions::default()
+        };
+        let store = nlq_metasync::open(location, &options)?;
+        let loader = MetadataLoader::new(store, LoaderConfig::default());
+        let snapshot = crate::runtime()?
+            .block_on(loader.current())
+            .with_context(|| format!("reading the metadata in {location}"))?;
+        for warning in &snapshot.warnings {
+            eprintln!("warning: metadata: {warning}");
+        }
+        let source = &snapshot.document.source;
+        if (source.project.as_str(), source.dataset.as_str())
+            != (config.project.as_str(), config.dataset.as_str())
+        {
+            return Err(MetaSyncError::BadDocument {
+                location: location.to_owned(),
+                version: snapshot.version.to_string(),
+                reason: format!(
+                    "it describes {}.{}, not {}.{}; point --metadata at the store nlq-metasync \
+                     writes for this dataset",
+                    source.project, source.dataset, config.project, config.dataset
+                ),
+            }
+            .into());
+        }
+        Ok(snapshot.document)
+    }
+}
