@@ -7,6 +7,9 @@
 //!                     top N, percent, comparison ─► every word accounted for, or NeedsLlm
 //!           ─► Plan ─► compile (SQL from the model's expressions) ─► (validate, run: elsewhere)
 //!           ─► summarize (totals, top value, change between periods)
+//!
+//!  follow-up ("그럼 모바일만?") ─► the same slots ─► changes to the previous Plan ─► Plan
+//!                                  (not a follow-up: None, read it as a question)
 //! ```
 //!
 //! The model (`fixtures/semantic/ga4.yaml`) is the single source of metric definitions. This

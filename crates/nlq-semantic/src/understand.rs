@@ -15,14 +15,16 @@ use crate::model::{Grain, SemanticModel, Term};
 use crate::normalize::normalize;
 use crate::time::{self, DateRange, TimeMatch};
 
+mod follow_up;
+
 /// One filter of the plan: `dimension IN (values)`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Filter {
     pub dimension: String,
     pub values: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Top {
     pub n: u64,
     /// Largest first ("top", "상위"); false for "bottom", "하위".
@@ -30,7 +32,7 @@ pub struct Top {
 }
 
 /// What the question asks, in the model's terms.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Plan {
     /// Metric names in the order the question names them.
     pub metrics: Vec<String>,
@@ -82,6 +84,14 @@ pub struct Reader<'m> {
     as_of: NaiveDate,
     /// The first and last day with data: the range of a question with no time words.
     data: DateRange,
+}
+
+/// The days a plan reads: the range, the words that named it, and a second period to compare.
+#[derive(Debug, Clone)]
+struct Period {
+    range: DateRange,
+    words: Option<String>,
+    compare: Option<(DateRange, String)>,
 }
 
 /// A piece of the question that has been read.
@@ -281,6 +291,57 @@ impl<'m> Reader<'m> {
                 }
             };
         }
+        let period = match self.period(&times, compare_words) {
+            Ok(period) => period,
+            Err(reason) => return Understanding::NeedsLlm { reason },
+        };
+        self.build(metrics, dimensions, filters, period, top, percent)
+    }
+
+    /// The period a question's time words name: the whole dataset when there are none, two
+    /// periods when it asks to compare them. `Err`: why the engine cannot read them (NeedsLlm).
+    fn period(&self, times: &[TimeMatch], compare_words: bool) -> Result<Period, String> {
+        let (range, words, compare) = match times {
+            [] => (self.data, None, None),
+            [one] => (one.range, Some(one.words.clone()), None),
+            [first, second] if compare_words || counts_back(&second.words) => (
+                first.range,
+                Some(first.words.clone()),
+                Some((second.range, second.words.clone())),
+            ),
+            _ => {
+                return Err(
+                    "the question names several periods without asking to compare them".to_owned(),
+                );
+            }
+        };
+        if compare_words && compare.is_none() {
+            return Err("the question asks for a comparison but names one period".to_owned());
+        }
+        Ok(Period {
+            range,
+            words,
+            compare,
+        })
+    }
+
+    /// The plan of these slots, checked against what one query of the compiler can answer.
+    /// Follow-ups come through here too, so a changed plan obeys the same rules as a new one.
+    fn build(
+        &self,
+        mut metrics: Vec<usize>,
+        dimensions: Vec<usize>,
+        filters: Vec<Filter>,
+        period: Period,
+        top: Option<Top>,
+        percent: bool,
+    ) -> Understanding {
+        let model = self.model;
+        let Period {
+            range,
+            words: range_words,
+            compare,
+        } = period;
         // Item rows repeat their event's fields; order-level or event counts over them would be
         // multiplied. Only item metrics go with item dimensions and item filters; a metric with
         // an item meaning ("revenue by product") takes it.
@@ -322,31 +383,11 @@ impl<'m> Reader<'m> {
             };
         }
 
-        let (range, range_words, compare) = match times.as_slice() {
-            [] => (self.data, None, None),
-            [one] => (one.range, Some(one.words.clone()), None),
-            [first, second] if compare_words || counts_back(&second.words) => (
-                first.range,
-                Some(first.words.clone()),
-                Some((second.range, second.words.clone())),
-            ),
-            _ => {
-                return Understanding::NeedsLlm {
-                    reason: "the question names several periods without asking to compare them"
-                        .to_owned(),
-                };
-            }
-        };
         if compare.is_some() && !dimensions.is_empty() {
             return Understanding::NeedsLlm {
                 reason: "comparing two periods broken down by a dimension needs more than the \
                          semantic engine's one table"
                     .to_owned(),
-            };
-        }
-        if compare_words && compare.is_none() {
-            return Understanding::NeedsLlm {
-                reason: "the question asks for a comparison but names one period".to_owned(),
             };
         }
         let top = match top {
@@ -577,6 +618,15 @@ fn read_top(text: &str, used: &mut Vec<Range<usize>>) -> Option<Top> {
 /// Words of the text not read by anything, after particles and fillers are set aside: each
 /// with its span, as written, and without its particles.
 fn leftovers<'t>(text: &'t str, used: &[Range<usize>]) -> Vec<(Range<usize>, String, &'t str)> {
+    free_words(text, used)
+        .into_iter()
+        .filter(|(_, _, word)| !known(word))
+        .collect()
+}
+
+/// Every run of the text not read by anything: its span without particles, as written, and
+/// without its particles (empty when it was only particles).
+fn free_words<'t>(text: &'t str, used: &[Range<usize>]) -> Vec<(Range<usize>, String, &'t str)> {
     let mut out = Vec::new();
     let mut start = None;
     for (i, c) in text
@@ -589,18 +639,18 @@ fn leftovers<'t>(text: &'t str, used: &[Range<usize>]) -> Vec<(Range<usize>, Str
             (false, Some(s)) => {
                 let token = &text[s..i];
                 let word = strip_particles(token);
-                let known = word.is_empty()
-                    || FILLERS.contains(&word)
-                    || word.chars().all(|c| !c.is_alphanumeric());
-                if !known {
-                    out.push((s..s + word.len(), token.to_owned(), word));
-                }
+                out.push((s..s + word.len(), token.to_owned(), word));
                 start = None;
             }
             _ => {}
         }
     }
     out
+}
+
+/// A word that carries no slot: particles only, a filler, or punctuation.
+fn known(word: &str) -> bool {
+    word.is_empty() || FILLERS.contains(&word) || word.chars().all(|c| !c.is_alphanumeric())
 }
 
 /// Whether `a` becomes `b` with one insertion, deletion, substitution or swap of neighbours.
