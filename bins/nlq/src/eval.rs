@@ -14,23 +14,23 @@ pub fn run(
     questions: &[Question],
     data_dir: &Path,
     as_of: Option<&str>,
-    llm: Option<&crate::llm::LlmConfig>,
+    llm: Option<&nlq::llm::LlmConfig>,
 ) -> anyhow::Result<Vec<Outcome>> {
     let mut by_day: BTreeMap<Option<String>, Vec<&Question>> = BTreeMap::new();
     for q in questions {
         let day = as_of.map(str::to_owned).or_else(|| q.as_of.clone());
         by_day.entry(day).or_default().push(q);
     }
-    let runtime = crate::runtime()?;
+    let runtime = nlq::setup::runtime()?;
     let mut outcomes = Vec::with_capacity(questions.len());
     for (day, group) in by_day {
-        let config = crate::embedded_config(data_dir, day);
-        let warehouse = crate::open_embedded(&config)?;
+        let config = nlq::setup::embedded_config(data_dir, day);
+        let warehouse = nlq::setup::open_embedded(&config)?;
         let mut policy = Policy::for_dataset(&config.project, &config.dataset);
         // The canary reruns a day of the query: no new information for an evaluation.
         policy.canary = false;
-        let gold_validator = crate::validator(warehouse.clone(), policy.clone(), None)?;
-        let mut pipeline = crate::pipeline(warehouse, policy, None)?;
+        let gold_validator = nlq::setup::validator(warehouse.clone(), policy.clone(), None)?;
+        let mut pipeline = nlq::setup::pipeline(warehouse, policy, None)?;
         if let Some(llm) = llm {
             let path = llm.path(pipeline.model())?;
             pipeline = pipeline.with_llm(path);
@@ -108,5 +108,7 @@ fn status(status: nlq_pipeline::Status) -> Status {
         nlq_pipeline::Status::NeedsLlm => Status::NeedsLlm,
         nlq_pipeline::Status::Clarify => Status::Clarify,
         nlq_pipeline::Status::Error => Status::Error,
+        // Eval sets no approval threshold: nothing waits, so this is never seen.
+        nlq_pipeline::Status::NeedsApproval => Status::Error,
     }
 }

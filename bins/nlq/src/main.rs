@@ -2,29 +2,22 @@
 //! prints. Everything it does is in the library crates.
 
 mod eval;
-mod llm;
-mod metadata;
 mod render;
+
+use nlq::setup::{
+    PolicyArgs, configure, open_embedded, pipeline, progress_bar, runtime, validator,
+};
+use nlq::{llm, metadata};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
-
-use std::sync::Arc;
-use std::time::Duration;
 
 use nlq_core::Classify;
-use nlq_exec::embedded::{self, EmbeddedConfig, EmbeddedWarehouse};
-use nlq_metasync::MetadataDocument;
-use nlq_pipeline::Pipeline;
-use nlq_pipeline::metadata::CatalogParams;
-use nlq_semantic::SemanticModel;
-use nlq_validate::{
-    DatasetFacts, ParamCatalog, Policy, Report, StandardParams, Validator, Verdict,
-};
+use nlq_exec::embedded::{self, EmbeddedConfig};
+use nlq_validate::{Report, Verdict};
 
 #[derive(Parser)]
 #[command(
@@ -124,78 +117,6 @@ enum DataCommand {
         #[arg(long)]
         force: bool,
     },
-}
-
-/// Limits every query runs under.
-#[derive(clap::Args)]
-struct PolicyArgs {
-    /// Refuse queries that would bill more than this: bytes, or with a unit (500MiB, 10GiB).
-    #[arg(long, env = "NLQ_MAX_BYTES_BILLED", default_value = "10GiB", value_parser = parse_bytes)]
-    max_bytes_billed: u64,
-    /// On-demand price in USD per TiB billed.
-    #[arg(long, env = "NLQ_USD_PER_TIB", default_value_t = 6.25)]
-    usd_per_tib: f64,
-    /// Also show costs in another currency, as CODE:UNITS_PER_USD (e.g. KRW:1400).
-    #[arg(long, env = "NLQ_CURRENCY", value_parser = parse_currency)]
-    currency: Option<(String, f64)>,
-    /// Give up on a warehouse call after this many seconds.
-    #[arg(long, env = "NLQ_TIMEOUT_SECS", default_value_t = 60)]
-    timeout_secs: u64,
-    /// Validate and estimate, never run.
-    #[arg(long)]
-    dry_run: bool,
-}
-
-impl PolicyArgs {
-    fn policy(&self, config: &EmbeddedConfig, max_rows: usize) -> Policy {
-        let mut policy = Policy::for_dataset(&config.project, &config.dataset);
-        policy.cost.maximum_bytes_billed = self.max_bytes_billed;
-        policy.cost.usd_per_tib = self.usd_per_tib;
-        policy.cost.currency = self.currency.clone();
-        policy.timeout = Duration::from_secs(self.timeout_secs);
-        policy.dry_run_only = self.dry_run;
-        policy.max_rows = max_rows;
-        policy
-    }
-}
-
-fn parse_bytes(text: &str) -> Result<u64, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: f64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a size; write e.g. 500MiB or 10GiB"))?;
-    let scale: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "kb" | "kib" => 1 << 10,
-        "mb" | "mib" => 1 << 20,
-        "gb" | "gib" => 1 << 30,
-        "tb" | "tib" => 1 << 40,
-        other => {
-            return Err(format!(
-                "unknown unit `{other}`; use B, KiB, MiB, GiB or TiB"
-            ));
-        }
-    };
-    Ok((number * scale as f64) as u64)
-}
-
-fn parse_currency(text: &str) -> Result<(String, f64), String> {
-    let (code, rate) = text
-        .split_once(':')
-        .ok_or_else(|| format!("`{text}`: write CODE:UNITS_PER_USD, e.g. KRW:1400"))?;
-    let rate: f64 = rate
-        .parse()
-        .map_err(|_| format!("`{rate}` is not a number of {code} per USD"))?;
-    if code.is_empty() || !(rate.is_finite() && rate > 0.0) {
-        return Err(format!(
-            "`{text}`: the code must be set and the rate positive"
-        ));
-    }
-    Ok((code.to_ascii_uppercase(), rate))
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -438,31 +359,6 @@ fn read_sql(sql: String) -> anyhow::Result<String> {
     Ok(text)
 }
 
-pub(crate) fn embedded_config(data_dir: &std::path::Path, as_of: Option<String>) -> EmbeddedConfig {
-    let mut config = EmbeddedConfig::new(data_dir);
-    config.as_of = as_of;
-    config
-}
-
-/// The warehouse's config and the MetaSync document when there is one. Without `--as-of`, the
-/// registry's as-of date is what CURRENT_DATE() means, so the dates the semantic engine and
-/// the LLM resolve agree with the shards the registry lists.
-fn configure(
-    data_dir: &std::path::Path,
-    as_of: Option<String>,
-    metadata: &metadata::MetadataArgs,
-) -> anyhow::Result<(EmbeddedConfig, Option<Arc<MetadataDocument>>)> {
-    let mut config = embedded_config(data_dir, as_of);
-    let document = metadata.load(data_dir, &config)?;
-    if config.as_of.is_none() {
-        config.as_of = document
-            .as_ref()
-            .and_then(|d| d.registry.as_of)
-            .map(|day| day.to_string());
-    }
-    Ok((config, document))
-}
-
 /// Untrusted SQL: the guard decides before any data is built, prepared or read.
 fn refuse_early(sql: &str, config: &EmbeddedConfig) -> anyhow::Result<()> {
     let guard = nlq_validate::GuardConfig {
@@ -478,67 +374,6 @@ fn refuse_early(sql: &str, config: &EmbeddedConfig) -> anyhow::Result<()> {
         Some(finding) => Err(Refused(finding.message).into()),
         None => Ok(()),
     }
-}
-
-pub(crate) fn open_embedded(config: &EmbeddedConfig) -> anyhow::Result<Arc<EmbeddedWarehouse>> {
-    embedded::prepare(
-        config,
-        &nlq_sample::SampleConfig::default(),
-        &progress_bar(),
-    )?;
-    Ok(Arc::new(EmbeddedWarehouse::open(config)?))
-}
-
-/// What the dataset holds: the registry's tables when a MetaSync document is loaded, else the
-/// warehouse's own list; "today" is always the warehouse's CURRENT_DATE().
-fn facts(
-    warehouse: &EmbeddedWarehouse,
-    metadata: Option<&MetadataDocument>,
-) -> anyhow::Result<DatasetFacts> {
-    let today = warehouse.catalog().current_date.clone();
-    Ok(match metadata {
-        Some(document) => DatasetFacts {
-            today,
-            ..nlq_pipeline::metadata::dataset_facts(document)?
-        },
-        None => DatasetFacts {
-            tables: warehouse.catalog().tables.clone(),
-            today,
-        },
-    })
-}
-
-/// The lint reads value fields from the MetaSync catalog when there is one.
-pub(crate) fn validator(
-    warehouse: Arc<EmbeddedWarehouse>,
-    policy: Policy,
-    metadata: Option<&MetadataDocument>,
-) -> anyhow::Result<Validator> {
-    let facts = facts(&warehouse, metadata)?;
-    let params: Arc<dyn ParamCatalog> = match metadata {
-        Some(document) => Arc::new(CatalogParams::new(document)),
-        None => Arc::new(StandardParams),
-    };
-    Ok(Validator::new(warehouse, policy, facts, params)?)
-}
-
-pub(crate) fn pipeline(
-    warehouse: Arc<EmbeddedWarehouse>,
-    policy: Policy,
-    metadata: Option<&MetadataDocument>,
-) -> anyhow::Result<Pipeline> {
-    let facts = facts(&warehouse, metadata)?;
-    let validator = validator(warehouse, policy, metadata)?;
-    let model = Arc::new(SemanticModel::builtin()?);
-    Ok(Pipeline::new(model, validator, &facts)?)
-}
-
-pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    // Time for timeouts, IO for the LLM providers' HTTP.
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")
 }
 
 fn not_answered(report: &Report) -> anyhow::Error {
@@ -610,28 +445,4 @@ fn dir_size(dir: &std::path::Path) -> u64 {
                 .sum()
         })
         .unwrap_or(0)
-}
-
-/// A progress bar on a terminal; nothing when stderr is not one (CI logs, pipes).
-fn progress_bar() -> impl Fn(u64, u64, &str) + Sync {
-    let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        ProgressBar::new(0)
-    } else {
-        ProgressBar::hidden()
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{msg:32} [{bar:40}] {pos}/{len} {elapsed}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
-    move |done, total, stage| {
-        bar.set_length(total);
-        bar.set_position(done);
-        bar.set_message(stage.to_owned());
-        if done == total {
-            bar.finish_and_clear();
-            eprintln!("{stage}: done");
-            bar.reset();
-        }
-    }
 }

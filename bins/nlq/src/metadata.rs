@@ -13,7 +13,7 @@ use nlq_metasync::{
 };
 
 #[derive(clap::Args)]
-pub(crate) struct MetadataArgs {
+pub struct MetadataArgs {
     /// The metadata store nlq-metasync writes: a directory or gs://bucket/prefix
     /// [default: <data dir>/metadata, when it exists].
     #[arg(long = "metadata", global = true, env = "NLQ_METADATA_STORE")]
@@ -27,20 +27,13 @@ impl MetadataArgs {
     /// The newest good document, with its warnings printed. None when no store was named and
     /// the default one does not exist. A named store must load; the default one only adds
     /// what it knows, so its problems are warnings and the command goes on without it.
-    pub(crate) fn load(
+    pub fn load(
         &self,
         data_dir: &Path,
         config: &EmbeddedConfig,
     ) -> anyhow::Result<Option<Arc<MetadataDocument>>> {
-        let (location, named) = match &self.location {
-            Some(location) => (location.clone(), true),
-            None => {
-                let dir = data_dir.join("metadata");
-                if !dir.is_dir() {
-                    return Ok(None);
-                }
-                (format!("dir:{}", dir.display()), false)
-            }
+        let Some((location, named)) = self.location(data_dir) else {
+            return Ok(None);
         };
         match self.read(&location, config) {
             Ok(loaded) => Ok(Some(loaded)),
@@ -52,22 +45,50 @@ impl MetadataArgs {
         }
     }
 
-    fn read(
-        &self,
-        location: &str,
-        config: &EmbeddedConfig,
-    ) -> anyhow::Result<Arc<MetadataDocument>> {
-        let options = StoreOptions {
+    /// A loader for a long-running process (the server): it refreshes on its TTL and keeps
+    /// the last good version. None when there is no store.
+    pub fn loader(&self, data_dir: &Path) -> anyhow::Result<Option<Arc<MetadataLoader>>> {
+        let Some((location, _)) = self.location(data_dir) else {
+            return Ok(None);
+        };
+        let store = nlq_metasync::open(&location, &self.options())?;
+        Ok(Some(Arc::new(MetadataLoader::new(
+            store,
+            LoaderConfig::default(),
+        ))))
+    }
+
+    /// The store's location and whether the user named it; None: no store.
+    fn location(&self, data_dir: &Path) -> Option<(String, bool)> {
+        match &self.location {
+            Some(location) => Some((location.clone(), true)),
+            None => {
+                let dir = data_dir.join("metadata");
+                dir.is_dir()
+                    .then(|| (format!("dir:{}", dir.display()), false))
+            }
+        }
+    }
+
+    fn options(&self) -> StoreOptions {
+        StoreOptions {
             gcs_endpoint: self.gcs_endpoint.clone(),
             bearer_token: std::env::var("NLQ_GCS_TOKEN")
                 .ok()
                 .filter(|token| !token.trim().is_empty())
                 .map(|token| BearerToken::new(token.trim())),
             ..StoreOptions::default()
-        };
-        let store = nlq_metasync::open(location, &options)?;
+        }
+    }
+
+    fn read(
+        &self,
+        location: &str,
+        config: &EmbeddedConfig,
+    ) -> anyhow::Result<Arc<MetadataDocument>> {
+        let store = nlq_metasync::open(location, &self.options())?;
         let loader = MetadataLoader::new(store, LoaderConfig::default());
-        let snapshot = crate::runtime()?
+        let snapshot = crate::setup::runtime()?
             .block_on(loader.current())
             .with_context(|| format!("reading the metadata in {location}"))?;
         for warning in &snapshot.warnings {

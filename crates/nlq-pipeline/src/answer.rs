@@ -24,6 +24,9 @@ pub enum Status {
     Clarify,
     /// The warehouse failed; the message says whether retrying can help.
     Error,
+    /// Validated but not run: it costs more than the approval threshold, and the message
+    /// says how much. Run it with `Pipeline::run_approved`.
+    NeedsApproval,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -22,5 +22,5 @@ mod risk;
 pub use answer::{Answer, Event, Stage, Status, Timing, Turn};
 pub use error::PipelineError;
 pub use llm_path::{LlmCall, LlmPath, LlmReport, LlmStage, StageCost};
-pub use pipeline::Pipeline;
+pub use pipeline::{Pipeline, Request};
 pub use risk::Risk;

@@ -239,6 +239,8 @@ struct Intent {
 pub(crate) enum LlmEnd {
     /// The validated run of the last draft.
     Ran(Box<Outcome>, String),
+    /// A draft that passed its checks and waits for approval: its report and SQL.
+    NeedsApproval(Box<Report>, String),
     /// The model declined to write SQL, saying why.
     Declined(String),
     /// Every draft was refused or failed; the last report says why.
@@ -266,6 +268,8 @@ pub(crate) struct Run<'a> {
     pub grounding: Grounding<'a>,
     pub validator: &'a Validator,
     pub events: &'a (dyn Fn(&Event) + Send + Sync),
+    /// Drafts billing more than this wait for the user's approval instead of running.
+    pub approval_bytes: Option<u64>,
 }
 
 impl LlmPath {
@@ -407,6 +411,11 @@ impl LlmPath {
                 problems,
                 report: Some(Box::new(checked)),
             };
+        }
+        let billed = checked.cost.as_ref().map_or(0, |c| c.bytes_billed);
+        if run.approval_bytes.is_some_and(|limit| billed > limit) {
+            self.record_draft(call.clone(), run, report);
+            return DraftEnd::Done(LlmEnd::NeedsApproval(Box::new(checked), sql));
         }
         let outcome = run.validator.run(&sql).await;
         if outcome.report.passed() && outcome.result.is_some() {

@@ -70,6 +70,8 @@ impl CatalogParams {
                             all.push(*field);
                         }
                     }
+                    // The same order whichever event came first.
+                    all.sort_by_key(|f| FIELDS.iter().position(|g| g == f));
                     catalog
                         .by_event
                         .insert((scope, event.clone(), stats.key.clone()), fields);
@@ -79,6 +81,14 @@ impl CatalogParams {
         catalog
     }
 }
+
+/// The value fields in the export's column order.
+const FIELDS: [ValueField; 4] = [
+    ValueField::String,
+    ValueField::Int,
+    ValueField::Float,
+    ValueField::Double,
+];
 
 fn fields_of(stats: &KeyStats) -> Vec<ValueField> {
     [
@@ -334,7 +344,7 @@ mod tests {
         // Per event: the same key lives in different fields on different events.
         assert_eq!(fields(Some("purchase"), "custom_tier"), Some(vec![Int]));
         assert_eq!(fields(Some("page_view"), "custom_tier"), Some(vec![String]));
-        assert_eq!(fields(None, "custom_tier"), Some(vec![Int, String]));
+        assert_eq!(fields(None, "custom_tier"), Some(vec![String, Int]));
         // Not sampled: Google's documented field; seen only empty or unheard of: unknown.
         assert_eq!(fields(None, "page_location"), Some(vec![String]));
         assert_eq!(fields(Some("purchase"), "rare"), None);

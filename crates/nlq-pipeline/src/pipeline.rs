@@ -5,8 +5,9 @@ use std::time::Instant;
 
 use chrono::NaiveDate;
 
+use nlq_core::QueryResult;
 use nlq_semantic::{DateRange, Lang, Plan, Reader, SemanticModel, Understanding};
-use nlq_validate::{DatasetFacts, Step, Validator, Verdict};
+use nlq_validate::{Cost, DatasetFacts, Outcome, Step, Validator, Verdict};
 
 use crate::answer::{Answer, Event, Stage, Status, Timing, Turn};
 use crate::error::PipelineError;
@@ -21,6 +22,34 @@ pub struct Pipeline {
     as_of: NaiveDate,
     /// The first and last day with data.
     data: DateRange,
+    /// Queries billing more than this wait for the user's approval; None: nothing waits.
+    approval_bytes: Option<u64>,
+}
+
+/// One question and what the caller knows around it.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    pub question: &'a str,
+    /// The conversation so far, oldest first: context for the LLM path.
+    pub history: &'a [Turn],
+    /// The user has approved running this, whatever it costs (up to the policy's cap).
+    pub approved: bool,
+    /// Validate and stop before running, whatever it costs (status `NeedsApproval`).
+    pub dry_run: bool,
+    /// The plan of the conversation's last answer: a follow-up ("그럼 모바일만?") changes it.
+    pub previous: Option<&'a Plan>,
+}
+
+impl<'a> Request<'a> {
+    pub fn new(question: &'a str) -> Self {
+        Request {
+            question,
+            history: &[],
+            approved: false,
+            dry_run: false,
+            previous: None,
+        }
+    }
 }
 
 impl Pipeline {
@@ -48,11 +77,17 @@ impl Pipeline {
             llm: None,
             as_of,
             data: DateRange { start, end },
+            approval_bytes: None,
         })
     }
 
     pub fn model(&self) -> &SemanticModel {
         &self.model
+    }
+
+    /// The validator every query of this pipeline passes, for SQL the user writes.
+    pub fn validator(&self) -> &Validator {
+        &self.validator
     }
 
     /// Sends the questions the semantic engine cannot answer to an LLM.
@@ -61,10 +96,36 @@ impl Pipeline {
         self
     }
 
+    /// Queries that would bill more than `bytes` stop after validation with
+    /// `Status::NeedsApproval` unless the request says the user approved.
+    pub fn with_approval_bytes(mut self, bytes: u64) -> Self {
+        self.approval_bytes = Some(bytes);
+        self
+    }
+
+    fn run_for<'a>(
+        &'a self,
+        request: &Request<'a>,
+        events: &'a (dyn Fn(&Event) + Send + Sync),
+    ) -> Run<'a> {
+        Run {
+            question: request.question,
+            grounding: Grounding {
+                model: &self.model,
+                as_of: self.as_of.to_string(),
+                first_suffix: self.data.start.format("%Y%m%d").to_string(),
+                last_suffix: self.data.end.format("%Y%m%d").to_string(),
+                history: request.history,
+            },
+            validator: &self.validator,
+            events,
+            approval_bytes: self.approval_limit(request),
+        }
+    }
+
     async fn ask_llm(
         &self,
-        question: &str,
-        history: &[Turn],
+        request: &Request<'_>,
         reason: String,
         mut answer: Answer,
         events: &(dyn Fn(&Event) + Send + Sync),
@@ -72,18 +133,7 @@ impl Pipeline {
         let Some(llm) = &self.llm else {
             return finish(answer, Status::NeedsLlm, Some(reason), events);
         };
-        let run = Run {
-            question,
-            grounding: Grounding {
-                model: &self.model,
-                as_of: self.as_of.to_string(),
-                first_suffix: self.data.start.format("%Y%m%d").to_string(),
-                last_suffix: self.data.end.format("%Y%m%d").to_string(),
-                history,
-            },
-            validator: &self.validator,
-            events,
-        };
+        let run = self.run_for(request, events);
         let started = Instant::now();
         let mut report = LlmReport::default();
         let end = llm.answer(&run, &mut report).await;
@@ -99,11 +149,10 @@ impl Pipeline {
                 answer.validation = Some(outcome.report);
                 if let Some(result) = outcome.result {
                     let started = Instant::now();
-                    let period = match (result.tables_read.first(), result.tables_read.last()) {
-                        (Some(first), Some(last)) => format!("{first} .. {last}"),
-                        _ => "(no daily table was read)".to_owned(),
-                    };
-                    let summary = match llm.summarize(&run, &period, &result, &mut report).await {
+                    let summary = match llm
+                        .summarize(&run, &period(&result), &result, &mut report)
+                        .await
+                    {
                         Some(text) => text,
                         // Without the model's summary, its own account of the query.
                         None => {
@@ -129,6 +178,13 @@ impl Pipeline {
                     answer.tables_read = result.tables_read;
                 }
                 (Status::Answered, None)
+            }
+            LlmEnd::NeedsApproval(checked, sql) => {
+                answer.sql = Some(sql);
+                answer.cost = checked.cost.clone();
+                let reason = checked.cost.as_ref().map(|c| self.approval_reason(c));
+                answer.validation = Some(*checked);
+                (Status::NeedsApproval, reason)
             }
             LlmEnd::Declined(why) => (Status::Clarify, Some(why)),
             LlmEnd::Help(why) => (
@@ -172,7 +228,7 @@ impl Pipeline {
 
     /// Answers one question; every stage is sent to `events` as it finishes.
     pub async fn ask(&self, question: &str, events: &(dyn Fn(&Event) + Send + Sync)) -> Answer {
-        self.ask_with(question, &[], events).await
+        self.answer(&Request::new(question), events).await
     }
 
     /// Answers a question that follows `history` (oldest first), which the LLM path gets as
@@ -183,6 +239,20 @@ impl Pipeline {
         history: &[Turn],
         events: &(dyn Fn(&Event) + Send + Sync),
     ) -> Answer {
+        let request = Request {
+            history,
+            ..Request::new(question)
+        };
+        self.answer(&request, events).await
+    }
+
+    /// Answers one request; every stage is sent to `events` as it finishes.
+    pub async fn answer(
+        &self,
+        request: &Request<'_>,
+        events: &(dyn Fn(&Event) + Send + Sync),
+    ) -> Answer {
+        let question = request.question;
         let mut answer = Answer {
             status: Status::Answered,
             question: question.to_owned(),
@@ -201,7 +271,11 @@ impl Pipeline {
         };
 
         let started = Instant::now();
-        let understanding = Reader::new(&self.model, self.as_of, self.data).understand(question);
+        let reader = Reader::new(&self.model, self.as_of, self.data);
+        let understanding = request
+            .previous
+            .and_then(|previous| reader.follow_up(previous, question))
+            .unwrap_or_else(|| reader.understand(question));
         let ms = elapsed(started);
         answer.timings.push(Timing {
             stage: Stage::Understand,
@@ -222,9 +296,7 @@ impl Pipeline {
                     plan: None,
                     ms,
                 });
-                return self
-                    .ask_llm(question, history, reason, answer, events)
-                    .await;
+                return self.ask_llm(request, reason, answer, events).await;
             }
             other => {
                 let (intent, status, message) = match other {
@@ -272,8 +344,84 @@ impl Pipeline {
         });
         answer.sql = Some(sql.clone());
 
+        if let Some(limit) = self.approval_limit(request) {
+            let started = Instant::now();
+            let report = self.validator.check(&sql).await;
+            let billed = report.cost.as_ref().map_or(0, |c| c.bytes_billed);
+            if !report.passed() || billed > limit {
+                let ms = elapsed(started);
+                answer.timings.push(Timing {
+                    stage: Stage::Validate,
+                    ms,
+                });
+                events(&Event::Validated {
+                    report: report.clone(),
+                    ms,
+                });
+                answer.cost = report.cost.clone();
+                let (status, message) = if report.passed() {
+                    let reason = report.cost.as_ref().map(|c| self.approval_reason(c));
+                    (Status::NeedsApproval, reason)
+                } else {
+                    let status = match report.verdict {
+                        Verdict::Refused => Status::Refused,
+                        _ => Status::Error,
+                    };
+                    (status, report.first_error().map(|f| f.message.clone()))
+                };
+                answer.validation = Some(report);
+                return finish(answer, status, message, events);
+            }
+        }
+        self.execute(answer, &sql, Some(&plan), request, events)
+            .await
+    }
+
+    /// Runs SQL the user approved after an answer stopped with `Status::NeedsApproval`: it is
+    /// validated again (the data or the policy may have changed since), run and summarized;
+    /// `plan` is the semantic plan when the semantic engine wrote the SQL.
+    pub async fn run_approved(
+        &self,
+        question: &str,
+        sql: &str,
+        plan: Option<&Plan>,
+        events: &(dyn Fn(&Event) + Send + Sync),
+    ) -> Answer {
+        let answer = Answer {
+            status: Status::Answered,
+            question: question.to_owned(),
+            message: None,
+            sql: Some(sql.to_owned()),
+            columns: vec![],
+            rows: vec![],
+            summary: None,
+            plan: plan.cloned(),
+            range: plan.map(|p| p.range),
+            tables_read: vec![],
+            validation: None,
+            cost: None,
+            llm: None,
+            timings: vec![],
+        };
+        let request = Request {
+            approved: true,
+            ..Request::new(question)
+        };
+        self.execute(answer, sql, plan, &request, events).await
+    }
+
+    /// Validation with execution, then the summary: the semantic one from `plan`, else the
+    /// LLM's, else a row count.
+    async fn execute(
+        &self,
+        mut answer: Answer,
+        sql: &str,
+        plan: Option<&Plan>,
+        request: &Request<'_>,
+        events: &(dyn Fn(&Event) + Send + Sync),
+    ) -> Answer {
         let started = Instant::now();
-        let outcome = self.validator.run(&sql).await;
+        let outcome: Outcome = self.validator.run(sql).await;
         let total = elapsed(started);
         let execute_ms = outcome
             .report
@@ -312,15 +460,9 @@ impl Pipeline {
         });
 
         let started = Instant::now();
-        // A range the data does not reach is an answer (no rows yet), not an error.
-        let outside = plan.range.is_empty()
-            || plan.range.end < self.data.start
-            || plan.range.start > self.data.end;
-        let summary = if outside {
-            no_data(&plan, question, self.data)
-        } else {
-            nlq_semantic::summarize(&self.model, &plan, &result, Lang::of(question))
-        };
+        let summary = self
+            .summary(plan, &result, request, &mut answer, events)
+            .await;
         let ms = elapsed(started);
         answer.timings.push(Timing {
             stage: Stage::Summarize,
@@ -335,6 +477,70 @@ impl Pipeline {
         answer.rows = result.rows;
         answer.tables_read = result.tables_read;
         finish(answer, Status::Answered, None, events)
+    }
+
+    async fn summary(
+        &self,
+        plan: Option<&Plan>,
+        result: &QueryResult,
+        request: &Request<'_>,
+        answer: &mut Answer,
+        events: &(dyn Fn(&Event) + Send + Sync),
+    ) -> String {
+        let question = request.question;
+        if let Some(plan) = plan {
+            // A range the data does not reach is an answer (no rows yet), not an error.
+            let outside = plan.range.is_empty()
+                || plan.range.end < self.data.start
+                || plan.range.start > self.data.end;
+            return if outside {
+                no_data(plan, question, self.data)
+            } else {
+                nlq_semantic::summarize(&self.model, plan, result, Lang::of(question))
+            };
+        }
+        if let Some(llm) = &self.llm {
+            let run = self.run_for(request, events);
+            let mut report = LlmReport::default();
+            let summary = llm
+                .summarize(&run, &period(result), result, &mut report)
+                .await;
+            answer.llm = Some(report);
+            if let Some(summary) = summary {
+                return summary;
+            }
+        }
+        match Lang::of(question) {
+            Lang::Ko => format!("{}개 행", result.rows.len()),
+            Lang::En => format!("{} rows", result.rows.len()),
+        }
+    }
+
+    fn approval_limit(&self, request: &Request<'_>) -> Option<u64> {
+        if request.dry_run {
+            Some(0)
+        } else if request.approved {
+            None
+        } else {
+            self.approval_bytes
+        }
+    }
+
+    fn approval_reason(&self, cost: &Cost) -> String {
+        format!(
+            "this query would bill {} (${:.4}), over the {} approval threshold: approve it to run",
+            nlq_core::result::human_bytes(cost.bytes_billed),
+            cost.usd,
+            nlq_core::result::human_bytes(self.approval_bytes.unwrap_or(0))
+        )
+    }
+}
+
+/// The shards a result read, for the summary prompt.
+fn period(result: &QueryResult) -> String {
+    match (result.tables_read.first(), result.tables_read.last()) {
+        (Some(first), Some(last)) => format!("{first} .. {last}"),
+        _ => "(no daily table was read)".to_owned(),
     }
 }
 

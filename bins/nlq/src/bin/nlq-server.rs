@@ -1,0 +1,180 @@
+//! `nlq-server`: reads flags and `NLQ_*` variables, builds the embedded warehouse, the pipeline
+//! (with an LLM when one is configured) and the answer store, and serves the nlq-server app.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Parser;
+
+use nlq::llm::LlmArgs;
+use nlq::metadata::MetadataArgs;
+use nlq::setup::{PolicyArgs, configure, open_embedded, parse_bytes, pipeline};
+use nlq_exec::embedded;
+use nlq_server::{Limits, ServerConfig, Service, SqliteStore};
+
+#[derive(Parser)]
+#[command(
+    name = "nlq-server",
+    version,
+    about = "The nlq HTTP API and chat page over the GA4 export"
+)]
+struct Cli {
+    /// Address to listen on. Without API keys only a loopback address is allowed.
+    #[arg(long, env = "NLQ_BIND", default_value = "127.0.0.1:8080")]
+    bind: SocketAddr,
+    /// Where the embedded GA4 sample lives (built on first use).
+    #[arg(long, env = "NLQ_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// The date CURRENT_DATE() stands for (YYYY-MM-DD); default: the registry's as-of date,
+    /// else the day after the newest shard.
+    #[arg(long, env = "NLQ_AS_OF")]
+    as_of: Option<String>,
+    /// The answers and conversations database [default: <data dir>/nlq-server.sqlite].
+    #[arg(long, env = "NLQ_DB")]
+    db: Option<PathBuf>,
+    /// API keys callers send as `Authorization: Bearer <key>`, comma-separated.
+    #[arg(
+        long,
+        env = "NLQ_API_KEYS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    api_keys: Vec<String>,
+    /// The token of the /admin routes.
+    #[arg(long, env = "NLQ_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+    /// Queries billing more than this wait for the user's approval (500MiB, 1GiB ...).
+    #[arg(long, env = "NLQ_APPROVAL_BYTES", default_value = "1GiB", value_parser = parse_bytes)]
+    approval_bytes: u64,
+    /// Requests per minute per API key (per address without keys).
+    #[arg(long, env = "NLQ_RATE_LIMIT", default_value_t = 120)]
+    requests_per_minute: u32,
+    /// Bytes billed per API key per UTC day.
+    #[arg(long, env = "NLQ_DAILY_BYTES", default_value = "100GiB", value_parser = parse_bytes)]
+    daily_bytes: u64,
+    /// Origins allowed to call the API from a browser, comma-separated.
+    #[arg(long, env = "NLQ_CORS_ORIGINS", value_delimiter = ',')]
+    cors_origins: Vec<String>,
+    /// Rows an answer carries at most.
+    #[arg(long, env = "NLQ_MAX_ROWS", default_value_t = 10_000)]
+    max_rows: usize,
+    /// HTTP worker threads.
+    #[arg(long, env = "NLQ_WORKERS", default_value_t = 2)]
+    workers: usize,
+    #[command(flatten)]
+    metadata: MetadataArgs,
+    #[command(flatten)]
+    policy: PolicyArgs,
+    #[command(flatten)]
+    llm: LlmArgs,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(if err.is::<Refused>() { 2 } else { 1 })
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Refused(String);
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Refused {}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let api_keys: Vec<String> = cli
+        .api_keys
+        .iter()
+        .map(|k| k.trim().to_owned())
+        .filter(|k| !k.is_empty())
+        .collect();
+    if api_keys.is_empty() && !cli.bind.ip().is_loopback() {
+        return Err(Refused(format!(
+            "no API keys are configured, so {} would let anyone on the network spend your \
+             warehouse budget: set NLQ_API_KEYS, or bind to 127.0.0.1",
+            cli.bind
+        ))
+        .into());
+    }
+    let data_dir = cli.data_dir.clone().unwrap_or_else(|| {
+        embedded::default_data_dir(std::env::var_os("HOME").map(PathBuf::from).as_deref())
+    });
+    // Everything that blocks is done before the HTTP system starts.
+    let (config, document) = configure(&data_dir, cli.as_of.clone(), &cli.metadata)?;
+    let llm = cli.llm.config()?;
+    let warehouse = open_embedded(&config)?;
+    let mut pipeline = pipeline(
+        warehouse.clone(),
+        cli.policy.policy(&config, cli.max_rows),
+        document.as_deref(),
+    )?
+    .with_approval_bytes(cli.approval_bytes);
+    if let Some(llm) = &llm {
+        let mut path = llm.path(pipeline.model())?;
+        if let Some(document) = &document {
+            path = path.with_metadata(document);
+        }
+        pipeline = pipeline.with_llm(path);
+    }
+    let db = cli
+        .db
+        .clone()
+        .unwrap_or_else(|| data_dir.join("nlq-server.sqlite"));
+    let store = SqliteStore::open(&db).with_context(|| format!("opening {}", db.display()))?;
+    let loader = cli.metadata.loader(&data_dir)?;
+    let server_config = ServerConfig {
+        api_keys,
+        admin_token: cli.admin_token.clone().filter(|t| !t.trim().is_empty()),
+        approval_bytes: cli.approval_bytes,
+        limits: Limits {
+            requests_per_minute: cli.requests_per_minute,
+            daily_bytes: cli.daily_bytes,
+            max_rows: cli.max_rows,
+            ..Limits::default()
+        },
+        cors_origins: cli.cors_origins.clone(),
+    };
+    let authenticated = !server_config.api_keys.is_empty();
+    let service = actix_web::web::Data::new(Service::new(
+        Arc::new(pipeline),
+        warehouse,
+        Arc::new(store),
+        loader,
+        server_config,
+    ));
+    eprintln!(
+        "nlq-server: http://{} ({}; answers in {}; LLM: {})",
+        cli.bind,
+        if authenticated {
+            "API keys required"
+        } else {
+            "no API keys configured: loopback only"
+        },
+        db.display(),
+        llm.as_ref().map_or("none", |_| "on"),
+    );
+    let bind = cli.bind;
+    let workers = cli.workers.max(1);
+    actix_web::rt::System::new().block_on(async move {
+        actix_web::HttpServer::new(move || nlq_server::app(service.clone()))
+            .workers(workers)
+            .bind(bind)
+            .with_context(|| format!("listening on {bind}"))?
+            .run()
+            .await
+            .context("serving")
+    })
+}

@@ -1,0 +1,94 @@
+//! nlq-server: the HTTP API and the chat page, as an actix-web app built here so tests make it
+//! in-process and the binary only reads its configuration.
+//!
+//! ```text
+//!  request ─► middleware: request id, API key / admin token, rate limit
+//!          ─► route (routes/*) ─► Service: question + conversation ─► Pipeline ─► Answer
+//!                                          approval rule, byte budget, AnswerStore (SQLite)
+//!          ◄─ JSON, or Server-Sent Events (one per stage, `done` last); errors as
+//!             {error: {code, message, request_id}}, 5xx without internals
+//! ```
+
+pub mod answer;
+pub mod chart;
+pub mod config;
+pub mod error;
+pub mod flow;
+pub mod middleware;
+pub mod routes;
+pub mod security;
+pub mod service;
+pub mod store;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::{App, web};
+
+pub use answer::QueryResponse;
+pub use config::{Limits, ServerConfig};
+pub use error::ServerError;
+pub use service::Service;
+pub use store::AnswerStore;
+pub use store::sqlite::SqliteStore;
+
+/// The whole app over `service`.
+pub fn app(
+    service: web::Data<Service>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let limits = service.config.limits.clone();
+    let cors =
+        service
+            .config
+            .cors_origins
+            .iter()
+            .fold(actix_cors::Cors::default(), |cors, origin| {
+                cors.allowed_origin(origin)
+                    .allowed_methods(["GET", "POST"])
+                    .allowed_headers(["authorization", "content-type"])
+                    .max_age(3600)
+            });
+    App::new()
+        .app_data(service)
+        .app_data(
+            web::JsonConfig::default()
+                .limit(limits.max_body_bytes)
+                .error_handler(middleware::json_error),
+        )
+        .app_data(web::QueryConfig::default().error_handler(middleware::query_error))
+        .wrap(actix_web::middleware::from_fn(middleware::around))
+        .wrap(cors)
+        .service(routes::health::healthz)
+        .service(routes::health::readyz)
+        .service(routes::page::index)
+        .service(routes::page::file)
+        .service(routes::page::openapi)
+        .service(routes::stream::stream)
+        .service(routes::query::query)
+        .service(routes::query::oneshot)
+        .service(routes::query::run)
+        .service(routes::query::demo_questions)
+        .service(routes::query::get_answer)
+        .service(routes::query::conversation)
+        .service(routes::network::segments)
+        .service(routes::network::customer_flow)
+        .service(routes::admin::status)
+        .service(routes::admin::sync)
+        .default_service(web::to(not_found))
+}
+
+async fn not_found(
+    request: actix_web::HttpRequest,
+) -> Result<actix_web::HttpResponse, ServerError> {
+    Err(ServerError::NotFound {
+        what: "route",
+        id: request.path().to_owned(),
+    })
+}

@@ -1,0 +1,270 @@
+//! What the routes do, apart from HTTP: a question through the pipeline with its
+//! conversation, the approval rule, the caller's budget, and the store.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use rand::Rng;
+
+use nlq_core::Warehouse;
+use nlq_metasync::MetadataLoader;
+use nlq_pipeline::{Event, Pipeline, Request, Turn};
+use nlq_semantic::Plan;
+
+use crate::answer::QueryResponse;
+use crate::config::ServerConfig;
+use crate::error::ServerError;
+use crate::security::{Caller, Limiter};
+use crate::store::AnswerStore;
+
+/// How many earlier answers a follow-up sees.
+const CONTEXT_TURNS: usize = 3;
+
+pub struct Service {
+    pub pipeline: Arc<Pipeline>,
+    pub warehouse: Arc<dyn Warehouse>,
+    pub store: Arc<dyn AnswerStore>,
+    pub metadata: Option<Arc<MetadataLoader>>,
+    pub config: ServerConfig,
+    pub limiter: Limiter,
+    pub started: Instant,
+}
+
+/// A question as the API takes it.
+#[derive(Debug, Clone)]
+pub struct Ask {
+    pub question: String,
+    pub conversation_id: Option<String>,
+    pub user_ack: bool,
+    /// Validate only (oneshot): nothing runs, whatever it costs.
+    pub dry_run: bool,
+}
+
+pub type Sink<'a> = &'a (dyn Fn(&Event) + Send + Sync);
+
+pub fn new_id(prefix: &str) -> String {
+    let n: u64 = rand::rng().random();
+    format!("{prefix}_{n:016x}")
+}
+
+impl Service {
+    pub fn new(
+        pipeline: Arc<Pipeline>,
+        warehouse: Arc<dyn Warehouse>,
+        store: Arc<dyn AnswerStore>,
+        metadata: Option<Arc<MetadataLoader>>,
+        config: ServerConfig,
+    ) -> Self {
+        let limiter = Limiter::new(config.limits.clone());
+        Service {
+            pipeline,
+            warehouse,
+            store,
+            metadata,
+            config,
+            limiter,
+            started: Instant::now(),
+        }
+    }
+
+    fn check_question(&self, question: &str) -> Result<(), ServerError> {
+        if question.trim().is_empty() {
+            return Err(ServerError::bad(
+                "empty_question",
+                "the question is empty: ask something about the data, e.g. \"지난 7일 디바이스별 방문자 수\"",
+            ));
+        }
+        let chars = question.chars().count();
+        let max = self.config.limits.max_question_chars;
+        if chars > max {
+            return Err(ServerError::TooLarge(format!(
+                "the question has {chars} characters; at most {max} are taken: shorten it"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The conversation's earlier answers (oldest first), or a new conversation.
+    fn conversation(&self, id: Option<&str>) -> Result<(String, Vec<QueryResponse>), ServerError> {
+        match id {
+            None => Ok((new_id("c"), Vec::new())),
+            Some(id) => match self.store.conversation(id)? {
+                Some(answers) => Ok((id.to_owned(), answers)),
+                None => Err(ServerError::NotFound {
+                    what: "conversation",
+                    id: id.to_owned(),
+                }),
+            },
+        }
+    }
+
+    /// What can be refused before any work starts: the question, the budget, the
+    /// conversation. The stream route calls it before it answers 200.
+    pub fn precheck(&self, caller: &Caller, ask: &Ask) -> Result<(), ServerError> {
+        self.check_question(&ask.question)?;
+        if !ask.dry_run {
+            self.limiter.check_budget(caller)?;
+        }
+        if let Some(id) = &ask.conversation_id {
+            self.conversation(Some(id))?;
+        }
+        Ok(())
+    }
+
+    pub async fn ask(
+        &self,
+        caller: &Caller,
+        ask: &Ask,
+        events: Sink<'_>,
+    ) -> Result<QueryResponse, ServerError> {
+        self.check_question(&ask.question)?;
+        if !ask.dry_run {
+            self.limiter.check_budget(caller)?;
+        }
+        let (conversation_id, earlier) = self.conversation(ask.conversation_id.as_deref())?;
+        let start = earlier.len().saturating_sub(CONTEXT_TURNS);
+        let history: Vec<Turn> = earlier[start..]
+            .iter()
+            .map(|a| Turn {
+                question: a.question.clone(),
+                sql: a.sql.clone(),
+                summary: a.summary.clone().or_else(|| a.message.clone()),
+            })
+            .collect();
+        // A follow-up builds on the last answer that had a plan.
+        let previous: Option<Plan> = earlier
+            .iter()
+            .rev()
+            .find_map(|a| a.plan.clone())
+            .and_then(|plan| serde_json::from_value(plan).ok());
+        let request = Request {
+            history: &history,
+            approved: ask.user_ack,
+            dry_run: ask.dry_run,
+            previous: previous.as_ref(),
+            ..Request::new(&ask.question)
+        };
+        let answer = self.pipeline.answer(&request, events).await;
+        let mut response = QueryResponse::new(&answer, new_id("q"), conversation_id);
+        if ask.dry_run {
+            self.planned(&mut response);
+        }
+        self.limiter.spend(caller, response.bytes_billed());
+        self.store.save(&response)?;
+        Ok(response)
+    }
+
+    /// A dry run stops every query; whether it needs approval is the threshold's call.
+    fn planned(&self, response: &mut QueryResponse) {
+        if response.status != "needs_approval" {
+            return;
+        }
+        let billed = response
+            .cost
+            .as_ref()
+            .and_then(|c| c["bytes_billed"].as_u64())
+            .unwrap_or(0);
+        response.status = "planned".into();
+        response.needs_approval = billed > self.config.approval_bytes;
+        response.approval_reason = response.needs_approval.then(|| {
+            format!(
+                "this query would bill {}, over the {} approval threshold",
+                nlq_core::result::human_bytes(billed),
+                nlq_core::result::human_bytes(self.config.approval_bytes)
+            )
+        });
+        response.message = response.approval_reason.clone();
+    }
+
+    /// Runs a stored answer's SQL (`qid`) or the caller's own SQL.
+    pub async fn run(
+        &self,
+        caller: &Caller,
+        qid: Option<&str>,
+        sql: Option<&str>,
+        user_ack: bool,
+        events: Sink<'_>,
+    ) -> Result<QueryResponse, ServerError> {
+        self.limiter.check_budget(caller)?;
+        let (stored, sql) = match (qid, sql) {
+            (Some(qid), None) => {
+                let stored = self.get(qid)?;
+                let Some(sql) = stored.sql.clone() else {
+                    return Err(ServerError::bad(
+                        "nothing_to_run",
+                        format!(
+                            "answer {qid} has no SQL to run ({}): ask the question again",
+                            stored.status
+                        ),
+                    ));
+                };
+                (Some(stored), sql)
+            }
+            (None, Some(sql)) => (None, sql.to_owned()),
+            _ => {
+                return Err(ServerError::bad(
+                    "qid_or_sql",
+                    "send either `qid` (an earlier answer) or `sql` (a query to run), not both or neither",
+                ));
+            }
+        };
+        let needs_approval = match &stored {
+            Some(stored) => stored.needs_approval,
+            None => {
+                let report = self.pipeline.validator().check(&sql).await;
+                let billed = report.cost.as_ref().map_or(0, |c| c.bytes_billed);
+                report.passed() && billed > self.config.approval_bytes
+            }
+        };
+        if needs_approval && !user_ack {
+            return Err(ServerError::bad(
+                "approval_required",
+                format!(
+                    "this query bills more than the {} approval threshold: send `user_ack: true` to run it",
+                    nlq_core::result::human_bytes(self.config.approval_bytes)
+                ),
+            ));
+        }
+        let plan: Option<Plan> = stored
+            .as_ref()
+            .and_then(|s| s.plan.clone())
+            .and_then(|p| serde_json::from_value(p).ok());
+        let question = stored
+            .as_ref()
+            .map_or_else(|| "(SQL)".to_owned(), |s| s.question.clone());
+        let answer = self
+            .pipeline
+            .run_approved(&question, &sql, plan.as_ref(), events)
+            .await;
+        let (qid, conversation_id) = match &stored {
+            Some(s) => (s.qid.clone(), s.conversation_id.clone()),
+            None => (new_id("q"), new_id("c")),
+        };
+        let mut response = QueryResponse::new(&answer, qid, conversation_id);
+        if let Some(stored) = &stored {
+            // The question's own LLM work stays on record next to the run's.
+            if response.llm.is_none() {
+                response.llm = stored.llm.clone();
+            }
+        }
+        self.limiter.spend(caller, response.bytes_billed());
+        self.store.save(&response)?;
+        Ok(response)
+    }
+
+    pub fn get(&self, qid: &str) -> Result<QueryResponse, ServerError> {
+        self.store.get(qid)?.ok_or_else(|| ServerError::NotFound {
+            what: "qid",
+            id: qid.to_owned(),
+        })
+    }
+
+    pub fn conversation_answers(&self, id: &str) -> Result<Vec<QueryResponse>, ServerError> {
+        self.store
+            .conversation(id)?
+            .ok_or_else(|| ServerError::NotFound {
+                what: "conversation",
+                id: id.to_owned(),
+            })
+    }
+}

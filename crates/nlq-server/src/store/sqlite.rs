@@ -1,0 +1,200 @@
+//! The answer store in one SQLite file. Writes are single statements in WAL mode, so a crash
+//! leaves every committed answer readable and never half of one.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::AnswerStore;
+use crate::answer::QueryResponse;
+use crate::error::ServerError;
+
+pub struct SqliteStore {
+    // One connection: the writes are tiny, and SQLite serializes writers anyway.
+    connection: Mutex<Connection>,
+}
+
+fn store_error(err: impl std::fmt::Display) -> ServerError {
+    ServerError::Store(err.to_string())
+}
+
+impl SqliteStore {
+    /// Opens (creating when missing) the database file at `path`.
+    pub fn open(path: &Path) -> Result<Self, ServerError> {
+        let connection = Connection::open(path)
+            .map_err(|e| ServerError::Store(format!("opening {}: {e}", path.display())))?;
+        Self::init(connection)
+    }
+
+    /// A store that lives as long as the process: for tests.
+    pub fn in_memory() -> Result<Self, ServerError> {
+        Self::init(Connection::open_in_memory().map_err(store_error)?)
+    }
+
+    fn init(connection: Connection) -> Result<Self, ServerError> {
+        connection
+            .execute_batch(
+                "PRAGMA journal_mode = WAL;
+                 PRAGMA synchronous = NORMAL;
+                 PRAGMA busy_timeout = 5000;
+                 CREATE TABLE IF NOT EXISTS conversations (
+                     id TEXT PRIMARY KEY,
+                     created_at TEXT NOT NULL
+                 );
+                 CREATE TABLE IF NOT EXISTS answers (
+                     qid TEXT PRIMARY KEY,
+                     conversation_id TEXT NOT NULL REFERENCES conversations(id),
+                     seq INTEGER NOT NULL,
+                     created_at TEXT NOT NULL,
+                     response TEXT NOT NULL
+                 );
+                 CREATE INDEX IF NOT EXISTS answers_by_conversation
+                     ON answers (conversation_id, seq);",
+            )
+            .map_err(store_error)?;
+        Ok(SqliteStore {
+            connection: Mutex::new(connection),
+        })
+    }
+
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, ServerError> {
+        let connection = self
+            .connection
+            .lock()
+            .map_err(|_| ServerError::Store("a writer panicked".into()))?;
+        f(&connection).map_err(store_error)
+    }
+}
+
+fn parse(text: String) -> Result<QueryResponse, ServerError> {
+    serde_json::from_str(&text).map_err(|e| ServerError::Store(format!("a stored answer: {e}")))
+}
+
+impl AnswerStore for SqliteStore {
+    fn save(&self, response: &QueryResponse) -> Result<(), ServerError> {
+        let text = serde_json::to_string(response).map_err(store_error)?;
+        self.with(|c| {
+            c.execute(
+                "INSERT OR IGNORE INTO conversations (id, created_at) VALUES (?1, ?2)",
+                params![response.conversation_id, response.created_at],
+            )?;
+            // A replaced answer (an approved run) keeps its place in the conversation.
+            c.execute(
+                "INSERT INTO answers (qid, conversation_id, seq, created_at, response)
+                 VALUES (?1, ?2,
+                         (SELECT COALESCE(MAX(seq), 0) + 1 FROM answers WHERE conversation_id = ?2),
+                         ?3, ?4)
+                 ON CONFLICT (qid) DO UPDATE SET response = excluded.response",
+                params![
+                    response.qid,
+                    response.conversation_id,
+                    response.created_at,
+                    text
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn get(&self, qid: &str) -> Result<Option<QueryResponse>, ServerError> {
+        let text: Option<String> = self.with(|c| {
+            c.query_row(
+                "SELECT response FROM answers WHERE qid = ?1",
+                params![qid],
+                |row| row.get(0),
+            )
+            .optional()
+        })?;
+        text.map(parse).transpose()
+    }
+
+    fn conversation(&self, id: &str) -> Result<Option<Vec<QueryResponse>>, ServerError> {
+        let rows: Option<Vec<String>> = self.with(|c| {
+            let known: Option<String> = c
+                .query_row(
+                    "SELECT id FROM conversations WHERE id = ?1",
+                    params![id],
+                    |row| row.get(0),
+                )
+                .optional()?;
+            if known.is_none() {
+                return Ok(None);
+            }
+            let mut statement =
+                c.prepare("SELECT response FROM answers WHERE conversation_id = ?1 ORDER BY seq")?;
+            let texts = statement
+                .query_map(params![id], |row| row.get(0))?
+                .collect::<rusqlite::Result<Vec<String>>>()?;
+            Ok(Some(texts))
+        })?;
+        rows.map(|texts| texts.into_iter().map(parse).collect())
+            .transpose()
+    }
+
+    fn counts(&self) -> Result<(u64, u64), ServerError> {
+        self.with(|c| {
+            let answers: i64 = c.query_row("SELECT COUNT(*) FROM answers", [], |r| r.get(0))?;
+            let conversations: i64 =
+                c.query_row("SELECT COUNT(*) FROM conversations", [], |r| r.get(0))?;
+            Ok((answers.max(0) as u64, conversations.max(0) as u64))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(qid: &str, conversation: &str, question: &str) -> QueryResponse {
+        QueryResponse {
+            qid: qid.into(),
+            conversation_id: conversation.into(),
+            question: question.into(),
+            status: "answered".into(),
+            message: None,
+            sql: Some("SELECT 1".into()),
+            plan: None,
+            columns: vec![],
+            rows: vec![vec![serde_json::json!(1)]],
+            row_count: 1,
+            summary: Some("one".into()),
+            chart: None,
+            cost: None,
+            needs_approval: false,
+            approval_reason: None,
+            risk: None,
+            validation: None,
+            llm: None,
+            timings: serde_json::json!([]),
+            created_at: "2026-12-04T00:00:00.000Z".into(),
+        }
+    }
+
+    #[test]
+    fn answers_survive_reopening_in_order_and_a_replaced_one_keeps_its_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nlq.sqlite");
+        {
+            let store = SqliteStore::open(&path).unwrap();
+            store.save(&response("q1", "c1", "first")).unwrap();
+            store.save(&response("q2", "c1", "second")).unwrap();
+            store.save(&response("q3", "c2", "other")).unwrap();
+            let mut approved = response("q1", "c1", "first");
+            approved.summary = Some("ran".into());
+            store.save(&approved).unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        let turns = store.conversation("c1").unwrap().unwrap();
+        let questions: Vec<&str> = turns.iter().map(|t| t.question.as_str()).collect();
+        assert_eq!(questions, ["first", "second"]);
+        assert_eq!(turns[0].summary.as_deref(), Some("ran"));
+        assert_eq!(store.get("q3").unwrap().unwrap().conversation_id, "c2");
+        assert_eq!(store.get("nope").unwrap(), None);
+        assert_eq!(store.conversation("nope").unwrap(), None);
+        assert_eq!(store.counts().unwrap(), (3, 2));
+    }
+}

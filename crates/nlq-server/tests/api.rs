@@ -1,0 +1,630 @@
+//! The API in-process over the generated sample: every route, good and bad input.
+
+// Test code: a panic with its message is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use actix_web::http::StatusCode;
+use actix_web::{test, web};
+use serde_json::{Value as Json, json};
+
+use nlq_exec::embedded::{EmbeddedConfig, EmbeddedWarehouse};
+use nlq_pipeline::Pipeline;
+use nlq_semantic::SemanticModel;
+use nlq_server::{ServerConfig, Service, SqliteStore};
+use nlq_validate::{DatasetFacts, Policy, StandardParams, Validator};
+
+fn service_with(config: ServerConfig, store: Arc<SqliteStore>) -> Option<web::Data<Service>> {
+    let dir = std::env::var("NLQ_TEST_DATA_DIR").ok()?;
+    let embedded = EmbeddedConfig::new(&dir);
+    let warehouse = Arc::new(EmbeddedWarehouse::open(&embedded).unwrap());
+    let facts = DatasetFacts {
+        tables: warehouse.catalog().tables.clone(),
+        today: warehouse.catalog().current_date.clone(),
+    };
+    let validator = Validator::new(
+        warehouse.clone(),
+        Policy::for_dataset(&embedded.project, &embedded.dataset),
+        facts.clone(),
+        Arc::new(StandardParams),
+    )
+    .unwrap();
+    let model = Arc::new(SemanticModel::builtin().unwrap());
+    let pipeline = Pipeline::new(model, validator, &facts)
+        .unwrap()
+        .with_approval_bytes(config.approval_bytes);
+    Some(web::Data::new(Service::new(
+        Arc::new(pipeline),
+        warehouse,
+        store,
+        None,
+        config,
+    )))
+}
+
+fn service(config: ServerConfig) -> Option<web::Data<Service>> {
+    service_with(config, Arc::new(SqliteStore::in_memory().unwrap()))
+}
+
+#[actix_web::test]
+async fn health_and_readiness() {
+    let Some(service) = service(ServerConfig::default()) else {
+        return;
+    };
+    let app = test::init_service(nlq_server::app(service)).await;
+    let response =
+        test::call_service(&app, test::TestRequest::get().uri("/healthz").to_request()).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers().contains_key("x-request-id"));
+    let body: Json = test::read_body_json(response).await;
+    assert_eq!(body, json!({"status": "ok"}));
+    let body: Json =
+        test::call_and_read_body_json(&app, test::TestRequest::get().uri("/readyz").to_request())
+            .await;
+    assert_eq!(body["status"], "ready");
+}
+
+async fn call<S, B>(app: &S, request: test::TestRequest) -> (StatusCode, Json)
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let response = test::call_service(app, request.to_request()).await;
+    let status = response.status();
+    let bytes = test::read_body(response).await;
+    let body = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Json::String(String::from_utf8_lossy(&bytes).into_owned()));
+    (status, body)
+}
+
+fn post(uri: &str, body: Json) -> test::TestRequest {
+    test::TestRequest::post().uri(uri).set_json(body)
+}
+
+fn error_code(body: &Json) -> &str {
+    assert!(
+        body["error"]["request_id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("r_")),
+        "{body}"
+    );
+    body["error"]["code"].as_str().unwrap()
+}
+
+#[actix_web::test]
+async fn a_question_is_answered_stored_and_read_back_with_its_chart() {
+    let Some(service) = service(ServerConfig::default()) else {
+        return;
+    };
+    let app = test::init_service(nlq_server::app(service)).await;
+    let (status, answer) = call(
+        &app,
+        post(
+            "/api/query",
+            json!({"question": "지난 7일 디바이스별 방문자 수"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["status"], "answered");
+    assert_eq!(answer["needs_approval"], false);
+    assert_eq!(answer["columns"][0]["name"], "device_category");
+    assert!(answer["row_count"].as_u64().unwrap() >= 2);
+    assert_eq!(answer["chart"]["mark"]["type"], "bar");
+    assert!(answer["cost"]["bytes_billed"].as_u64().unwrap() > 0);
+    let qid = answer["qid"].as_str().unwrap();
+    let (status, again) = call(
+        &app,
+        test::TestRequest::get().uri(&format!("/api/query/{qid}")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(again, answer);
+
+    // A follow-up in the same conversation; the conversation lists both.
+    let conversation = answer["conversation_id"].as_str().unwrap();
+    let (status, next) = call(
+        &app,
+        post(
+            "/api/query",
+            json!({"question": "지난 7일 국가별 방문자 수", "conversation_id": conversation}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{next}");
+    assert_eq!(next["conversation_id"], conversation);
+    let (_, listed) = call(
+        &app,
+        test::TestRequest::get().uri(&format!("/api/conversations/{conversation}")),
+    )
+    .await;
+    let turns = listed["turns"].as_array().unwrap();
+    assert_eq!(turns.len(), 2);
+
+    // "Then only mobile?": the last plan (by country, last 7 days) with a device filter.
+    let (status, mobile) = call(
+        &app,
+        post(
+            "/api/query",
+            json!({"question": "그럼 모바일만?", "conversation_id": conversation}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{mobile}");
+    assert_eq!(mobile["status"], "answered", "{mobile}");
+    assert_eq!(mobile["plan"]["dimensions"], json!(["country"]), "{mobile}");
+    assert_eq!(
+        mobile["plan"]["filters"][0]["values"],
+        json!(["mobile"]),
+        "{mobile}"
+    );
+    assert_eq!(mobile["plan"]["range"], next["plan"]["range"]);
+    assert_eq!(turns[0]["rows"], json!([]), "listings leave the rows out");
+    let (_, listed) = call(
+        &app,
+        test::TestRequest::get().uri(&format!("/api/conversations/{conversation}")),
+    )
+    .await;
+    assert_eq!(listed["turns"].as_array().unwrap().len(), 3);
+}
+
+#[actix_web::test]
+async fn a_costly_answer_waits_for_approval_and_runs_when_acknowledged() {
+    let config = ServerConfig {
+        approval_bytes: 0,
+        ..ServerConfig::default()
+    };
+    let Some(service) = service(config) else {
+        return;
+    };
+    let app = test::init_service(nlq_server::app(service)).await;
+    let (status, waiting) = call(
+        &app,
+        post(
+            "/api/query",
+            json!({"question": "지난 7일 디바이스별 방문자 수"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(waiting["status"], "needs_approval");
+    assert_eq!(waiting["needs_approval"], true);
+    assert_eq!(waiting["rows"], json!([]));
+    assert!(
+        waiting["approval_reason"]
+            .as_str()
+            .unwrap()
+            .contains("approval threshold")
+    );
+    let qid = waiting["qid"].as_str().unwrap();
+
+    let (status, body) = call(&app, post("/api/query/run", json!({"qid": qid}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(&body), "approval_required");
+
+    let (status, ran) = call(
+        &app,
+        post("/api/query/run", json!({"qid": qid, "user_ack": true})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{ran}");
+    assert_eq!(ran["status"], "answered");
+    assert_eq!(ran["qid"], qid);
+    assert!(ran["row_count"].as_u64().unwrap() >= 2);
+    // The semantic summary: the plan survived the store.
+    assert!(
+        ran["summary"].as_str().unwrap().starts_with("지난 7일"),
+        "{ran}"
+    );
+
+    // Raw SQL: approval applies too; an accepted run gets a new qid.
+    let sql = "SELECT COUNT(*) AS events FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_20210101`";
+    let (status, body) = call(&app, post("/api/query/run", json!({"sql": sql}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(error_code(&body), "approval_required");
+    let (status, ran) = call(
+        &app,
+        post("/api/query/run", json!({"sql": sql, "user_ack": true})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{ran}");
+    assert_eq!(
+        ran["rows"][0][0].as_i64().map(|n| n > 0),
+        Some(true),
+        "{ran}"
+    );
+}
+
+#[actix_web::test]
+async fn oneshot_plans_without_running() {
+    let Some(service) = service(ServerConfig::default()) else {
+        return;
+    };
+    let app = test::init_service(nlq_server::app(service)).await;
+    let (status, plan) = call(
+        &app,
+        post(
+            "/api/query/oneshot",
+            json!({"question": "top 10 products by revenue in December"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{plan}");
+    for key in ["qid", "sql", "plan", "cost", "risk", "needs_approval"] {
+        assert!(plan.get(key).is_some(), "{key}: {plan}");
+    }
+    assert_eq!(plan["needs_approval"], false);
+    assert!(
+        plan["sql"].as_str().unwrap().contains("item_revenue"),
+        "{plan}"
+    );
+    // Running it needs no approval under the default threshold.
+    let (status, ran) = call(&app, post("/api/query/run", json!({"qid": plan["qid"]}))).await;
+    assert_eq!(status, StatusCode::OK, "{ran}");
+    assert_eq!(ran["status"], "answered");
+}
+
+#[actix_web::test]
+async fn the_stream_sends_each_stage_then_done() {
+    let Some(service) = service(ServerConfig::default()) else {
+        return;
+    };
+    let app = test::init_service(nlq_server::app(service)).await;
+    let request = test::TestRequest::get()
+        .uri("/api/query/stream?question=%EC%A7%80%EB%82%9C%207%EC%9D%BC%20%EB%94%94%EB%B0%94%EC%9D%B4%EC%8A%A4%EB%B3%84%20%EB%B0%A9%EB%AC%B8%EC%9E%90%20%EC%88%98")
+        .to_request();
+    let response = test::call_service(&app, request).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers().get("content-type").unwrap(),
+        "text/event-stream"
+    );
+    let text = String::from_utf8(test::read_body(response).await.to_vec()).unwrap();
+    let kinds: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("event: "))
+        .collect();
+    let first = |kind: &str| {
+        kinds
+            .iter()
+            .position(|k| *k == kind)
+            .unwrap_or_else(|| panic!("{kind} missing: {kinds:?}"))
+    };
+    assert!(first("plan") < first("sql"));
+    assert!(first("sql") < first("validation"));
+    assert!(first("validation") < first("cost"));
+    assert!(first("cost") < first("rows"));
+    assert!(first("rows") < first("chart"));
+    assert_eq!(kinds.last(), Some(&"done"));
+    assert!(
+        kinds.iter().filter(|k| **k == "validation").count() >= 5,
+        "{kinds:?}"
+    );
+    let done = text.rsplit("data: ").next().unwrap().trim();
+    let done: Json = serde_json::from_str(done).unwrap();
+    assert_eq!(done["status"], "answered");
+}
+
+#[actix_web::test]
+async fn bad_input_gets_the_right_4xx_and_a_clear_message() {
+    let config = ServerConfig {
+        limits: nlq_server::Limits {
+            max_question_chars: 50,
+            max_body_bytes: 2_000,
+            ..nlq_server::Limits::default()
+        },
+        ..ServerConfig::default()
+    };
+    let Some(service) = service(config) else {
+        return;
+    };
+    let app = test::init_service(nlq_server::app(service)).await;
+    let malformed = test::TestRequest::post()
+        .uri("/api/query")
+        .insert_header(("content-type", "application/json"))
+        .set_payload("{\"question\": ");
+    let (status, body) = call(&app, malformed).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::BAD_REQUEST, "bad_json"),
+        "{body}"
+    );
+
+    let (status, body) = call(&app, post("/api/query", json!({"questio": "x"}))).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::BAD_REQUEST, "bad_field"),
+        "{body}"
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("questio")
+    );
+
+    let (status, body) = call(&app, post("/api/query", json!({"question": "  "}))).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::BAD_REQUEST, "empty_question")
+    );
+
+    let long = "방문자 ".repeat(30);
+    let (status, body) = call(&app, post("/api/query", json!({"question": long}))).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::PAYLOAD_TOO_LARGE, "too_large")
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most 50")
+    );
+
+    let huge = "x".repeat(3_000);
+    let (status, body) = call(&app, post("/api/query", json!({"question": huge}))).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::PAYLOAD_TOO_LARGE, "too_large")
+    );
+
+    let (status, body) = call(&app, test::TestRequest::get().uri("/api/query/q_0000")).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::NOT_FOUND, "unknown_qid")
+    );
+
+    let (status, body) = call(
+        &app,
+        post(
+            "/api/query",
+            json!({"question": "방문자 수", "conversation_id": "c_nope"}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::NOT_FOUND, "unknown_conversation")
+    );
+
+    let (status, body) = call(&app, post("/api/query/run", json!({}))).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::BAD_REQUEST, "qid_or_sql")
+    );
+
+    let (status, body) = call(&app, test::TestRequest::get().uri("/api/nothing")).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
+
+    let (status, body) = call(&app, test::TestRequest::get().uri("/api/query/stream")).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::BAD_REQUEST, "bad_query"),
+        "{body}"
+    );
+
+    // The guard refuses writes whatever the route: an answer saying so, nothing run.
+    let (status, body) = call(
+        &app,
+        post("/api/query/run", json!({"sql": "DROP TABLE `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_20210101`", "user_ack": true})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "refused");
+}
+
+#[actix_web::test]
+async fn keys_tokens_and_rate_limits() {
+    let config = ServerConfig {
+        api_keys: vec!["key-alpha-1111".into()],
+        admin_token: Some("admin-secret".into()),
+        limits: nlq_server::Limits {
+            requests_per_minute: 3,
+            ..nlq_server::Limits::default()
+        },
+        ..ServerConfig::default()
+    };
+    let Some(service) = service(config) else {
+        return;
+    };
+    let app = test::init_service(nlq_server::app(service)).await;
+    let demo = || test::TestRequest::get().uri("/api/demo/questions");
+    let (status, body) = call(&app, demo()).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::UNAUTHORIZED, "unauthorized")
+    );
+    let (status, body) = call(
+        &app,
+        demo().insert_header(("authorization", "Bearer wrong")),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::UNAUTHORIZED, "unauthorized")
+    );
+    assert!(!body.to_string().contains("key-alpha"), "{body}");
+    // Open routes stay open.
+    let (status, _) = call(&app, test::TestRequest::get().uri("/healthz")).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, spec) = call(&app, test::TestRequest::get().uri("/api/openapi.json")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        spec["openapi"].as_str().map(|v| v.starts_with("3.")),
+        Some(true)
+    );
+
+    let with_key = || demo().insert_header(("authorization", "Bearer key-alpha-1111"));
+    for _ in 0..3 {
+        let (status, body) = call(&app, with_key()).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(!body["questions"].as_array().unwrap().is_empty());
+    }
+    let response = test::call_service(&app, with_key().to_request()).await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers().contains_key("retry-after"));
+    let body: Json = test::read_body_json(response).await;
+    assert_eq!(error_code(&body), "rate_limited");
+
+    // Admin: its own token, never an API key.
+    let status_of = |token: &str| {
+        test::TestRequest::get()
+            .uri("/admin/status")
+            .insert_header(("authorization", format!("Bearer {token}")))
+    };
+    let (status, body) = call(&app, status_of("key-alpha-1111")).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::UNAUTHORIZED, "unauthorized")
+    );
+    let (status, body) = call(&app, status_of("admin-secret")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["authentication"], true);
+    assert!(body["uptime_secs"].is_u64());
+    let (status, body) = call(
+        &app,
+        test::TestRequest::post()
+            .uri("/admin/metadata/sync")
+            .insert_header(("authorization", "Bearer admin-secret")),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::CONFLICT, "conflict")
+    );
+}
+
+#[actix_web::test]
+async fn the_customer_flow_graph_and_its_segments() {
+    let Some(service) = service(ServerConfig::default()) else {
+        return;
+    };
+    let app = test::init_service(nlq_server::app(service)).await;
+    let (status, segments) = call(
+        &app,
+        test::TestRequest::get().uri("/api/network/customer-flow/segments"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(segments["segments"].as_array().unwrap().len(), 4);
+    let (status, graph) = call(
+        &app,
+        post(
+            "/api/network/customer-flow",
+            json!({"segment": "purchasers", "start": "2021-01-01", "end": "2021-01-07", "min_edge_count": 2, "limit": 20}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{graph}");
+    let links = graph["links"].as_array().unwrap();
+    assert!(!links.is_empty() && links.len() <= 20);
+    assert!(links.iter().all(|l| l["count"].as_u64().unwrap() >= 2));
+    let nodes: Vec<&str> = graph["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap())
+        .collect();
+    assert!(nodes.contains(&"purchase"), "{nodes:?}");
+    assert!(
+        links
+            .iter()
+            .all(|l| nodes.contains(&l["source"].as_str().unwrap()))
+    );
+
+    let (status, body) = call(
+        &app,
+        post(
+            "/api/network/customer-flow",
+            json!({"segment": "vips", "start": "2021-01-01", "end": "2021-01-07"}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::BAD_REQUEST, "unknown_segment")
+    );
+}
+
+#[actix_web::test]
+async fn answers_and_conversations_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("answers.sqlite");
+    let (qid, conversation) = {
+        let Some(service) = service_with(
+            ServerConfig::default(),
+            Arc::new(SqliteStore::open(&path).unwrap()),
+        ) else {
+            return;
+        };
+        let app = test::init_service(nlq_server::app(service)).await;
+        let (_, answer) = call(
+            &app,
+            post("/api/query", json!({"question": "어제 방문자 수"})),
+        )
+        .await;
+        (
+            answer["qid"].as_str().unwrap().to_owned(),
+            answer["conversation_id"].as_str().unwrap().to_owned(),
+        )
+    };
+    let service = service_with(
+        ServerConfig::default(),
+        Arc::new(SqliteStore::open(&path).unwrap()),
+    )
+    .unwrap();
+    let app = test::init_service(nlq_server::app(service)).await;
+    let (status, answer) = call(
+        &app,
+        test::TestRequest::get().uri(&format!("/api/query/{qid}")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(answer["status"], "answered");
+    let (status, listed) = call(
+        &app,
+        test::TestRequest::get().uri(&format!("/api/conversations/{conversation}")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(listed["turns"].as_array().unwrap().len(), 1);
+}
+
+#[actix_web::test]
+async fn the_page_and_its_files_are_served() {
+    let Some(service) = service(ServerConfig::default()) else {
+        return;
+    };
+    let app = test::init_service(nlq_server::app(service)).await;
+    for (uri, kind) in [
+        ("/", "text/html"),
+        ("/static/app.js", "text/javascript"),
+        ("/static/style.css", "text/css"),
+        ("/static/vendor/vega-lite.min.js", "text/javascript"),
+    ] {
+        let response =
+            test::call_service(&app, test::TestRequest::get().uri(uri).to_request()).await;
+        assert_eq!(response.status(), StatusCode::OK, "{uri}");
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .unwrap()
+            .to_str()
+            .unwrap();
+        assert!(content_type.starts_with(kind), "{uri}: {content_type}");
+    }
+    let (status, body) = call(&app, test::TestRequest::get().uri("/static/../Cargo.toml")).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
+}

@@ -1,0 +1,216 @@
+// Browser test of the nlq chat page, in Debian's headless Chromium via playwright-core.
+//
+//   BASE_URL=http://127.0.0.1:PORT SCREENSHOT_DIR=/tmp/shots node chat.mjs
+//
+// The server under test must be configured so that every query needs approval.
+// Optional: CHROMIUM (browser binary, default /usr/bin/chromium), API_KEY (stored in
+// the page's localStorage before it loads), TIMEOUT_MS (per wait, default 30000).
+// Prints one line per check passed, and "N passed, N failed" last; exits 0 only when all pass.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const BASE_URL = (process.env.BASE_URL || '').replace(/\/+$/, '');
+const SCREENSHOT_DIR = process.env.SCREENSHOT_DIR || '.';
+const TIMEOUT = Number(process.env.TIMEOUT_MS || 30000);
+const FOLLOW_UP = '그럼 모바일만?';
+
+if (!BASE_URL) {
+  console.error('FAIL: set BASE_URL, e.g. BASE_URL=http://127.0.0.1:8080');
+  process.exit(2);
+}
+fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+
+let passed = 0;
+let failed = 0;
+let page;
+const browserLog = [];
+
+class CheckFailure extends Error {}
+
+function fail(message) {
+  throw new CheckFailure(message);
+}
+
+function pass(name) {
+  passed += 1;
+  console.log(`ok ${passed} - ${name}`);
+}
+
+/** Waits for a condition; on timeout fails with the given message instead of a stack trace. */
+async function waitFor(what, fn) {
+  try {
+    await fn();
+  } catch (err) {
+    fail(`${what}: ${String(err.message || err).split('\n')[0]}`);
+  }
+}
+
+/** Waits until the page's query state (body[data-state]) is one of `states`, for turn `turn`. */
+async function waitForState(turn, states, what) {
+  await waitFor(what, () =>
+    page.waitForFunction(
+      ([t, s]) => document.body.dataset.turn === String(t) && s.includes(document.body.dataset.state),
+      [turn, states],
+      { timeout: TIMEOUT },
+    ),
+  );
+  return page.evaluate(() => document.body.dataset.state);
+}
+
+async function text(selector) {
+  return ((await page.locator(selector).first().textContent()) || '').trim();
+}
+
+async function approveAndWait(turn) {
+  await page.locator('#approve').click();
+  const state = await waitForState(turn, ['done', 'needs_approval', 'error'], 'the approved query to finish');
+  if (state !== 'done') {
+    fail(`approved query ended in state "${state}": ${await text('#status-message')}`);
+  }
+}
+
+async function main() {
+  const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
+  if (!fs.existsSync(executablePath)) fail(`no Chromium at ${executablePath} (apt-get install chromium, or set CHROMIUM)`);
+  const browser = await chromium.launch({
+    executablePath,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  try {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'ko-KR' });
+    if (process.env.API_KEY) {
+      await context.addInitScript((key) => localStorage.setItem('nlq_api_key', key), process.env.API_KEY);
+    }
+    page = await context.newPage();
+    page.setDefaultTimeout(TIMEOUT);
+    const pageErrors = [];
+    page.on('pageerror', (err) => pageErrors.push(String(err)));
+    page.on('console', (msg) => browserLog.push(`[${msg.type()}] ${msg.text()}`));
+    const streamUrls = [];
+    page.on('request', (req) => {
+      if (req.url().includes('/api/query/stream')) streamUrls.push(req.url());
+    });
+
+    // a. page, demo questions, stream, approval, rows, chart, summary
+    let resp;
+    try {
+      resp = await page.goto(`${BASE_URL}/`, { waitUntil: 'load', timeout: TIMEOUT });
+    } catch (err) {
+      fail(`cannot load ${BASE_URL}/: ${String(err.message).split('\n')[0]}`);
+    }
+    if (!resp || !resp.ok()) fail(`GET / answered ${resp ? resp.status() : 'nothing'}`);
+    await waitFor('the page did not start (#question, body[data-ready])', () =>
+      page.waitForSelector('body[data-ready="true"] #question', { timeout: TIMEOUT }),
+    );
+    pass('page loads');
+
+    await waitFor('no demo questions appeared in #demo-questions', () =>
+      page.waitForSelector('#demo-questions button', { timeout: TIMEOUT }),
+    );
+    const demoCount = await page.locator('#demo-questions button').count();
+    const firstDemo = (await page.locator('#demo-questions button').first().textContent()).trim();
+    pass(`demo questions appear (${demoCount})`);
+
+    await page.locator('#demo-questions button').first().click();
+    if ((await page.inputValue('#question')).trim() !== firstDemo) fail('clicking a demo question did not fill #question');
+    await waitFor('no stage appeared in #stages', () => page.waitForSelector('#stages li', { timeout: TIMEOUT }));
+    const state1 = await waitForState(1, ['needs_approval', 'done', 'error'], 'the first answer stream did not finish');
+    const stages = await page.locator('#stages > li').evaluateAll((lis) => lis.map((li) => li.dataset.stage));
+    if (!stages.includes('done')) fail(`the stream ended without a done stage (stages: ${stages.join(', ')})`);
+    pass(`clicking the first demo question streams stages (${stages.join(', ')})`);
+
+    if (state1 !== 'needs_approval') {
+      fail(`expected the answer to need approval (the test server must require approval for every query), got state "${state1}": ${await text('#status-message')}`);
+    }
+    await waitFor('#approve is not visible', () => page.waitForSelector('#approve', { state: 'visible', timeout: TIMEOUT }));
+    if (!(await text('#sql'))) fail('#sql is empty before approval');
+    if (!(await page.locator('#cost').isVisible()) || !(await text('#cost'))) fail('#cost badge not shown before approval');
+    pass(`approval asked, with SQL and cost (${await text('#cost')})`);
+
+    await approveAndWait(1);
+    await waitFor('no rows in #result-table after approval', () =>
+      page.waitForSelector('#result-table tbody tr', { timeout: TIMEOUT }),
+    );
+    const rows1 = await page.locator('#result-table tbody tr').count();
+    if (rows1 < 1) fail('#result-table has no rows');
+    pass(`approve and run shows rows (${rows1} on the first page, ${await text('#page-info')})`);
+
+    await waitFor('no svg chart inside #chart', () => page.waitForSelector('#chart svg', { timeout: TIMEOUT }));
+    pass('chart is drawn as svg');
+
+    const summary1 = await text('#summary');
+    if (!summary1) fail('#summary is empty');
+    pass(`summary is non-empty (${summary1.slice(0, 60)})`);
+
+    // b. follow-up in the same conversation
+    await page.fill('#question', FOLLOW_UP);
+    await page.locator('#ask').click();
+    let state2 = await waitForState(2, ['needs_approval', 'done', 'error'], 'the follow-up stream did not finish');
+    if (state2 === 'needs_approval' && (await page.locator('#approve').isVisible())) {
+      await approveAndWait(2);
+      state2 = 'done';
+    }
+    const rows2 = await page.locator('#result-table tbody tr').count();
+    const status2 = (await page.locator('#status-message').isVisible()) ? await text('#status-message') : '';
+    if (rows2 < 1 && !status2) fail(`the follow-up got neither rows nor a status message (state "${state2}")`);
+    pass(`follow-up "${FOLLOW_UP}" answered (${rows2 ? `${rows2} rows` : status2})`);
+
+    const followUrl = streamUrls[1] ? new URL(streamUrls[1]) : null;
+    if (!followUrl) fail('the follow-up did not open /api/query/stream');
+    if (followUrl.searchParams.get('question') !== FOLLOW_UP) fail(`the follow-up stream asked "${followUrl.searchParams.get('question')}"`);
+    if (!followUrl.searchParams.get('conversation_id')) fail('the follow-up stream URL has no conversation_id');
+    pass(`follow-up carries conversation_id=${followUrl.searchParams.get('conversation_id')}`);
+
+    const historyCount = await page.locator('#history > li').count();
+    if (historyCount !== 2) fail(`#history has ${historyCount} entries, expected 2`);
+    pass('#history has 2 entries');
+
+    if (pageErrors.length) fail(`uncaught errors in the page: ${pageErrors.join(' | ')}`);
+    pass('no uncaught page errors');
+
+    // c. screenshot
+    const shot = path.join(SCREENSHOT_DIR, 'chat.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    if (!fs.existsSync(shot) || fs.statSync(shot).size === 0) fail(`no screenshot at ${shot}`);
+    pass(`full-page screenshot at ${shot}`);
+  } catch (err) {
+    if (err instanceof CheckFailure && page && (await page.locator('#api-key-panel').isVisible().catch(() => false))) {
+      err.message += ' (the page asked for an API key: set API_KEY for this test)';
+    }
+    if (page && !page.isClosed()) {
+      // Best effort: the page as it was when the check failed.
+      const shot = path.join(SCREENSHOT_DIR, 'chat-failure.png');
+      if (await page.screenshot({ path: shot, fullPage: true }).then(() => true, () => false)) {
+        console.error(`(failure screenshot at ${shot})`);
+      }
+    }
+    throw err;
+  } finally {
+    await browser.close().catch(() => {});
+  }
+}
+
+try {
+  await main();
+} catch (err) {
+  failed += 1;
+  const message = err instanceof CheckFailure ? err.message : String((err && err.stack) || err);
+  console.error(`FAIL: ${message}`);
+  if (browserLog.length) {
+    console.error('browser console (last 20 lines):');
+    for (const line of browserLog.slice(-20)) console.error(`  ${line}`);
+  }
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 && passed > 0 ? 0 : 1);
