@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine too: fetches libduckdb, installs and starts the
-# BigQuery and GCS emulators (project-local venvs), generates the small test sample once, loads
+# BigQuery and GCS emulators (project-local venvs), Chromium, playwright-core and schemathesis
+# for the server's end-to-end tests, generates the small test sample once, loads
 # it into the BigQuery emulator, then runs every test of the workspace against them.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -10,6 +11,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/nlq/target}"
 scripts/duckdb-lib.sh
 scripts/bqemulator.sh install
 scripts/gcs-emulator.sh install
+schemathesis=$(scripts/browser-deps.sh)
 
 # The test sample depends on the generator, the schema and the store that imports it: key its
 # folder by their content.
@@ -17,7 +19,7 @@ key=$(find crates/nlq-sample fixtures/ga4 crates/nlq-exec/src/embedded/store.rs 
 data="$root/.deps/test-sample-$key"
 if [ ! -f "$data/ga4.duckdb" ]; then
   rm -rf "$root"/.deps/test-sample-*
-  cargo run -q -p nlq -- data generate --scale 0.01 --seed 20201101 --out "$data"
+  cargo run -q -p nlq --bin nlq -- data generate --scale 0.01 --seed 20201101 --out "$data"
 fi
 
 trap 'scripts/bqemulator.sh stop >/dev/null 2>&1 || true; scripts/gcs-emulator.sh stop >/dev/null 2>&1 || true' EXIT
@@ -27,4 +29,5 @@ scripts/bqemulator.sh load "$data/parquet" "$url" >&2
 
 NLQ_TEST_DATA_DIR="$data" NLQ_BQEMU_URL="$url" NLQ_REQUIRE_BQEMU=1 \
   NLQ_GCS_EMU_URL="$gcs_url" NLQ_REQUIRE_GCS_EMU=1 \
+  NLQ_REQUIRE_BROWSER=1 NLQ_SCHEMATHESIS="$schemathesis" \
   cargo test --workspace --all-targets "$@"

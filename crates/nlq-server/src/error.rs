@@ -18,6 +18,11 @@ pub enum ServerError {
     Forbidden(String),
     #[error("{what} `{id}` is not known: it may have been mistyped, or made by another server")]
     NotFound { what: &'static str, id: String },
+    #[error("{message}")]
+    MethodNotAllowed {
+        message: String,
+        allow: &'static str,
+    },
     #[error("{0}")]
     TooLarge(String),
     #[error("{message}")]
@@ -57,6 +62,7 @@ impl ServerError {
                 "conversation" => "unknown_conversation",
                 _ => "not_found",
             },
+            ServerError::MethodNotAllowed { .. } => "method_not_allowed",
             ServerError::TooLarge(_) => "too_large",
             ServerError::Conflict(_) => "conflict",
             ServerError::Unavailable(_) => "unavailable",
@@ -95,6 +101,7 @@ impl ResponseError for ServerError {
             ServerError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ServerError::Forbidden(_) => StatusCode::FORBIDDEN,
             ServerError::NotFound { .. } => StatusCode::NOT_FOUND,
+            ServerError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ServerError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ServerError::Limited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ServerError::Conflict(_) => StatusCode::CONFLICT,
@@ -123,6 +130,9 @@ impl ServerError {
         } = self
         {
             response.insert_header(("retry-after", retry_after_secs.to_string()));
+        }
+        if let ServerError::MethodNotAllowed { allow, .. } = self {
+            response.insert_header(("allow", *allow));
         }
         response.json(ErrorBody {
             error: ErrorDetail {

@@ -84,11 +84,46 @@ pub fn app(
         .default_service(web::to(not_found))
 }
 
+/// A known path with a method it does not take is 405 (with `Allow`); anything else is 404.
 async fn not_found(
     request: actix_web::HttpRequest,
 ) -> Result<actix_web::HttpResponse, ServerError> {
+    let path = request.path();
+    const PATHS: &[(&str, &str)] = &[
+        ("/", "GET"),
+        ("/healthz", "GET"),
+        ("/readyz", "GET"),
+        ("/api/openapi.json", "GET"),
+        ("/api/query", "POST"),
+        ("/api/query/stream", "GET"),
+        ("/api/query/oneshot", "POST"),
+        ("/api/query/run", "POST"),
+        ("/api/demo/questions", "GET"),
+        ("/api/network/customer-flow", "POST"),
+        ("/api/network/customer-flow/segments", "GET"),
+        ("/admin/status", "GET"),
+        ("/admin/metadata/sync", "POST"),
+    ];
+    let one_segment_under = |prefix: &str| {
+        path.strip_prefix(prefix)
+            .is_some_and(|rest| !rest.is_empty() && !rest.contains('/'))
+    };
+    let allow = PATHS
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, method)| *method)
+        .or_else(|| {
+            (one_segment_under("/api/query/") || one_segment_under("/api/conversations/"))
+                .then_some("GET")
+        });
+    if let Some(allow) = allow {
+        return Err(ServerError::MethodNotAllowed {
+            message: format!("{path} takes {allow}, not {}", request.method()),
+            allow,
+        });
+    }
     Err(ServerError::NotFound {
         what: "route",
-        id: request.path().to_owned(),
+        id: path.to_owned(),
     })
 }

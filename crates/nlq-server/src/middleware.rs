@@ -83,6 +83,21 @@ fn authenticate(req: &ServiceRequest, service: &Service) -> Result<Caller, Serve
     }
 }
 
+/// A body announced larger than the limit is refused before it is read.
+fn check_length(req: &ServiceRequest, limit: usize) -> Result<(), ServerError> {
+    let length = req
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    match length {
+        Some(length) if length > limit => Err(ServerError::TooLarge(format!(
+            "the body has {length} bytes; at most {limit} are taken"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 pub async fn around(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -94,6 +109,7 @@ pub async fn around(
             if !is_open(req.path()) {
                 service.limiter.admit(&caller)?;
             }
+            check_length(&req, service.config.limits.max_body_bytes)?;
             Ok(caller)
         }),
         None => Err(ServerError::Internal("the app has no service".into())),

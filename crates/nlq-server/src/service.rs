@@ -77,9 +77,10 @@ impl Service {
         let chars = question.chars().count();
         let max = self.config.limits.max_question_chars;
         if chars > max {
-            return Err(ServerError::TooLarge(format!(
-                "the question has {chars} characters; at most {max} are taken: shorten it"
-            )));
+            return Err(ServerError::bad(
+                "question_too_long",
+                format!("the question has {chars} characters; at most {max} are taken: shorten it"),
+            ));
         }
         Ok(())
     }
@@ -199,6 +200,12 @@ impl Service {
                     ));
                 };
                 (Some(stored), sql)
+            }
+            (None, Some(sql)) if sql.trim().is_empty() => {
+                return Err(ServerError::bad(
+                    "empty_sql",
+                    "`sql` is empty: send one SELECT query over the GA4 export",
+                ));
             }
             (None, Some(sql)) => (None, sql.to_owned()),
             _ => {

@@ -358,7 +358,7 @@ async fn bad_input_gets_the_right_4xx_and_a_clear_message() {
     let (status, body) = call(&app, post("/api/query", json!({"question": long}))).await;
     assert_eq!(
         (status, error_code(&body)),
-        (StatusCode::PAYLOAD_TOO_LARGE, "too_large")
+        (StatusCode::BAD_REQUEST, "question_too_long")
     );
     assert!(
         body["error"]["message"]
@@ -404,6 +404,14 @@ async fn bad_input_gets_the_right_4xx_and_a_clear_message() {
         (status, error_code(&body)),
         (StatusCode::NOT_FOUND, "not_found")
     );
+
+    let response = test::call_service(
+        &app,
+        test::TestRequest::delete().uri("/api/query").to_request(),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(response.headers().get("allow").unwrap(), "POST");
 
     let (status, body) = call(&app, test::TestRequest::get().uri("/api/query/stream")).await;
     assert_eq!(

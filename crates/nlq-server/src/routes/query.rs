@@ -74,10 +74,18 @@ pub async fn oneshot(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunBody {
+    #[serde(default, deserialize_with = "present")]
     pub qid: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     pub sql: Option<String>,
     #[serde(default)]
     pub user_ack: bool,
+}
+
+/// A field that may be left out but, when sent, is a string: `null` is refused rather than
+/// read as "left out", so the body means what it says.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    String::deserialize(d).map(Some)
 }
 
 #[post("/api/query/run")]

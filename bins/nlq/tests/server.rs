@@ -1,0 +1,212 @@
+//! nlq-server as users run it: the binary on a loopback port, the chat page driven in headless
+//! Chromium, and schemathesis against the served OpenAPI spec. scripts/test.sh installs
+//! Chromium, playwright-core and schemathesis and sets NLQ_REQUIRE_BROWSER=1 and
+//! NLQ_SCHEMATHESIS; without them these tests say they skipped.
+
+// Test code: a panic with its message is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running nlq-server, stopped when dropped.
+struct Server {
+    child: Child,
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn get(base: &str, path: &str) -> Option<String> {
+    let address = base.strip_prefix("http://")?;
+    let mut stream = TcpStream::connect(address).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut text = String::new();
+    stream.read_to_string(&mut text).ok()?;
+    Some(text)
+}
+
+fn start(data: &str, args: &[&str]) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let base = format!("http://127.0.0.1:{}", free_port());
+    let child = Command::new(env!("CARGO_BIN_EXE_nlq-server"))
+        .args(["--bind", base.strip_prefix("http://").unwrap()])
+        .args(["--data-dir", data])
+        .arg("--db")
+        .arg(dir.path().join("answers.sqlite"))
+        .args(args)
+        .env_remove("NLQ_API_KEYS")
+        .env_remove("NLQ_METADATA_STORE")
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("ANTHROPIC_API_KEY")
+        .env_remove("GEMINI_API_KEY")
+        .env_remove("NLQ_LLM_BASE_URL")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Server {
+        child,
+        base,
+        _dir: dir,
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if get(&server.base, "/healthz").is_some_and(|r| r.starts_with("HTTP/1.1 200")) {
+            return server;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("nlq-server did not answer /healthz within 60 s");
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Where test artifacts (screenshots) are kept after the run.
+fn artifacts() -> PathBuf {
+    let dir = std::env::var_os("NLQ_ARTIFACTS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target/test-artifacts"));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn required(variable: &str) -> bool {
+    std::env::var(variable).is_ok_and(|v| v == "1")
+}
+
+#[test]
+fn without_api_keys_the_server_refuses_a_public_address() {
+    let out = Command::new(env!("CARGO_BIN_EXE_nlq-server"))
+        .args(["--bind", "0.0.0.0:0"])
+        .env_remove("NLQ_API_KEYS")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("set NLQ_API_KEYS, or bind to 127.0.0.1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_chat_page_works_in_headless_chromium() {
+    let Ok(data) = std::env::var("NLQ_TEST_DATA_DIR") else {
+        return;
+    };
+    let browser = workspace().join("crates/nlq-server/tests/browser");
+    let ready = browser.join("node_modules/playwright-core").is_dir()
+        && Path::new(&std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()))
+            .exists();
+    if !ready {
+        assert!(
+            !required("NLQ_REQUIRE_BROWSER"),
+            "Chromium or playwright-core is missing: scripts/test.sh installs them"
+        );
+        eprintln!("skipped: no Chromium or playwright-core (scripts/test.sh installs them)");
+        return;
+    }
+    // Every query needs approval here, so the test walks the approval flow.
+    let server = start(&data, &["--approval-bytes", "0"]);
+    let shots = artifacts();
+    let out = Command::new("node")
+        .arg("chat.mjs")
+        .current_dir(&browser)
+        .env("BASE_URL", &server.base)
+        .env("SCREENSHOT_DIR", &shots)
+        .output()
+        .unwrap();
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("0 failed"), "{log}");
+    assert!(shots.join("chat.png").is_file());
+    eprintln!("{log}screenshot: {}", shots.join("chat.png").display());
+}
+
+#[test]
+fn schemathesis_finds_no_server_error_and_no_spec_mismatch() {
+    let Ok(data) = std::env::var("NLQ_TEST_DATA_DIR") else {
+        return;
+    };
+    let Ok(schemathesis) = std::env::var("NLQ_SCHEMATHESIS") else {
+        eprintln!("skipped: NLQ_SCHEMATHESIS is not set (scripts/test.sh installs it)");
+        return;
+    };
+    let server = start(
+        &data,
+        &[
+            "--api-keys",
+            "st-key",
+            "--admin-token",
+            "st-admin",
+            "--requests-per-minute",
+            "1000000",
+        ],
+    );
+    // Every check but positive_data_acceptance: the spec cannot say that `end` must not be
+    // before `start`, or that a question needs a word the engine reads, and those 400s are
+    // right. The admin routes get their own token through a second run.
+    let run = |filter: &[&str], token: &str| {
+        Command::new(&schemathesis)
+            .arg("run")
+            .arg(format!("{}/api/openapi.json", server.base))
+            .args([
+                "--checks",
+                "all",
+                "--exclude-checks",
+                "positive_data_acceptance",
+            ])
+            .args([
+                "--max-examples",
+                "30",
+                "--request-timeout",
+                "60",
+                "--seed",
+                "20261204",
+            ])
+            .args(["--header", &format!("Authorization: Bearer {token}")])
+            .args(filter)
+            .output()
+            .unwrap()
+    };
+    for out in [
+        run(&["--exclude-path-regex", "^/admin"], "st-key"),
+        run(&["--include-path-regex", "^/admin"], "st-admin"),
+    ] {
+        let log = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{log}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(log.contains("No issues found"), "{log}");
+    }
+}
