@@ -35,6 +35,10 @@ pub struct QueryResponse {
     pub timings: Json,
     /// RFC 3339, UTC.
     pub created_at: String,
+    /// The qid this answer was copied from when a recent identical question was reused;
+    /// nothing ran for it and nothing was billed.
+    #[serde(default)]
+    pub cached_from: Option<String>,
 }
 
 impl QueryResponse {
@@ -69,12 +73,13 @@ impl QueryResponse {
             llm: answer.llm.as_ref().map(json),
             timings: json(&answer.timings),
             created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            cached_from: None,
         }
     }
 
     /// Bytes billed by what ran for this answer (0 when nothing ran).
     pub fn bytes_billed(&self) -> u64 {
-        if self.needs_approval || self.status != "answered" {
+        if self.needs_approval || self.status != "answered" || self.cached_from.is_some() {
             return 0;
         }
         self.cost

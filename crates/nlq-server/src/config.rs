@@ -31,6 +31,8 @@ pub struct Limits {
     pub max_rows: usize,
     /// A stream that has not finished after this long ends with an error event.
     pub stream_timeout: Duration,
+    /// A first question asked again within this long gets the stored answer (zero: never).
+    pub answer_cache_ttl: Duration,
 }
 
 impl Default for Limits {
@@ -42,6 +44,7 @@ impl Default for Limits {
             max_question_chars: 1_000,
             max_rows: 10_000,
             stream_timeout: Duration::from_secs(300),
+            answer_cache_ttl: Duration::from_secs(300),
         }
     }
 }

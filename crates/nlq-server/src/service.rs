@@ -1,7 +1,8 @@
 //! What the routes do, apart from HTTP: a question through the pipeline with its
 //! conversation, the approval rule, the caller's budget, and the store.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use rand::Rng;
@@ -19,6 +20,8 @@ use crate::store::AnswerStore;
 
 /// How many earlier answers a follow-up sees.
 const CONTEXT_TURNS: usize = 3;
+/// Answers the cache keeps at most; the oldest go first.
+const CACHED_ANSWERS: usize = 1_000;
 
 pub struct Service {
     pub pipeline: Arc<Pipeline>,
@@ -28,6 +31,8 @@ pub struct Service {
     pub config: ServerConfig,
     pub limiter: Limiter,
     pub started: Instant,
+    /// First questions (no conversation) answered recently, by their text.
+    cache: Mutex<HashMap<String, (Instant, QueryResponse)>>,
 }
 
 /// A question as the API takes it.
@@ -64,6 +69,55 @@ impl Service {
             config,
             limiter,
             started: Instant::now(),
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A recent answer to the same first question, copied under new ids. Only answers that
+    /// ran are reused, and only for questions that start a conversation: a follow-up depends
+    /// on what came before it.
+    fn cached(&self, ask: &Ask) -> Option<QueryResponse> {
+        let ttl = self.config.limits.answer_cache_ttl;
+        if ttl.is_zero() || ask.conversation_id.is_some() || ask.dry_run {
+            return None;
+        }
+        let cache = self.cache.lock().ok()?;
+        let (at, answer) = cache.get(ask.question.trim())?;
+        if at.elapsed() > ttl {
+            return None;
+        }
+        Some(QueryResponse {
+            qid: new_id("q"),
+            conversation_id: new_id("c"),
+            cached_from: Some(answer.qid.clone()),
+            created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            ..answer.clone()
+        })
+    }
+
+    fn remember(&self, ask: &Ask, response: &QueryResponse) {
+        let ttl = self.config.limits.answer_cache_ttl;
+        if ttl.is_zero()
+            || ask.conversation_id.is_some()
+            || ask.dry_run
+            || response.status != "answered"
+        {
+            return;
+        }
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.retain(|_, (at, _)| at.elapsed() <= ttl);
+            if cache.len() >= CACHED_ANSWERS
+                && let Some(oldest) = cache
+                    .iter()
+                    .min_by_key(|(_, (at, _))| *at)
+                    .map(|(k, _)| k.clone())
+            {
+                cache.remove(&oldest);
+            }
+            cache.insert(
+                ask.question.trim().to_owned(),
+                (Instant::now(), response.clone()),
+            );
         }
     }
 
@@ -122,6 +176,10 @@ impl Service {
         if !ask.dry_run {
             self.limiter.check_budget(caller)?;
         }
+        if let Some(response) = self.cached(ask) {
+            self.store.save(&response)?;
+            return Ok(response);
+        }
         let (conversation_id, earlier) = self.conversation(ask.conversation_id.as_deref())?;
         let start = earlier.len().saturating_sub(CONTEXT_TURNS);
         let history: Vec<Turn> = earlier[start..]
@@ -152,6 +210,7 @@ impl Service {
         }
         self.limiter.spend(caller, response.bytes_billed());
         self.store.save(&response)?;
+        self.remember(ask, &response);
         Ok(response)
     }
 

@@ -118,6 +118,20 @@ async fn a_question_is_answered_stored_and_read_back_with_its_chart() {
     assert_eq!(answer["chart"]["mark"]["type"], "bar");
     assert!(answer["cost"]["bytes_billed"].as_u64().unwrap() > 0);
     let qid = answer["qid"].as_str().unwrap();
+    assert_eq!(answer["cached_from"], Json::Null);
+
+    // The same first question again: the stored answer under new ids, nothing run.
+    let (_, cached) = call(
+        &app,
+        post(
+            "/api/query",
+            json!({"question": "지난 7일 디바이스별 방문자 수"}),
+        ),
+    )
+    .await;
+    assert_eq!(cached["cached_from"], answer["qid"]);
+    assert_ne!(cached["qid"], answer["qid"]);
+    assert_eq!(cached["rows"], answer["rows"]);
     let (status, again) = call(
         &app,
         test::TestRequest::get().uri(&format!("/api/query/{qid}")),

@@ -61,6 +61,9 @@ struct Cli {
     /// Rows an answer carries at most.
     #[arg(long, env = "NLQ_MAX_ROWS", default_value_t = 10_000)]
     max_rows: usize,
+    /// Seconds a first question asked again gets the stored answer (0: always run again).
+    #[arg(long, env = "NLQ_ANSWER_CACHE_SECS", default_value_t = 300)]
+    answer_cache_secs: u64,
     /// HTTP worker threads.
     #[arg(long, env = "NLQ_WORKERS", default_value_t = 2)]
     workers: usize,
@@ -143,6 +146,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             requests_per_minute: cli.requests_per_minute,
             daily_bytes: cli.daily_bytes,
             max_rows: cli.max_rows,
+            answer_cache_ttl: std::time::Duration::from_secs(cli.answer_cache_secs),
             ..Limits::default()
         },
         cors_origins: cli.cors_origins.clone(),

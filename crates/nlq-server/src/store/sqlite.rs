@@ -171,6 +171,7 @@ mod tests {
             llm: None,
             timings: serde_json::json!([]),
             created_at: "2026-12-04T00:00:00.000Z".into(),
+            cached_from: None,
         }
     }
 
