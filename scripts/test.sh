@@ -23,6 +23,9 @@ if [ ! -f "$data/ga4.duckdb" ]; then
 fi
 
 trap 'scripts/bqemulator.sh stop >/dev/null 2>&1 || true; scripts/gcs-emulator.sh stop >/dev/null 2>&1 || true' EXIT
+# An instance left by an interrupted run would refuse the start.
+scripts/bqemulator.sh stop >/dev/null 2>&1 || true
+scripts/gcs-emulator.sh stop >/dev/null 2>&1 || true
 url=$(scripts/bqemulator.sh start)
 gcs_url=$(scripts/gcs-emulator.sh start)
 scripts/bqemulator.sh load "$data/parquet" "$url" >&2
