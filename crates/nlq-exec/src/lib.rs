@@ -7,10 +7,13 @@
 //! ```
 //!
 //! `embedded`: DuckDB over the GA4 sample, one native table per daily shard in one database
-//! file, built once from the generator's Parquet files. BigQuery comes in a later module.
+//! file, built once from the generator's Parquet files. `bigquery`: BigQuery itself, over its
+//! REST API, with dry runs, byte caps, labels, paging and job cancellation.
 
+pub mod bigquery;
 pub mod embedded;
 mod error;
 
+pub use bigquery::{BigQueryConfig, BigQueryWarehouse};
 pub use embedded::{EmbeddedConfig, EmbeddedWarehouse};
 pub use error::ExecError;

@@ -196,7 +196,23 @@ fn corpus_matches_bqemulator_where_it_is_right() {
         return;
     };
     let warehouse = sample();
-    let client = reqwest::blocking::Client::new();
+    // The corpus runs through our BigQuery warehouse (its requests, paging and value
+    // conversion) against the emulator: parity of the two warehouses, not only of the SQL.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut config = nlq_exec::bigquery::BigQueryConfig::new(
+        "nlq-test",
+        "bigquery-public-data.ga4_obfuscated_sample_ecommerce",
+    )
+    .unwrap();
+    config.endpoint = Some(url.clone());
+    config.credentials = nlq_exec::bigquery::Credentials::Anonymous;
+    config.timeout = std::time::Duration::from_secs(120);
+    let bigquery = rt
+        .block_on(nlq_exec::bigquery::BigQueryWarehouse::connect(config))
+        .unwrap();
     let mut failures = Vec::new();
     let mut divergences: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut agreed = 0;
@@ -207,7 +223,15 @@ fn corpus_matches_bqemulator_where_it_is_right() {
                 max_rows: 100_000,
             })
             .unwrap_or_else(|e| panic!("{}: {e}", entry.id));
-        let theirs = bqemulator::query(&client, &url, &entry.bigquery);
+        let theirs = rt
+            .block_on(nlq_core::Warehouse::query(
+                &bigquery,
+                &QueryRequest {
+                    sql: entry.bigquery.clone(),
+                    max_rows: 100_000,
+                },
+            ))
+            .map_err(|e| e.to_string());
         let diff = match &theirs {
             Ok(result) => difference(&ours, result, &entry, false),
             Err(err) => Some(format!("bqemulator error: {err}")),
@@ -240,148 +264,4 @@ fn corpus_matches_bqemulator_where_it_is_right() {
         failures.len(),
         failures.join("\n")
     );
-}
-
-/// A minimal BigQuery REST client for the emulator: the `queries` endpoint and its `f`/`v` rows.
-mod bqemulator {
-    use nlq_core::{BqType, Column, Field, QueryResult, Value};
-    use serde_json::{Value as Json, json};
-
-    pub fn query(
-        client: &reqwest::blocking::Client,
-        url: &str,
-        sql: &str,
-    ) -> Result<QueryResult, String> {
-        let response: Json = client
-            .post(format!("{url}/bigquery/v2/projects/nlq-test/queries"))
-            .json(&json!({"query": sql, "useLegacySql": false, "maxResults": 100000, "timeoutMs": 120000}))
-            .send()
-            .and_then(|r| r.json())
-            .map_err(|e| e.to_string())?;
-        // The emulator answers query errors with HTTP 200 and an `errors` array.
-        if let Some(errors) = response
-            .get("errors")
-            .filter(|e| e.as_array().is_some_and(|a| !a.is_empty()))
-        {
-            return Err(errors.to_string());
-        }
-        if let Some(error) = response.get("error") {
-            return Err(error.to_string());
-        }
-        let fields = response["schema"]["fields"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        let columns: Vec<Column> = fields
-            .iter()
-            .map(|f| Column {
-                name: f["name"].as_str().unwrap_or("").to_owned(),
-                ty: field_type(f),
-            })
-            .collect();
-        let rows = response["rows"]
-            .as_array()
-            .map(|rows| {
-                rows.iter()
-                    .map(|row| {
-                        row["f"]
-                            .as_array()
-                            .into_iter()
-                            .flatten()
-                            .zip(&columns)
-                            .map(|(cell, col)| value(&cell["v"], &col.ty))
-                            .collect()
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        Ok(QueryResult {
-            columns,
-            rows,
-            bytes_processed: 0,
-            elapsed_ms: 0,
-            tables_read: vec![],
-            truncated: false,
-        })
-    }
-
-    fn field_type(field: &Json) -> BqType {
-        let base = match field["type"].as_str().unwrap_or("STRING") {
-            "INTEGER" | "INT64" => BqType::Int64,
-            "FLOAT" | "FLOAT64" => BqType::Float64,
-            "NUMERIC" | "BIGNUMERIC" => BqType::Numeric,
-            "BOOLEAN" | "BOOL" => BqType::Bool,
-            "DATE" => BqType::Date,
-            "TIMESTAMP" => BqType::Timestamp,
-            "RECORD" | "STRUCT" => BqType::Struct(
-                field["fields"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|f| Field {
-                        name: f["name"].as_str().unwrap_or("").to_owned(),
-                        ty: field_type(f),
-                    })
-                    .collect(),
-            ),
-            _ => BqType::String,
-        };
-        if field["mode"].as_str() == Some("REPEATED") {
-            BqType::Array(Box::new(base))
-        } else {
-            base
-        }
-    }
-
-    fn value(v: &Json, ty: &BqType) -> Value {
-        if v.is_null() {
-            return Value::Null;
-        }
-        match ty {
-            BqType::Array(inner) => Value::Array(
-                v.as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|e| value(&e["v"], inner))
-                    .collect(),
-            ),
-            BqType::Struct(fields) => Value::Struct(
-                v["f"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .zip(fields)
-                    .map(|(c, f)| (f.name.clone(), value(&c["v"], &f.ty)))
-                    .collect(),
-            ),
-            _ => {
-                let text = v
-                    .as_str()
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| v.to_string());
-                match ty {
-                    BqType::Int64 => text
-                        .parse()
-                        .map(Value::Int64)
-                        .unwrap_or(Value::String(text)),
-                    BqType::Float64 => text
-                        .parse()
-                        .map(Value::Float64)
-                        .unwrap_or(Value::String(text)),
-                    BqType::Numeric => Value::Numeric(text),
-                    BqType::Bool => Value::Bool(text == "true"),
-                    BqType::Date => Value::Date(text),
-                    // The emulator sends integer microseconds; BigQuery sends float seconds.
-                    BqType::Timestamp => match text.parse::<i64>() {
-                        Ok(micros) => Value::Timestamp(micros),
-                        Err(_) => text
-                            .parse::<f64>()
-                            .map(|s| Value::Timestamp((s * 1e6).round() as i64))
-                            .unwrap_or(Value::String(text)),
-                    },
-                    _ => Value::String(text),
-                }
-            }
-        }
-    }
 }
