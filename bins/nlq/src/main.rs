@@ -5,7 +5,8 @@ mod eval;
 mod render;
 
 use nlq::setup::{
-    PolicyArgs, configure, open_embedded, pipeline, progress_bar, runtime, validator,
+    PolicyArgs, bigquery_pipeline, configure, open_embedded, pipeline, progress_bar, runtime,
+    validator,
 };
 use nlq::{llm, metadata};
 
@@ -34,6 +35,8 @@ struct Cli {
     as_of: Option<String>,
     #[command(flatten)]
     metadata: metadata::MetadataArgs,
+    #[command(flatten)]
+    warehouse: nlq::setup::WarehouseArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -253,14 +256,30 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             llm,
         } => {
             let question = read_sql(question)?;
-            let (config, metadata) = configure(&data_dir, cli.as_of, &cli.metadata)?;
             let llm = llm.config()?;
-            let warehouse = open_embedded(&config)?;
-            let mut pipeline = pipeline(
-                warehouse,
-                policy.policy(&config, max_rows),
-                metadata.as_deref(),
-            )?;
+            let (mut pipeline, metadata) = if cli.warehouse.is_bigquery() {
+                let warehouse = cli.warehouse.open_bigquery(&policy)?;
+                let (project, dataset) = {
+                    let c = warehouse.config();
+                    (c.project.clone(), c.dataset.clone())
+                };
+                let metadata = cli.metadata.load(&data_dir, &project, &dataset)?;
+                let pipeline = bigquery_pipeline(
+                    warehouse,
+                    policy.policy_for(&project, &dataset, max_rows),
+                    metadata.as_deref(),
+                )?;
+                (pipeline, metadata)
+            } else {
+                let (config, metadata) = configure(&data_dir, cli.as_of, &cli.metadata)?;
+                let warehouse = open_embedded(&config)?;
+                let pipeline = pipeline(
+                    warehouse,
+                    policy.policy(&config, max_rows),
+                    metadata.as_deref(),
+                )?;
+                (pipeline, metadata)
+            };
             if let Some(llm) = &llm {
                 let mut path = llm.path(pipeline.model())?;
                 if let Some(document) = &metadata {

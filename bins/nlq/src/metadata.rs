@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use nlq_exec::embedded::EmbeddedConfig;
 use nlq_metasync::store::gcs::DEFAULT_ENDPOINT;
 use nlq_metasync::{
     BearerToken, LoaderConfig, MetaSyncError, MetadataDocument, MetadataLoader, StoreOptions,
@@ -30,12 +29,13 @@ impl MetadataArgs {
     pub fn load(
         &self,
         data_dir: &Path,
-        config: &EmbeddedConfig,
+        project: &str,
+        dataset: &str,
     ) -> anyhow::Result<Option<Arc<MetadataDocument>>> {
         let Some((location, named)) = self.location(data_dir) else {
             return Ok(None);
         };
-        match self.read(&location, config) {
+        match self.read(&location, project, dataset) {
             Ok(loaded) => Ok(Some(loaded)),
             Err(err) if !named => {
                 eprintln!("warning: not using the metadata in {location}: {err:#}");
@@ -84,7 +84,8 @@ impl MetadataArgs {
     fn read(
         &self,
         location: &str,
-        config: &EmbeddedConfig,
+        project: &str,
+        dataset: &str,
     ) -> anyhow::Result<Arc<MetadataDocument>> {
         let store = nlq_metasync::open(location, &self.options())?;
         let loader = MetadataLoader::new(store, LoaderConfig::default());
@@ -95,16 +96,14 @@ impl MetadataArgs {
             eprintln!("warning: metadata: {warning}");
         }
         let source = &snapshot.document.source;
-        if (source.project.as_str(), source.dataset.as_str())
-            != (config.project.as_str(), config.dataset.as_str())
-        {
+        if (source.project.as_str(), source.dataset.as_str()) != (project, dataset) {
             return Err(MetaSyncError::BadDocument {
                 location: location.to_owned(),
                 version: snapshot.version.to_string(),
                 reason: format!(
                     "it describes {}.{}, not {}.{}; point --metadata at the store nlq-metasync \
                      writes for this dataset",
-                    source.project, source.dataset, config.project, config.dataset
+                    source.project, source.dataset, project, dataset
                 ),
             }
             .into());

@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use nlq_exec::bigquery::{BigQueryConfig, BigQueryWarehouse, Credentials};
 use nlq_exec::embedded::{self, EmbeddedConfig, EmbeddedWarehouse};
 use nlq_metasync::MetadataDocument;
 use nlq_pipeline::Pipeline;
@@ -38,7 +39,11 @@ pub struct PolicyArgs {
 
 impl PolicyArgs {
     pub fn policy(&self, config: &EmbeddedConfig, max_rows: usize) -> Policy {
-        let mut policy = Policy::for_dataset(&config.project, &config.dataset);
+        self.policy_for(&config.project, &config.dataset, max_rows)
+    }
+
+    pub fn policy_for(&self, project: &str, dataset: &str, max_rows: usize) -> Policy {
+        let mut policy = Policy::for_dataset(project, dataset);
         policy.cost.maximum_bytes_billed = self.max_bytes_billed;
         policy.cost.usd_per_tib = self.usd_per_tib;
         policy.cost.currency = self.currency.clone();
@@ -103,7 +108,7 @@ pub fn configure(
     metadata: &metadata::MetadataArgs,
 ) -> anyhow::Result<(EmbeddedConfig, Option<Arc<MetadataDocument>>)> {
     let mut config = embedded_config(data_dir, as_of);
-    let document = metadata.load(data_dir, &config)?;
+    let document = metadata.load(data_dir, &config.project, &config.dataset)?;
     if config.as_of.is_none() {
         config.as_of = document
             .as_ref()
@@ -164,6 +169,108 @@ pub fn pipeline(
     let validator = validator(warehouse, policy, metadata)?;
     let model = Arc::new(SemanticModel::builtin()?);
     Ok(Pipeline::new(model, validator, &facts)?)
+}
+
+/// Which warehouse answers: the embedded sample (default, offline) or BigQuery.
+#[derive(clap::Args)]
+pub struct WarehouseArgs {
+    /// `embedded` (the GA4 sample, offline) or `bigquery`.
+    #[arg(long, global = true, env = "NLQ_WAREHOUSE", default_value = "embedded", value_parser = ["embedded", "bigquery"])]
+    pub warehouse: String,
+    /// BigQuery: the project jobs run in and are billed to.
+    #[arg(long, global = true, env = "NLQ_BQ_PROJECT")]
+    pub project: Option<String>,
+    /// BigQuery: the GA4 export dataset, as project.dataset.
+    #[arg(
+        long,
+        global = true,
+        env = "NLQ_BQ_DATASET",
+        default_value = "bigquery-public-data.ga4_obfuscated_sample_ecommerce"
+    )]
+    pub dataset: String,
+    /// BigQuery: where jobs run (US, EU, asia-northeast3 ...).
+    #[arg(long = "location", global = true, env = "NLQ_BQ_LOCATION")]
+    pub bq_location: Option<String>,
+    /// BigQuery: a service account key file; default: application default credentials;
+    /// `none` for an emulator.
+    #[arg(long, global = true, env = "NLQ_BQ_CREDENTIALS")]
+    pub credentials: Option<String>,
+    /// BigQuery: the API's base URL (an emulator's, e.g. http://127.0.0.1:9050).
+    #[arg(long, global = true, env = "NLQ_BQ_ENDPOINT")]
+    pub bq_endpoint: Option<String>,
+}
+
+impl WarehouseArgs {
+    pub fn is_bigquery(&self) -> bool {
+        self.warehouse == "bigquery"
+    }
+
+    pub fn bigquery_config(&self, policy: &PolicyArgs) -> anyhow::Result<BigQueryConfig> {
+        let project = self.project.as_deref().ok_or_else(|| {
+            anyhow::anyhow!(
+                "--warehouse bigquery needs --project (NLQ_BQ_PROJECT): the project your queries are billed to"
+            )
+        })?;
+        let mut config = BigQueryConfig::new(project, &self.dataset)?;
+        config.location = self.bq_location.clone();
+        config.endpoint = self.bq_endpoint.clone();
+        config.credentials = match self.credentials.as_deref() {
+            None => Credentials::Default,
+            Some("none") => Credentials::Anonymous,
+            Some(path) => Credentials::KeyFile(path.into()),
+        };
+        config.maximum_bytes_billed = Some(policy.max_bytes_billed);
+        config.timeout = Duration::from_secs(policy.timeout_secs);
+        Ok(config)
+    }
+
+    pub fn open_bigquery(&self, policy: &PolicyArgs) -> anyhow::Result<Arc<BigQueryWarehouse>> {
+        let config = self.bigquery_config(policy)?;
+        Ok(Arc::new(
+            runtime()?.block_on(BigQueryWarehouse::connect(config))?,
+        ))
+    }
+}
+
+/// The dataset's tables and "today" for a BigQuery dataset: the registry's when a MetaSync
+/// document is loaded, else listed now; "today" is the day after the newest daily table, so
+/// relative dates land on data in an export that stopped (the public sample ends 2021-01-31).
+fn bigquery_facts(
+    warehouse: &BigQueryWarehouse,
+    metadata: Option<&MetadataDocument>,
+) -> anyhow::Result<DatasetFacts> {
+    if let Some(document) = metadata {
+        return Ok(nlq_pipeline::metadata::dataset_facts(document)?);
+    }
+    let tables = runtime()?.block_on(nlq_core::Warehouse::list_tables(warehouse))?;
+    let last = tables
+        .iter()
+        .filter_map(|t| t.strip_prefix("events_"))
+        .filter_map(|d| chrono::NaiveDate::parse_from_str(d, "%Y%m%d").ok())
+        .max()
+        .ok_or_else(|| anyhow::anyhow!("the dataset has no events_YYYYMMDD tables"))?;
+    Ok(DatasetFacts {
+        tables,
+        today: (last + chrono::Duration::days(1)).to_string(),
+    })
+}
+
+/// The validator and pipeline over BigQuery; the semantic model reads the configured dataset.
+pub fn bigquery_pipeline(
+    warehouse: Arc<BigQueryWarehouse>,
+    policy: Policy,
+    metadata: Option<&MetadataDocument>,
+) -> anyhow::Result<Pipeline> {
+    let facts = bigquery_facts(&warehouse, metadata)?;
+    let params: Arc<dyn ParamCatalog> = match metadata {
+        Some(document) => Arc::new(CatalogParams::new(document)),
+        None => Arc::new(StandardParams),
+    };
+    let mut model = SemanticModel::builtin()?;
+    let config = warehouse.config();
+    model.table = format!("{}.{}.events_*", config.project, config.dataset);
+    let validator = Validator::new(warehouse, policy, facts.clone(), params)?;
+    Ok(Pipeline::new(Arc::new(model), validator, &facts)?)
 }
 
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -555,3 +555,49 @@ fn without_a_key_the_same_question_says_it_needs_an_llm() {
     assert_eq!(json["status"], "needs_llm");
     assert!(json["sql"].is_null());
 }
+
+#[test]
+fn ask_answers_from_bigquery_as_from_the_embedded_engine() {
+    let Ok(url) = std::env::var("NLQ_BQEMU_URL") else {
+        return;
+    };
+    let question = "지난 7일 디바이스별 방문자 수";
+    let Some(embedded) = nlq(&["ask", question, "--format", "json"]) else {
+        return;
+    };
+    let out = Command::new(env!("CARGO_BIN_EXE_nlq"))
+        .args(["--warehouse", "bigquery", "--project", "nlq-test"])
+        .args(["--bq-endpoint", &url, "--credentials", "none"])
+        .args(["ask", question, "--format", "json"])
+        .env_remove("NLQ_METADATA_STORE")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let theirs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ours: serde_json::Value = serde_json::from_slice(&embedded.stdout).unwrap();
+    assert_eq!(theirs["status"], "answered", "{theirs}");
+    assert_eq!(theirs["sql"], ours["sql"]);
+    assert_eq!(theirs["rows"], ours["rows"]);
+    let steps: Vec<&str> = theirs["validation"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        steps.contains(&"dry_run") && steps.contains(&"execute"),
+        "{steps:?}"
+    );
+
+    let out = Command::new(env!("CARGO_BIN_EXE_nlq"))
+        .args(["--warehouse", "bigquery", "ask", question])
+        .env_remove("NLQ_BQ_PROJECT")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs --project"));
+}
