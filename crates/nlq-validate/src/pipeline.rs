@@ -248,6 +248,21 @@ impl Validator {
         })
     }
 
+    /// A table the dry run names, `project.dataset.table` (BigQuery) or a bare name (a table
+    /// of the configured dataset, as the embedded engine reports them).
+    fn allowed_table(&self, table: &str) -> bool {
+        let parts: Vec<&str> = table.split('.').collect();
+        match parts.as_slice() {
+            [project, dataset, _] => self
+                .policy
+                .allowed
+                .iter()
+                .any(|a| a.project == *project && a.dataset == *dataset),
+            [_] => true,
+            _ => false,
+        }
+    }
+
     pub fn policy(&self) -> &Policy {
         &self.policy
     }
@@ -384,12 +399,35 @@ impl Validator {
                 return (report, None);
             }
         };
-        report.push(
+        // The guard read the SQL; the dry run says what the warehouse would actually read,
+        // after views and wildcards. A table outside the allowed datasets stops it here.
+        let outside: Vec<Finding> = dry_run
+            .tables
+            .iter()
+            .filter(|table| !self.allowed_table(table))
+            .map(|table| Finding {
+                rule: "dry_run.table_not_allowed",
+                severity: Severity::Error,
+                message: format!(
+                    "the warehouse would read {table}, which is outside the allowed datasets ({}); nothing ran",
+                    self.policy
+                        .allowed
+                        .iter()
+                        .map(|a| format!("{}.{}", a.project, a.dataset))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                position: None,
+            })
+            .collect();
+        if !report.push(
             Step::DryRun,
             started,
-            vec![],
+            outside,
             json!({"bytes_processed": dry_run.bytes_processed, "tables": dry_run.tables}),
-        );
+        ) {
+            return (report, None);
+        }
 
         let started = Instant::now();
         let cost = cost::cost(

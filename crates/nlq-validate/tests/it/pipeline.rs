@@ -21,6 +21,8 @@ struct Scripted {
     rows: Vec<Vec<Value>>,
     columns: Vec<Column>,
     query_delay: Duration,
+    /// What the dry run says the query reads.
+    tables: Vec<String>,
 }
 
 impl Scripted {
@@ -41,6 +43,7 @@ impl Scripted {
                 },
             ],
             query_delay: Duration::ZERO,
+            tables: vec!["events_20201201".into(), "events_20201202".into()],
         }
     }
 
@@ -61,7 +64,7 @@ impl Warehouse for Scripted {
             Some(err) => Err(err.clone()),
             None => Ok(DryRun {
                 bytes_processed: self.bytes,
-                tables: vec!["events_20201201".into(), "events_20201202".into()],
+                tables: self.tables.clone(),
             }),
         }
     }
@@ -313,4 +316,33 @@ fn a_policy_that_makes_no_sense_is_refused_at_construction() {
     .err()
     .unwrap();
     assert!(err.to_string().contains("price per TiB"), "{err}");
+}
+
+#[tokio::test]
+async fn a_dry_run_naming_a_table_outside_the_allowed_datasets_stops_the_query() {
+    let mut scripted = Scripted::new();
+    scripted.tables = vec![
+        "bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_20201201".into(),
+        "my-company.crm.customers".into(),
+    ];
+    let warehouse = Arc::new(scripted);
+    let outcome = validator(warehouse.clone(), |_| {}).run(&good_sql()).await;
+    assert_eq!(outcome.report.verdict, Verdict::Refused);
+    assert_eq!(steps(&outcome.report).last(), Some(&Step::DryRun));
+    let finding = outcome.report.first_error().unwrap();
+    assert_eq!(finding.rule, "dry_run.table_not_allowed");
+    assert!(
+        finding.message.contains("my-company.crm.customers"),
+        "{}",
+        finding.message
+    );
+    assert!(outcome.result.is_none());
+    assert!(warehouse.calls().iter().all(|c| c.starts_with("dry_run")));
+
+    // Fully named tables inside the allowed dataset pass.
+    let mut scripted = Scripted::new();
+    scripted.tables =
+        vec!["bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_20201201".into()];
+    let outcome = validator(Arc::new(scripted), |_| {}).run(&good_sql()).await;
+    assert_eq!(outcome.report.verdict, Verdict::Passed);
 }
