@@ -5,8 +5,8 @@ mod eval;
 mod render;
 
 use nlq::setup::{
-    PolicyArgs, bigquery_pipeline, configure, open_embedded, pipeline, progress_bar, runtime,
-    validator,
+    PolicyArgs, bigquery_pipeline, bigquery_validator, configure, open_embedded, pipeline,
+    progress_bar, runtime, validator,
 };
 use nlq::{llm, metadata};
 
@@ -188,19 +188,36 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             policy,
         } => {
             let sql = read_sql(sql)?;
-            let (config, metadata) = configure(&data_dir, cli.as_of, &cli.metadata)?;
-            refuse_early(&sql, &config)?;
-            let warehouse = open_embedded(&config)?;
-            if explain {
-                let translation = warehouse.translate(&sql)?;
-                println!("{}", translation.sql);
-                return Ok(());
-            }
-            let validator = validator(
-                warehouse,
-                policy.policy(&config, max_rows),
-                metadata.as_deref(),
-            )?;
+            let validator = if cli.warehouse.is_bigquery() {
+                let bq = cli.warehouse.bigquery_config(&policy)?;
+                refuse_early(&sql, &bq.project, &bq.dataset)?;
+                if explain {
+                    anyhow::bail!(
+                        "--explain prints the embedded engine's DuckDB SQL; on BigQuery, `nlq check --plan` shows the dry run"
+                    );
+                }
+                let metadata = cli.metadata.load(&data_dir, &bq.project, &bq.dataset)?;
+                let policy = policy.policy_for(&bq.project, &bq.dataset, max_rows);
+                bigquery_validator(
+                    cli.warehouse.open_bigquery_with(bq)?,
+                    policy,
+                    metadata.as_deref(),
+                )?
+            } else {
+                let (config, metadata) = configure(&data_dir, cli.as_of, &cli.metadata)?;
+                refuse_early(&sql, &config.project, &config.dataset)?;
+                let warehouse = open_embedded(&config)?;
+                if explain {
+                    let translation = warehouse.translate(&sql)?;
+                    println!("{}", translation.sql);
+                    return Ok(());
+                }
+                validator(
+                    warehouse,
+                    policy.policy(&config, max_rows),
+                    metadata.as_deref(),
+                )?
+            };
             let outcome = runtime()?.block_on(validator.run(&sql));
             let mut stderr = std::io::stderr().lock();
             render::findings(&outcome.report, &mut stderr)?;
@@ -226,13 +243,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             policy,
         } => {
             let sql = read_sql(sql)?;
-            let (config, metadata) = configure(&data_dir, cli.as_of, &cli.metadata)?;
-            let warehouse = open_embedded(&config)?;
-            let mut policy = policy.policy(&config, 10_000);
             // `check` never runs the query for its answer; the canary still runs unless
             // --dry-run says not to touch data at all.
-            policy.explain = true;
-            let validator = validator(warehouse, policy, metadata.as_deref())?;
+            let validator = if cli.warehouse.is_bigquery() {
+                let bq = cli.warehouse.bigquery_config(&policy)?;
+                let metadata = cli.metadata.load(&data_dir, &bq.project, &bq.dataset)?;
+                let mut policy = policy.policy_for(&bq.project, &bq.dataset, 10_000);
+                policy.explain = true;
+                bigquery_validator(
+                    cli.warehouse.open_bigquery_with(bq)?,
+                    policy,
+                    metadata.as_deref(),
+                )?
+            } else {
+                let (config, metadata) = configure(&data_dir, cli.as_of, &cli.metadata)?;
+                let warehouse = open_embedded(&config)?;
+                let mut policy = policy.policy(&config, 10_000);
+                policy.explain = true;
+                validator(warehouse, policy, metadata.as_deref())?
+            };
             let report = runtime()?.block_on(validator.check(&sql));
             let mut stdout = std::io::stdout().lock();
             match format {
@@ -379,11 +408,11 @@ fn read_sql(sql: String) -> anyhow::Result<String> {
 }
 
 /// Untrusted SQL: the guard decides before any data is built, prepared or read.
-fn refuse_early(sql: &str, config: &EmbeddedConfig) -> anyhow::Result<()> {
+fn refuse_early(sql: &str, project: &str, dataset: &str) -> anyhow::Result<()> {
     let guard = nlq_validate::GuardConfig {
         allowed: vec![nlq_validate::AllowedDataset {
-            project: config.project.clone(),
-            dataset: config.dataset.clone(),
+            project: project.to_owned(),
+            dataset: dataset.to_owned(),
         }],
     };
     match nlq_validate::guard(sql, &guard)

@@ -225,7 +225,13 @@ impl WarehouseArgs {
     }
 
     pub fn open_bigquery(&self, policy: &PolicyArgs) -> anyhow::Result<Arc<BigQueryWarehouse>> {
-        let config = self.bigquery_config(policy)?;
+        self.open_bigquery_with(self.bigquery_config(policy)?)
+    }
+
+    pub fn open_bigquery_with(
+        &self,
+        config: BigQueryConfig,
+    ) -> anyhow::Result<Arc<BigQueryWarehouse>> {
         Ok(Arc::new(
             runtime()?.block_on(BigQueryWarehouse::connect(config))?,
         ))
@@ -262,15 +268,25 @@ pub fn bigquery_pipeline(
     metadata: Option<&MetadataDocument>,
 ) -> anyhow::Result<Pipeline> {
     let facts = bigquery_facts(&warehouse, metadata)?;
+    let mut model = SemanticModel::builtin()?;
+    let config = warehouse.config();
+    model.table = format!("{}.{}.events_*", config.project, config.dataset);
+    let validator = bigquery_validator(warehouse, policy, metadata)?;
+    Ok(Pipeline::new(Arc::new(model), validator, &facts)?)
+}
+
+/// The validator over BigQuery, with the MetaSync catalog when there is one.
+pub fn bigquery_validator(
+    warehouse: Arc<BigQueryWarehouse>,
+    policy: Policy,
+    metadata: Option<&MetadataDocument>,
+) -> anyhow::Result<Validator> {
+    let facts = bigquery_facts(&warehouse, metadata)?;
     let params: Arc<dyn ParamCatalog> = match metadata {
         Some(document) => Arc::new(CatalogParams::new(document)),
         None => Arc::new(StandardParams),
     };
-    let mut model = SemanticModel::builtin()?;
-    let config = warehouse.config();
-    model.table = format!("{}.{}.events_*", config.project, config.dataset);
-    let validator = Validator::new(warehouse, policy, facts.clone(), params)?;
-    Ok(Pipeline::new(Arc::new(model), validator, &facts)?)
+    Ok(Validator::new(warehouse, policy, facts, params)?)
 }
 
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -601,3 +601,45 @@ fn ask_answers_from_bigquery_as_from_the_embedded_engine() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("needs --project"));
 }
+
+#[test]
+fn sql_and_check_run_on_bigquery_through_the_same_validation() {
+    let Ok(url) = std::env::var("NLQ_BQEMU_URL") else {
+        return;
+    };
+    let bigquery = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_nlq"))
+            .args(["--warehouse", "bigquery", "--project", "nlq-test"])
+            .args(["--bq-endpoint", &url, "--credentials", "none"])
+            .args(args)
+            .env_remove("NLQ_METADATA_STORE")
+            .output()
+            .unwrap()
+    };
+    let Some(embedded) = nlq(&["sql", DAILY, "--format", "csv"]) else {
+        return;
+    };
+    let out = bigquery(&["sql", DAILY, "--format", "csv"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, embedded.stdout);
+
+    let out = bigquery(&["check", DAILY, "--format", "json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["verdict"], "passed");
+
+    // The guard refuses before BigQuery is asked anything.
+    let out = bigquery(&[
+        "sql",
+        "DELETE FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_20201201` WHERE true",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}
