@@ -24,6 +24,28 @@ pub enum BqType {
     Struct(Vec<Field>),
 }
 
+impl BqType {
+    /// The scalar type a BigQuery type name stands for (`INT64` or its legacy `INTEGER`, ...),
+    /// upper case; None for ARRAY, STRUCT and unknown names.
+    pub fn scalar(name: &str) -> Option<BqType> {
+        Some(match name {
+            "STRING" => BqType::String,
+            "INT64" | "INTEGER" => BqType::Int64,
+            "FLOAT64" | "FLOAT" => BqType::Float64,
+            "NUMERIC" => BqType::Numeric,
+            "BOOL" | "BOOLEAN" => BqType::Bool,
+            "BYTES" => BqType::Bytes,
+            "DATE" => BqType::Date,
+            "DATETIME" => BqType::Datetime,
+            "TIME" => BqType::Time,
+            "TIMESTAMP" => BqType::Timestamp,
+            "INTERVAL" => BqType::Interval,
+            "JSON" => BqType::Json,
+            _ => return None,
+        })
+    }
+}
+
 /// A named field of a table or a struct.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Field {
@@ -222,19 +244,10 @@ impl Parser<'_> {
         self.skip_ws();
         let start = self.pos;
         let word = self.word()?.to_ascii_uppercase();
+        if let Some(scalar) = BqType::scalar(&word) {
+            return Ok(scalar);
+        }
         Ok(match word.as_str() {
-            "STRING" => BqType::String,
-            "INT64" | "INTEGER" => BqType::Int64,
-            "FLOAT64" | "FLOAT" => BqType::Float64,
-            "NUMERIC" => BqType::Numeric,
-            "BOOL" | "BOOLEAN" => BqType::Bool,
-            "BYTES" => BqType::Bytes,
-            "DATE" => BqType::Date,
-            "DATETIME" => BqType::Datetime,
-            "TIME" => BqType::Time,
-            "TIMESTAMP" => BqType::Timestamp,
-            "INTERVAL" => BqType::Interval,
-            "JSON" => BqType::Json,
             "ARRAY" => {
                 self.expect("<")?;
                 let inner = self.ty()?;

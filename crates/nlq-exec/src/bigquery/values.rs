@@ -8,17 +8,6 @@ use nlq_core::{BqType, Column, Field, TableSchema, Value};
 
 pub(crate) fn field_type(field: &TableFieldSchema) -> BqType {
     let base = match field.r#type.as_str() {
-        "INTEGER" | "INT64" => BqType::Int64,
-        "FLOAT" | "FLOAT64" => BqType::Float64,
-        "NUMERIC" | "BIGNUMERIC" => BqType::Numeric,
-        "BOOLEAN" | "BOOL" => BqType::Bool,
-        "BYTES" => BqType::Bytes,
-        "DATE" => BqType::Date,
-        "DATETIME" => BqType::Datetime,
-        "TIME" => BqType::Time,
-        "TIMESTAMP" => BqType::Timestamp,
-        "INTERVAL" => BqType::Interval,
-        "JSON" => BqType::Json,
         "RECORD" | "STRUCT" => BqType::Struct(
             field
                 .fields
@@ -29,7 +18,9 @@ pub(crate) fn field_type(field: &TableFieldSchema) -> BqType {
                 })
                 .collect(),
         ),
-        _ => BqType::String,
+        // BIGNUMERIC keeps its exact text, as NUMERIC does.
+        "BIGNUMERIC" => BqType::Numeric,
+        name => BqType::scalar(name).unwrap_or(BqType::String),
     };
     if field.mode == "REPEATED" {
         BqType::Array(Box::new(base))
