@@ -68,6 +68,28 @@ pub struct Answer {
     pub timings: Vec<Timing>,
 }
 
+impl Answer {
+    /// Nothing known yet about `question`; the stages fill it in.
+    pub(crate) fn new(question: &str) -> Self {
+        Answer {
+            status: Status::Answered,
+            question: question.to_owned(),
+            message: None,
+            sql: None,
+            columns: vec![],
+            rows: vec![],
+            summary: None,
+            plan: None,
+            range: None,
+            tables_read: vec![],
+            validation: None,
+            cost: None,
+            llm: None,
+            timings: vec![],
+        }
+    }
+}
+
 /// One earlier question of the conversation, as the next question's context.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Turn {

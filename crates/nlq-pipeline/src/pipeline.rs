@@ -253,22 +253,7 @@ impl Pipeline {
         events: &(dyn Fn(&Event) + Send + Sync),
     ) -> Answer {
         let question = request.question;
-        let mut answer = Answer {
-            status: Status::Answered,
-            question: question.to_owned(),
-            message: None,
-            sql: None,
-            columns: vec![],
-            rows: vec![],
-            summary: None,
-            plan: None,
-            range: None,
-            tables_read: vec![],
-            validation: None,
-            cost: None,
-            llm: None,
-            timings: vec![],
-        };
+        let mut answer = Answer::new(question);
 
         let started = Instant::now();
         let reader = Reader::new(&self.model, self.as_of, self.data);
@@ -388,20 +373,10 @@ impl Pipeline {
         events: &(dyn Fn(&Event) + Send + Sync),
     ) -> Answer {
         let answer = Answer {
-            status: Status::Answered,
-            question: question.to_owned(),
-            message: None,
             sql: Some(sql.to_owned()),
-            columns: vec![],
-            rows: vec![],
-            summary: None,
             plan: plan.cloned(),
             range: plan.map(|p| p.range),
-            tables_read: vec![],
-            validation: None,
-            cost: None,
-            llm: None,
-            timings: vec![],
+            ..Answer::new(question)
         };
         let request = Request {
             approved: true,
