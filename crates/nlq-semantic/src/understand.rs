@@ -948,7 +948,8 @@ const FILLERS: &[&str] = &[
 mod tests {
     use super::*;
 
-    fn reader(model: &SemanticModel) -> Reader<'_> {
+    /// A reader over the sample's dates; the follow-up tests share it.
+    pub(super) fn reader(model: &SemanticModel) -> Reader<'_> {
         let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
         Reader::new(
             model,

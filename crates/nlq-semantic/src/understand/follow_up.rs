@@ -353,18 +353,7 @@ fn names<'a>(names: impl Iterator<Item = &'a String>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn reader(model: &SemanticModel) -> Reader<'_> {
-        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-        Reader::new(
-            model,
-            day("2021-02-01"),
-            DateRange {
-                start: day("2020-11-01"),
-                end: day("2021-01-31"),
-            },
-        )
-    }
+    use crate::understand::tests::reader;
 
     /// The follow-up's reading of `question` after `first`.
     fn after(first: &str, question: &str) -> Option<Understanding> {
