@@ -153,11 +153,12 @@ pub fn validator(
     metadata: Option<&MetadataDocument>,
 ) -> anyhow::Result<Validator> {
     let facts = facts(&warehouse, metadata)?;
-    let params: Arc<dyn ParamCatalog> = match metadata {
-        Some(document) => Arc::new(CatalogParams::new(document)),
-        None => Arc::new(StandardParams),
-    };
-    Ok(Validator::new(warehouse, policy, facts, params)?)
+    Ok(Validator::new(
+        warehouse,
+        policy,
+        facts,
+        param_catalog(metadata),
+    )?)
 }
 
 pub fn pipeline(
@@ -271,7 +272,8 @@ pub fn bigquery_pipeline(
     let mut model = SemanticModel::builtin()?;
     let config = warehouse.config();
     model.table = format!("{}.{}.events_*", config.project, config.dataset);
-    let validator = bigquery_validator(warehouse, policy, metadata)?;
+    // The tables are listed once, for the validator and the pipeline both.
+    let validator = Validator::new(warehouse, policy, facts.clone(), param_catalog(metadata))?;
     Ok(Pipeline::new(Arc::new(model), validator, &facts)?)
 }
 
@@ -282,11 +284,20 @@ pub fn bigquery_validator(
     metadata: Option<&MetadataDocument>,
 ) -> anyhow::Result<Validator> {
     let facts = bigquery_facts(&warehouse, metadata)?;
-    let params: Arc<dyn ParamCatalog> = match metadata {
+    Ok(Validator::new(
+        warehouse,
+        policy,
+        facts,
+        param_catalog(metadata),
+    )?)
+}
+
+/// Value fields from the MetaSync catalog when there is one, else as Google documents them.
+fn param_catalog(metadata: Option<&MetadataDocument>) -> Arc<dyn ParamCatalog> {
+    match metadata {
         Some(document) => Arc::new(CatalogParams::new(document)),
         None => Arc::new(StandardParams),
-    };
-    Ok(Validator::new(warehouse, policy, facts, params)?)
+    }
 }
 
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
