@@ -160,8 +160,13 @@ impl Service {
         if !ask.dry_run {
             self.limiter.check_budget(caller)?;
         }
-        if let Some(id) = &ask.conversation_id {
-            self.conversation(Some(id))?;
+        if let Some(id) = &ask.conversation_id
+            && !self.store.has_conversation(id)?
+        {
+            return Err(ServerError::NotFound {
+                what: "conversation",
+                id: id.clone(),
+            });
         }
         Ok(())
     }

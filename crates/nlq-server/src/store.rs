@@ -12,6 +12,8 @@ pub trait AnswerStore: Send + Sync {
     fn get(&self, qid: &str) -> Result<Option<QueryResponse>, ServerError>;
     /// The conversation's answers, oldest first; None when the conversation is unknown.
     fn conversation(&self, id: &str) -> Result<Option<Vec<QueryResponse>>, ServerError>;
+    /// Whether the conversation exists, without reading its answers.
+    fn has_conversation(&self, id: &str) -> Result<bool, ServerError>;
     /// (answers, conversations) kept.
     fn counts(&self) -> Result<(u64, u64), ServerError>;
 }

@@ -113,26 +113,33 @@ impl AnswerStore for SqliteStore {
     }
 
     fn conversation(&self, id: &str) -> Result<Option<Vec<QueryResponse>>, ServerError> {
-        let rows: Option<Vec<String>> = self.with(|c| {
-            let known: Option<String> = c
-                .query_row(
-                    "SELECT id FROM conversations WHERE id = ?1",
-                    params![id],
-                    |row| row.get(0),
-                )
-                .optional()?;
-            if known.is_none() {
-                return Ok(None);
-            }
+        if !self.has_conversation(id)? {
+            return Ok(None);
+        }
+        let texts: Vec<String> = self.with(|c| {
             let mut statement =
                 c.prepare("SELECT response FROM answers WHERE conversation_id = ?1 ORDER BY seq")?;
-            let texts = statement
+            statement
                 .query_map(params![id], |row| row.get(0))?
-                .collect::<rusqlite::Result<Vec<String>>>()?;
-            Ok(Some(texts))
+                .collect::<rusqlite::Result<Vec<String>>>()
         })?;
-        rows.map(|texts| texts.into_iter().map(parse).collect())
-            .transpose()
+        texts
+            .into_iter()
+            .map(parse)
+            .collect::<Result<_, _>>()
+            .map(Some)
+    }
+
+    fn has_conversation(&self, id: &str) -> Result<bool, ServerError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT 1 FROM conversations WHERE id = ?1",
+                params![id],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|found| found.is_some())
+        })
     }
 
     fn counts(&self) -> Result<(u64, u64), ServerError> {
