@@ -21,4 +21,4 @@ pub use error::{Classify, ErrorClass};
 pub use llm::{ChatMessage, ChatRequest, ChatResponse, LlmProvider, ProviderError, Role, Usage};
 pub use result::{Column, QueryResult, Value};
 pub use schema::{BqType, Field, SchemaError, TableSchema};
-pub use warehouse::{DryRun, QueryRequest, SqlPosition, Warehouse, WarehouseError};
+pub use warehouse::{DryRun, QueryRequest, SqlPosition, Warehouse, WarehouseError, label};

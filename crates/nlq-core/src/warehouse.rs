@@ -15,6 +15,9 @@ pub struct QueryRequest {
     pub sql: String,
     /// At most this many rows come back; the result says when it was cut.
     pub max_rows: usize,
+    /// Key-value labels the job carries where the warehouse keeps them (BigQuery's job
+    /// labels), so a bill can be traced to its conversation and stage; see `label`.
+    pub labels: Vec<(String, String)>,
 }
 
 impl QueryRequest {
@@ -22,8 +25,24 @@ impl QueryRequest {
         QueryRequest {
             sql: sql.into(),
             max_rows: 10_000,
+            labels: Vec::new(),
         }
     }
+
+    /// The request with one more label; a later value for the same key wins.
+    pub fn with_label(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.labels.retain(|(k, _)| k != key);
+        self.labels.push((key.to_owned(), value.into()));
+        self
+    }
+}
+
+/// Label keys nlq sets on the jobs it runs.
+pub mod label {
+    /// The conversation a job answers (the server's conversation id).
+    pub const CONVERSATION: &str = "conversation";
+    /// Why the job ran: `schema`, `canary`, `answer` (validation steps), `metasync`.
+    pub const STAGE: &str = "stage";
 }
 
 /// What a warehouse can tell about a query without running it.

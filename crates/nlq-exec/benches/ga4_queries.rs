@@ -86,6 +86,7 @@ fn main() {
         let request = QueryRequest {
             sql: entry.bigquery.clone(),
             max_rows: 1_000_000,
+            labels: Vec::new(),
         };
         // Warm-up: both forms once (caches, lazy loading), and a row-count check.
         let ours = warehouse

@@ -24,6 +24,8 @@ pub enum ExecError {
     Sample(#[from] nlq_sample::SampleError),
     #[error("invalid configuration: {0}")]
     Config(String),
+    #[error("cannot start the BigQuery client's threads: {0}")]
+    Runtime(std::io::Error),
 }
 
 impl ExecError {
@@ -67,7 +69,7 @@ impl Classify for ExecError {
             ExecError::Engine { class, .. } => *class,
             ExecError::NotPrepared { .. } | ExecError::Config(_) => ErrorClass::User,
             ExecError::Corrupt { .. } => ErrorClass::User,
-            ExecError::Io { .. } => ErrorClass::Transient,
+            ExecError::Io { .. } | ExecError::Runtime(_) => ErrorClass::Transient,
             ExecError::Sample(err) => err.class(),
         }
     }

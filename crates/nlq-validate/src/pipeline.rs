@@ -14,7 +14,7 @@ use serde::{Serialize, Serializer};
 use serde_json::{Value as Json, json};
 use sqlparser::ast::{Expr, LimitClause, Statement};
 
-use nlq_core::{Column, ErrorClass, QueryRequest, QueryResult, Warehouse, WarehouseError};
+use nlq_core::{Column, ErrorClass, QueryRequest, QueryResult, Warehouse, WarehouseError, label};
 
 use crate::assertions::{self, ResultShape};
 use crate::cost::{self, Cost, CostPolicy};
@@ -270,12 +270,23 @@ impl Validator {
     /// Every step short of running the query for its answer: guard, lint, dry run, cost,
     /// explain, schema and (unless dry-run-only) the canary.
     pub async fn check(&self, sql: &str) -> Report {
-        self.check_statement(sql).await.0
+        self.check_labeled(sql, &[]).await
+    }
+
+    /// `check`, with `labels` (e.g. the conversation) on every job it runs.
+    pub async fn check_labeled(&self, sql: &str, labels: &[(String, String)]) -> Report {
+        self.check_statement(sql, labels).await.0
     }
 
     /// `check`, then the run and the assertions on its result.
     pub async fn run(&self, sql: &str) -> Outcome {
-        let (mut report, statement) = self.check_statement(sql).await;
+        self.run_labeled(sql, &[]).await
+    }
+
+    /// `run`, with `labels` (e.g. the conversation) on every job it runs; each job also
+    /// says its stage (`schema`, `canary`, `answer`).
+    pub async fn run_labeled(&self, sql: &str, labels: &[(String, String)]) -> Outcome {
+        let (mut report, statement) = self.check_statement(sql, labels).await;
         let Some(statement) = statement.filter(|_| report.passed()) else {
             return Outcome {
                 report,
@@ -295,10 +306,7 @@ impl Validator {
                 result: None,
             };
         }
-        let request = QueryRequest {
-            sql: sql.to_owned(),
-            max_rows: self.policy.max_rows,
-        };
+        let request = job(sql.to_owned(), self.policy.max_rows, labels, "answer");
         let result = match self.with_timeout(self.warehouse.query(&request)).await {
             Ok(result) => result,
             Err(err) => {
@@ -349,7 +357,11 @@ impl Validator {
         }
     }
 
-    async fn check_statement(&self, sql: &str) -> (Report, Option<Statement>) {
+    async fn check_statement(
+        &self,
+        sql: &str,
+        labels: &[(String, String)],
+    ) -> (Report, Option<Statement>) {
         let mut report = Report {
             sql: sql.to_owned(),
             verdict: Verdict::Passed,
@@ -462,10 +474,7 @@ impl Validator {
         }
 
         let started = Instant::now();
-        let request = QueryRequest {
-            sql: with_limit(&statement, 0),
-            max_rows: 1,
-        };
+        let request = job(with_limit(&statement, 0), 1, labels, "schema");
         match self.with_timeout(self.warehouse.query(&request)).await {
             Ok(empty) => {
                 let meta = json!({"columns": empty.columns});
@@ -490,10 +499,7 @@ impl Validator {
                     json!({"skipped": "no constant _TABLE_SUFFIX range to narrow to one day"}),
                 );
             } else {
-                let request = QueryRequest {
-                    sql: canary.to_string(),
-                    max_rows: 10,
-                };
+                let request = job(canary.to_string(), 10, labels, "canary");
                 match self.with_timeout(self.warehouse.query(&request)).await {
                     Ok(rows) => {
                         report.push(
@@ -512,6 +518,14 @@ impl Validator {
         }
         (report, Some(statement))
     }
+}
+
+/// One job of a validation: the caller's labels and the step it runs for.
+fn job(sql: String, max_rows: usize, labels: &[(String, String)], stage: &str) -> QueryRequest {
+    let mut request = QueryRequest::new(sql);
+    request.max_rows = max_rows;
+    request.labels = labels.to_vec();
+    request.with_label(label::STAGE, stage)
 }
 
 /// The query with its outermost LIMIT set to `n`: same columns and types, `n` rows at most.

@@ -14,7 +14,9 @@
 
 mod values;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -97,14 +99,88 @@ impl BigQueryConfig {
     }
 }
 
+/// The BigQuery warehouse. Every call runs on the warehouse's own runtime (`Home`), so it can
+/// be called from any runtime: a short-lived one per CLI command, or one per server worker.
 pub struct BigQueryWarehouse {
+    client: Arc<Client>,
+    home: Home,
+}
+
+/// What the calls need: the config and the generated clients.
+struct Client {
     config: BigQueryConfig,
     jobs: JobService,
     tables: TableService,
 }
 
+/// Google's auth library spawns its token refresher on the runtime that builds the
+/// credentials and panics on the next token request once that runtime is gone; hyper ties
+/// pooled connections to a runtime the same way. The client therefore lives, and every call
+/// runs, on one small runtime that lives exactly as long as the warehouse.
+struct Home {
+    handle: tokio::runtime::Handle,
+    /// Taken on drop: shut down without blocking, which dropping it inside async code would.
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Home {
+    fn new() -> Result<Self, ExecError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("nlq-bigquery")
+            .enable_all()
+            .build()
+            .map_err(ExecError::Runtime)?;
+        Ok(Home {
+            handle: runtime.handle().clone(),
+            runtime: Some(runtime),
+        })
+    }
+
+    /// Runs `call` here. A caller that stops waiting (a timeout) leaves the call to finish:
+    /// a query still cancels its job at its own deadline.
+    async fn run<T: Send + 'static>(
+        &self,
+        call: impl Future<Output = Result<T, WarehouseError>> + Send + 'static,
+    ) -> Result<T, WarehouseError> {
+        self.handle.spawn(call).await.map_err(|err| {
+            failure(
+                ErrorClass::Bug,
+                format!("a BigQuery call stopped unexpectedly: {err}"),
+            )
+        })?
+    }
+}
+
+impl Drop for Home {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
 impl BigQueryWarehouse {
     pub async fn connect(config: BigQueryConfig) -> Result<Self, ExecError> {
+        let home = Home::new()?;
+        let client = home
+            .handle
+            .spawn(Client::connect(config))
+            .await
+            .map_err(|err| client_error(format!("the client's set-up stopped: {err}")))??;
+        Ok(BigQueryWarehouse {
+            client: Arc::new(client),
+            home,
+        })
+    }
+
+    pub fn config(&self) -> &BigQueryConfig {
+        &self.client.config
+    }
+}
+
+impl Client {
+    async fn connect(config: BigQueryConfig) -> Result<Self, ExecError> {
         let credentials = match &config.credentials {
             Credentials::Anonymous => {
                 google_cloud_auth::credentials::anonymous::Builder::new().build()
@@ -142,21 +218,17 @@ impl BigQueryWarehouse {
             jobs = jobs.with_endpoint(endpoint.clone());
             tables = tables.with_endpoint(endpoint.clone());
         }
-        Ok(BigQueryWarehouse {
+        Ok(Client {
             jobs: jobs.build().await.map_err(client_error)?,
             tables: tables.build().await.map_err(client_error)?,
             config,
         })
     }
 
-    pub fn config(&self) -> &BigQueryConfig {
-        &self.config
-    }
-
-    fn labels(&self) -> Vec<(String, String)> {
-        let mut labels = vec![("app".to_owned(), "nlq".to_owned())];
-        labels.extend(self.config.labels.iter().cloned());
-        labels
+    /// `app=nlq`, the configured labels, then the request's; a later value for a key wins.
+    /// Written as BigQuery accepts them, so a conversation id of any shape cannot fail a job.
+    fn labels(&self, request: &[(String, String)]) -> BTreeMap<String, String> {
+        labels_for(&self.config, request)
     }
 
     async fn cancel(&self, job_id: &str) {
@@ -202,8 +274,12 @@ fn api_error(err: google_cloud_bigquery_v2::Error) -> WarehouseError {
             | Code::Aborted => ErrorClass::Transient,
             _ => ErrorClass::Bug,
         };
-        let mut error = by_reason(reason_of(&status.message, status.code), &status.message);
-        error.class = class;
+        // The reason's class when one is known (a quota is transient whatever its code).
+        let reason = reason_of(&status.message, status.code);
+        let mut error = by_reason(reason, &status.message);
+        if reason.is_empty() {
+            error.class = class;
+        }
         return error;
     }
     let status = err.http_status_code();
@@ -239,11 +315,17 @@ fn api_error(err: google_cloud_bigquery_v2::Error) -> WarehouseError {
 }
 
 /// The client keeps a status (code and message) but not BigQuery's `errors[].reason`: the
-/// message says which of the reasons that need their own advice it is.
+/// message says which of the reasons that need their own advice it is. Quotas and rate limits
+/// come as 403 PERMISSION_DENIED, like a denied access, and only their wording tells them
+/// apart.
 fn reason_of(message: &str, code: google_cloud_gax::error::rpc::Code) -> &'static str {
     use google_cloud_gax::error::rpc::Code;
     if message.contains("exceeded limit for bytes billed") {
         "bytesBilledLimitExceeded"
+    } else if message.starts_with("Quota exceeded") {
+        "quotaExceeded"
+    } else if message.starts_with("Exceeded rate limits") {
+        "rateLimitExceeded"
     } else {
         match code {
             Code::InvalidArgument | Code::OutOfRange => "invalidQuery",
@@ -317,12 +399,8 @@ fn failure(class: ErrorClass, message: String) -> WarehouseError {
     }
 }
 
-#[async_trait]
-impl Warehouse for BigQueryWarehouse {
-    fn name(&self) -> &str {
-        "bigquery"
-    }
-
+/// The calls, on the home runtime.
+impl Client {
     async fn dry_run(&self, sql: &str) -> Result<DryRun, WarehouseError> {
         let mut query = JobConfigurationQuery::default();
         query.query = sql.to_owned();
@@ -330,7 +408,7 @@ impl Warehouse for BigQueryWarehouse {
         let mut configuration = JobConfiguration::default();
         configuration.query = Some(query);
         configuration.dry_run = Some(true);
-        configuration.labels = self.labels().into_iter().collect();
+        configuration.labels = self.labels(&[]).into_iter().collect();
         let mut job = Job::default();
         job.configuration = Some(configuration);
         let job = self
@@ -374,19 +452,6 @@ impl Warehouse for BigQueryWarehouse {
         })
     }
 
-    async fn explain(&self, sql: &str) -> Result<String, WarehouseError> {
-        let dry = self.dry_run(sql).await?;
-        Ok(format!(
-            "BigQuery dry run: {} processed; tables: {}",
-            nlq_core::result::human_bytes(dry.bytes_processed),
-            if dry.tables.is_empty() {
-                "(not reported)".to_owned()
-            } else {
-                dry.tables.join(", ")
-            }
-        ))
-    }
-
     async fn query(&self, request: &Request) -> Result<QueryResult, WarehouseError> {
         let started = Instant::now();
         let page = self
@@ -400,7 +465,7 @@ impl Warehouse for BigQueryWarehouse {
             .set_max_results(page)
             .set_timeout_ms(wait_ms.min(10_000))
             .set_job_timeout_ms(i64::try_from(self.config.timeout.as_millis()).unwrap_or(i64::MAX))
-            .set_labels(self.labels())
+            .set_labels(self.labels(&request.labels))
             .set_format_options(DataFormatOptions::default().set_use_int64_timestamp(true));
         if let Some(cap) = self.config.maximum_bytes_billed {
             query = query.set_maximum_bytes_billed(i64::try_from(cap).unwrap_or(i64::MAX));
@@ -538,6 +603,87 @@ impl Warehouse for BigQueryWarehouse {
     }
 }
 
+#[async_trait]
+impl Warehouse for BigQueryWarehouse {
+    fn name(&self) -> &str {
+        "bigquery"
+    }
+
+    async fn dry_run(&self, sql: &str) -> Result<DryRun, WarehouseError> {
+        let (client, sql) = (self.client.clone(), sql.to_owned());
+        self.home
+            .run(async move { client.dry_run(&sql).await })
+            .await
+    }
+
+    async fn explain(&self, sql: &str) -> Result<String, WarehouseError> {
+        let dry = self.dry_run(sql).await?;
+        Ok(format!(
+            "BigQuery dry run: {} processed; tables: {}",
+            nlq_core::result::human_bytes(dry.bytes_processed),
+            if dry.tables.is_empty() {
+                "(not reported)".to_owned()
+            } else {
+                dry.tables.join(", ")
+            }
+        ))
+    }
+
+    async fn query(&self, request: &Request) -> Result<QueryResult, WarehouseError> {
+        let (client, request) = (self.client.clone(), request.clone());
+        self.home
+            .run(async move { client.query(&request).await })
+            .await
+    }
+
+    async fn list_tables(&self) -> Result<Vec<String>, WarehouseError> {
+        let client = self.client.clone();
+        self.home
+            .run(async move { client.list_tables().await })
+            .await
+    }
+
+    async fn table_schema(&self, table: &str) -> Result<TableSchema, WarehouseError> {
+        let (client, table) = (self.client.clone(), table.to_owned());
+        self.home
+            .run(async move { client.table_schema(&table).await })
+            .await
+    }
+}
+
+fn labels_for(config: &BigQueryConfig, request: &[(String, String)]) -> BTreeMap<String, String> {
+    std::iter::once(("app".to_owned(), "nlq".to_owned()))
+        .chain(config.labels.iter().cloned())
+        .chain(request.iter().cloned())
+        .filter_map(|(key, value)| Some((label_key(&key)?, label_value(&value))))
+        .collect()
+}
+
+/// A label key as BigQuery takes it: lowercase letters, digits, `_` and `-`, starting with a
+/// letter, at most 63 characters; None when nothing usable is left.
+fn label_key(key: &str) -> Option<String> {
+    let key = label_value(key);
+    key.starts_with(|c: char| c.is_ascii_lowercase())
+        .then_some(key)
+}
+
+/// A label value as BigQuery takes it: lowercase letters, digits, `_` and `-`, at most 63
+/// characters; anything else becomes `_`.
+fn label_value(value: &str) -> String {
+    value
+        .chars()
+        .flat_map(char::to_lowercase)
+        .map(|c| {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(63)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -566,5 +712,25 @@ mod tests {
             ErrorClass::Transient
         );
         assert_eq!(by_reason("somethingNew", "?").class, ErrorClass::Bug);
+    }
+
+    #[test]
+    fn labels_are_written_as_bigquery_takes_them() {
+        let mut config = BigQueryConfig::new("p", "p.d").unwrap();
+        config.labels = vec![("Team".into(), "Growth Analytics".into())];
+        let request = [
+            ("conversation".to_owned(), "3F2A:9c/x".repeat(10)),
+            (
+                "9lives".to_owned(),
+                "dropped: keys start with a letter".to_owned(),
+            ),
+            ("app".to_owned(), "overridden".to_owned()),
+        ];
+        let labels = labels_for(&config, &request);
+        assert_eq!(labels["team"], "growth_analytics");
+        assert_eq!(labels["app"], "overridden");
+        assert_eq!(labels["conversation"].len(), 63);
+        assert!(labels["conversation"].starts_with("3f2a_9c_x3f2a"));
+        assert!(!labels.keys().any(|k| k.starts_with('9')));
     }
 }

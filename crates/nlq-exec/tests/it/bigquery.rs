@@ -8,7 +8,7 @@ use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use nlq_core::{ErrorClass, QueryRequest, Value, Warehouse};
+use nlq_core::{ErrorClass, QueryRequest, SqlPosition, Value, Warehouse, label};
 use nlq_exec::bigquery::{BigQueryConfig, BigQueryWarehouse, Credentials};
 use serde_json::{Value as Json, json};
 
@@ -85,6 +85,7 @@ fn queries_return_typed_nested_values_and_page() {
         .block_on(bq.query(&QueryRequest {
             sql: sql.clone(),
             max_rows: 2,
+            labels: Vec::new(),
         }))
         .unwrap();
     assert_eq!(capped.rows.len(), 2);
@@ -179,12 +180,13 @@ fn the_byte_cap_and_labels_reach_bigquery_and_its_refusal_is_the_users() {
     let rt = runtime();
     let mut cfg = config(&base);
     cfg.maximum_bytes_billed = Some(10 * 1024 * 1024);
-    cfg.labels = vec![("stage".into(), "execute".into())];
+    cfg.labels = vec![("team".into(), "Growth".into())];
     cfg.location = Some("US".into());
     let bq = rt.block_on(BigQueryWarehouse::connect(cfg)).unwrap();
-    let err = rt
-        .block_on(bq.query(&QueryRequest::new("SELECT 1")))
-        .unwrap_err();
+    let request = QueryRequest::new("SELECT 1")
+        .with_label(label::CONVERSATION, "C-7f3a")
+        .with_label(label::STAGE, "answer");
+    let err = rt.block_on(bq.query(&request)).unwrap_err();
     assert_eq!(err.class, ErrorClass::User);
     assert!(err.message.contains("byte cap"), "{err}");
     let sent = seen.lock().unwrap().join("\n");
@@ -195,7 +197,11 @@ fn the_byte_cap_and_labels_reach_bigquery_and_its_refusal_is_the_users() {
     let body: Json = serde_json::from_str(&sent[sent.find("\r\n\r\n").unwrap() + 4..]).unwrap();
     assert_eq!(body["maximumBytesBilled"], "10485760");
     assert_eq!(body["useLegacySql"], false);
-    assert_eq!(body["labels"], json!({"app": "nlq", "stage": "execute"}));
+    // Per job: the conversation and the stage, written as BigQuery accepts label values.
+    assert_eq!(
+        body["labels"],
+        json!({"app": "nlq", "team": "growth", "conversation": "c-7f3a", "stage": "answer"})
+    );
     assert_eq!(body["location"], "US");
 }
 
@@ -270,4 +276,137 @@ fn a_real_dry_run_reports_bytes_and_tables_and_refuses_other_statements() {
     let body: Json =
         serde_json::from_str(&sent[0][sent[0].find("\r\n\r\n").unwrap() + 4..]).unwrap();
     assert_eq!(body["configuration"]["dryRun"], true);
+}
+
+/// BigQuery's error replies, in the shape its REST API documents (`error.errors[].reason`),
+/// for the failures the emulator never produces.
+fn error_reply(code: u16, status: &str, reason: &str, message: &str) -> (u16, Json) {
+    (
+        code,
+        json!({"error": {"code": code, "message": message, "status": status,
+               "errors": [{"message": message, "domain": "global", "reason": reason}]}}),
+    )
+}
+
+#[test]
+fn job_errors_become_clear_messages_with_their_class() {
+    let cases = [
+        (
+            error_reply(
+                403,
+                "PERMISSION_DENIED",
+                "quotaExceeded",
+                "Quota exceeded: Your project exceeded quota for free query bytes scanned.",
+            ),
+            ErrorClass::Transient,
+            "try again later",
+        ),
+        (
+            error_reply(
+                403,
+                "PERMISSION_DENIED",
+                "rateLimitExceeded",
+                "Exceeded rate limits: too many concurrent queries for this project_and_region.",
+            ),
+            ErrorClass::Transient,
+            "try again later",
+        ),
+        (
+            error_reply(
+                403,
+                "PERMISSION_DENIED",
+                "accessDenied",
+                "Access Denied: Project nlq-test: User does not have bigquery.jobs.create permission in project nlq-test.",
+            ),
+            ErrorClass::User,
+            "check the billing project",
+        ),
+        (
+            error_reply(
+                404,
+                "NOT_FOUND",
+                "notFound",
+                "Not found: Table bigquery-public-data:ga4_obfuscated_sample_ecommerce.events_19990101 was not found in location US",
+            ),
+            ErrorClass::User,
+            "not found in BigQuery",
+        ),
+        (
+            error_reply(
+                400,
+                "INVALID_ARGUMENT",
+                "invalidQuery",
+                "Syntax error: Unexpected keyword FROM at [1:8]",
+            ),
+            ErrorClass::User,
+            "refused the query",
+        ),
+    ];
+    let (base, seen) = serve(cases.iter().map(|(reply, _, _)| reply.clone()).collect());
+    let rt = runtime();
+    let bq = rt
+        .block_on(BigQueryWarehouse::connect(config(&base)))
+        .unwrap();
+    for ((_, reply), class, advice) in &cases {
+        let err = rt
+            .block_on(bq.query(&QueryRequest::new("SELECT FROM x")))
+            .unwrap_err();
+        let reason = &reply["error"]["errors"][0]["reason"];
+        assert_eq!(err.class, *class, "{reason}: {err}");
+        assert!(err.message.contains(advice), "{reason}: {err}");
+        // The user sees BigQuery's own words too.
+        let said = reply["error"]["message"].as_str().unwrap();
+        assert!(err.message.contains(said), "{reason}: {err}");
+    }
+    let syntax = rt.block_on(bq.query(&QueryRequest::new("SELECT FROM x")));
+    assert!(syntax.is_err(), "the recorded replies are used up");
+    assert_eq!(seen.lock().unwrap().len(), cases.len());
+    let position = {
+        let (base, _) = serve(vec![cases[4].0.clone()]);
+        let bq = rt
+            .block_on(BigQueryWarehouse::connect(config(&base)))
+            .unwrap();
+        rt.block_on(bq.query(&QueryRequest::new("SELECT FROM x")))
+            .unwrap_err()
+            .position
+    };
+    assert_eq!(position, Some(SqlPosition { line: 1, column: 8 }));
+}
+
+#[test]
+fn a_key_file_client_outlives_the_runtime_that_built_it() {
+    // The CLI builds the warehouse on one short-lived runtime and queries on another, and the
+    // server queries from each worker's runtime. Google's token cache used to live on the
+    // first runtime, and its next token request panicked once that runtime was gone.
+    let done = json!({"kind": "bigquery#queryResponse", "jobComplete": true,
+                      "jobReference": {"projectId": "nlq-test", "jobId": "job_1"},
+                      "schema": {"fields": [{"name": "one", "type": "INTEGER", "mode": "NULLABLE"}]},
+                      "rows": [{"f": [{"v": "1"}]}], "totalRows": "1"});
+    let (base, seen) = serve(vec![(200, done.clone()), (200, done)]);
+    let mut cfg = config(&base);
+    cfg.credentials = Credentials::KeyFile(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/bigquery/test-service-account.json"
+        )
+        .into(),
+    );
+    let bq = runtime().block_on(BigQueryWarehouse::connect(cfg)).unwrap();
+    for _ in 0..2 {
+        let result = runtime()
+            .block_on(bq.query(&QueryRequest::new("SELECT 1 AS one")))
+            .unwrap();
+        assert_eq!(result.rows, [[Value::Int64(1)]]);
+    }
+    for request in seen.lock().unwrap().iter() {
+        let token = request
+            .lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("authorization: bearer ")
+                    .map(str::to_owned)
+            })
+            .unwrap_or_else(|| panic!("no bearer token in {request}"));
+        assert_eq!(token.split('.').count(), 3, "a signed JWT: {token}");
+    }
 }

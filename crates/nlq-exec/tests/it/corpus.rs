@@ -153,6 +153,7 @@ fn every_corpus_query_matches_its_duckdb_native_equivalent() {
         let ours = match warehouse.query_sync(&QueryRequest {
             sql: entry.bigquery.clone(),
             max_rows: 100_000,
+            labels: Vec::new(),
         }) {
             Ok(result) => result,
             Err(err) => {
@@ -221,6 +222,7 @@ fn corpus_matches_bqemulator_where_it_is_right() {
             .query_sync(&QueryRequest {
                 sql: entry.bigquery.clone(),
                 max_rows: 100_000,
+                labels: Vec::new(),
             })
             .unwrap_or_else(|e| panic!("{}: {e}", entry.id));
         let theirs = rt
@@ -229,6 +231,7 @@ fn corpus_matches_bqemulator_where_it_is_right() {
                 &QueryRequest {
                     sql: entry.bigquery.clone(),
                     max_rows: 100_000,
+                    labels: Vec::new(),
                 },
             ))
             .map_err(|e| e.to_string());

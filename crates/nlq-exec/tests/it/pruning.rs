@@ -112,6 +112,7 @@ fn the_row_cap_cuts_and_says_so() {
         .query_sync(&nlq_core::QueryRequest {
             sql: sql.into(),
             max_rows: 5,
+            labels: Vec::new(),
         })
         .unwrap();
     assert_eq!(result.rows.len(), 5);
@@ -120,6 +121,7 @@ fn the_row_cap_cuts_and_says_so() {
         .query_sync(&nlq_core::QueryRequest {
             sql: sql.into(),
             max_rows: 8,
+            labels: Vec::new(),
         })
         .unwrap();
     assert_eq!(result.rows.len(), 8);

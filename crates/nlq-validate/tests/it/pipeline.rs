@@ -16,6 +16,8 @@ use nlq_validate::{DatasetFacts, Policy, StandardParams, Step, Validator, Verdic
 /// Answers every call from a script and records what it was asked.
 struct Scripted {
     calls: Mutex<Vec<String>>,
+    /// The labels of each query, in order.
+    labels: Mutex<Vec<Vec<(String, String)>>>,
     bytes: u64,
     dry_run_error: Option<WarehouseError>,
     rows: Vec<Vec<Value>>,
@@ -29,6 +31,7 @@ impl Scripted {
     fn new() -> Self {
         Scripted {
             calls: Mutex::new(Vec::new()),
+            labels: Mutex::new(Vec::new()),
             bytes: 5 << 20,
             dry_run_error: None,
             rows: vec![vec![Value::String("mobile".into()), Value::Int64(10)]],
@@ -79,6 +82,7 @@ impl Warehouse for Scripted {
             .lock()
             .unwrap()
             .push(format!("query({}): {}", request.max_rows, request.sql));
+        self.labels.lock().unwrap().push(request.labels.clone());
         tokio::time::sleep(self.query_delay).await;
         Ok(QueryResult {
             columns: self.columns.clone(),
@@ -171,6 +175,26 @@ async fn a_good_query_passes_every_step_in_order() {
     let json = serde_json::to_value(report).unwrap();
     assert_eq!(json["steps"][2]["name"], "dry_run");
     assert!(json["steps"][2]["elapsed_ms"].is_f64());
+}
+
+#[tokio::test]
+async fn every_job_carries_the_callers_labels_and_its_stage() {
+    let warehouse = Arc::new(Scripted::new());
+    let conversation = vec![("conversation".to_owned(), "c-42".to_owned())];
+    let outcome = validator(warehouse.clone(), |_| {})
+        .run_labeled(&good_sql(), &conversation)
+        .await;
+    assert!(outcome.report.passed(), "{:#?}", outcome.report);
+    let with = |stage: &str| {
+        vec![
+            ("conversation".to_owned(), "c-42".to_owned()),
+            ("stage".to_owned(), stage.to_owned()),
+        ]
+    };
+    assert_eq!(
+        *warehouse.labels.lock().unwrap(),
+        [with("schema"), with("canary"), with("answer")]
+    );
 }
 
 #[tokio::test]
