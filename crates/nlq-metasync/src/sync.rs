@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use chrono::{Duration as Days, NaiveDate, Utc};
 
-use nlq_core::{QueryRequest, TableSchema, Value, Warehouse, WarehouseError};
+use nlq_core::{QueryRequest, TableSchema, Value, Warehouse, WarehouseError, label};
 
 use crate::MetaSyncError;
 use crate::document::{
@@ -310,7 +310,7 @@ async fn read(
             estimate.bytes_processed, config.max_bytes
         )));
     }
-    let mut request = QueryRequest::new(sql);
+    let mut request = QueryRequest::new(sql).with_label(label::STAGE, "metasync");
     request.max_rows = 1_000_000;
     warehouse.query(&request).await.map_err(wrap)
 }

@@ -267,6 +267,8 @@ pub(crate) struct Run<'a> {
     pub question: &'a str,
     pub grounding: Grounding<'a>,
     pub validator: &'a Validator,
+    /// The labels of every warehouse job (the conversation).
+    pub labels: Vec<(String, String)>,
     pub events: &'a (dyn Fn(&Event) + Send + Sync),
     /// Drafts billing more than this wait for the user's approval instead of running.
     pub approval_bytes: Option<u64>,
@@ -365,7 +367,7 @@ impl LlmPath {
         };
         call.sql = Some(sql.clone());
 
-        let mut checked = run.validator.check(&sql).await;
+        let mut checked = run.validator.check_labeled(&sql, &run.labels).await;
         if checked.passed() && !*reviewed {
             let bytes = checked.cost.as_ref().map_or(0, |c| c.bytes_processed);
             let max = run.validator.policy().cost.maximum_bytes_billed;
@@ -391,7 +393,7 @@ impl LlmPath {
                 match verdict {
                     Some(better) if better.trim() != sql.trim() => {
                         sql = better;
-                        checked = run.validator.check(&sql).await;
+                        checked = run.validator.check_labeled(&sql, &run.labels).await;
                     }
                     Some(_) => {}
                     None => {
@@ -417,7 +419,7 @@ impl LlmPath {
             self.record_draft(call.clone(), run, report);
             return DraftEnd::Done(LlmEnd::NeedsApproval(Box::new(checked), sql));
         }
-        let outcome = run.validator.run(&sql).await;
+        let outcome = run.validator.run_labeled(&sql, &run.labels).await;
         if outcome.report.passed() && outcome.result.is_some() {
             self.record_draft(call.clone(), run, report);
             return DraftEnd::Done(LlmEnd::Ran(Box::new(outcome), sql));

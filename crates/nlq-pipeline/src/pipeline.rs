@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use chrono::NaiveDate;
 
-use nlq_core::QueryResult;
+use nlq_core::{QueryResult, label};
 use nlq_semantic::{DateRange, Lang, Plan, Reader, SemanticModel, Understanding};
 use nlq_validate::{Cost, DatasetFacts, Outcome, Step, Validator, Verdict};
 
@@ -38,6 +38,8 @@ pub struct Request<'a> {
     pub dry_run: bool,
     /// The plan of the conversation's last answer: a follow-up ("그럼 모바일만?") changes it.
     pub previous: Option<&'a Plan>,
+    /// The conversation this answers, set as a label on every warehouse job it runs.
+    pub conversation: Option<&'a str>,
 }
 
 impl<'a> Request<'a> {
@@ -48,7 +50,16 @@ impl<'a> Request<'a> {
             approved: false,
             dry_run: false,
             previous: None,
+            conversation: None,
         }
+    }
+
+    /// What every job run for this request is labelled with.
+    pub(crate) fn labels(&self) -> Vec<(String, String)> {
+        self.conversation
+            .map(|id| (label::CONVERSATION.to_owned(), id.to_owned()))
+            .into_iter()
+            .collect()
     }
 }
 
@@ -118,6 +129,7 @@ impl Pipeline {
                 history: request.history,
             },
             validator: &self.validator,
+            labels: request.labels(),
             events,
             approval_bytes: self.approval_limit(request),
         }
@@ -331,7 +343,7 @@ impl Pipeline {
 
         if let Some(limit) = self.approval_limit(request) {
             let started = Instant::now();
-            let report = self.validator.check(&sql).await;
+            let report = self.validator.check_labeled(&sql, &request.labels()).await;
             let billed = report.cost.as_ref().map_or(0, |c| c.bytes_billed);
             if !report.passed() || billed > limit {
                 let ms = elapsed(started);
@@ -367,7 +379,7 @@ impl Pipeline {
     /// `plan` is the semantic plan when the semantic engine wrote the SQL.
     pub async fn run_approved(
         &self,
-        question: &str,
+        request: &Request<'_>,
         sql: &str,
         plan: Option<&Plan>,
         events: &(dyn Fn(&Event) + Send + Sync),
@@ -376,11 +388,11 @@ impl Pipeline {
             sql: Some(sql.to_owned()),
             plan: plan.cloned(),
             range: plan.map(|p| p.range),
-            ..Answer::new(question)
+            ..Answer::new(request.question)
         };
         let request = Request {
             approved: true,
-            ..Request::new(question)
+            ..*request
         };
         self.execute(answer, sql, plan, &request, events).await
     }
@@ -396,7 +408,7 @@ impl Pipeline {
         events: &(dyn Fn(&Event) + Send + Sync),
     ) -> Answer {
         let started = Instant::now();
-        let outcome: Outcome = self.validator.run(sql).await;
+        let outcome: Outcome = self.validator.run_labeled(sql, &request.labels()).await;
         let total = elapsed(started);
         let execute_ms = outcome
             .report

@@ -127,3 +127,90 @@ async fn a_range_without_data_is_an_empty_answer_that_says_so() {
     assert!(answer.rows.is_empty());
     assert!(answer.summary.unwrap().contains("아직 데이터가 없습니다"));
 }
+
+/// The embedded warehouse, recording the labels of every job it runs.
+struct Labelled {
+    inner: Arc<EmbeddedWarehouse>,
+    labels: Mutex<Vec<Vec<(String, String)>>>,
+}
+
+#[async_trait::async_trait]
+impl Warehouse for Labelled {
+    fn name(&self) -> &str {
+        "labelled"
+    }
+    async fn dry_run(&self, sql: &str) -> Result<nlq_core::DryRun, nlq_core::WarehouseError> {
+        self.inner.dry_run(sql).await
+    }
+    async fn explain(&self, sql: &str) -> Result<String, nlq_core::WarehouseError> {
+        self.inner.explain(sql).await
+    }
+    async fn query(
+        &self,
+        request: &QueryRequest,
+    ) -> Result<nlq_core::QueryResult, nlq_core::WarehouseError> {
+        self.labels.lock().unwrap().push(request.labels.clone());
+        self.inner.query(request).await
+    }
+    async fn list_tables(&self) -> Result<Vec<String>, nlq_core::WarehouseError> {
+        self.inner.list_tables().await
+    }
+    async fn table_schema(
+        &self,
+        table: &str,
+    ) -> Result<nlq_core::TableSchema, nlq_core::WarehouseError> {
+        self.inner.table_schema(table).await
+    }
+}
+
+#[tokio::test]
+async fn every_job_of_an_answer_carries_its_conversation_and_stage() {
+    let Some((_, inner)) = pipeline() else {
+        return;
+    };
+    let warehouse = Arc::new(Labelled {
+        inner: inner.clone(),
+        labels: Mutex::new(Vec::new()),
+    });
+    let facts = DatasetFacts {
+        tables: inner.catalog().tables.clone(),
+        today: inner.catalog().current_date.clone(),
+    };
+    let validator = Validator::new(
+        warehouse.clone(),
+        Policy::for_dataset(nlq_core::ga4::PUBLIC_PROJECT, nlq_core::ga4::PUBLIC_DATASET),
+        facts.clone(),
+        Arc::new(StandardParams),
+    )
+    .unwrap();
+    let pipeline = Pipeline::new(
+        Arc::new(SemanticModel::builtin().unwrap()),
+        validator,
+        &facts,
+    )
+    .unwrap();
+    let request = nlq_pipeline::Request {
+        conversation: Some("c_0123"),
+        ..nlq_pipeline::Request::new("지난 7일 디바이스별 사용자 수")
+    };
+    let answer = pipeline.answer(&request, &|_| {}).await;
+    assert_eq!(answer.status, Status::Answered, "{:?}", answer.message);
+    let stages: Vec<String> = warehouse
+        .labels
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|labels| {
+            assert!(
+                labels.contains(&("conversation".into(), "c_0123".into())),
+                "{labels:?}"
+            );
+            labels
+                .iter()
+                .find(|(k, _)| k == "stage")
+                .map(|(_, v)| v.clone())
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(stages, ["schema", "canary", "answer"]);
+}

@@ -206,6 +206,7 @@ impl Service {
             approved: ask.user_ack,
             dry_run: ask.dry_run,
             previous: previous.as_ref(),
+            conversation: Some(&conversation_id),
             ..Request::new(&ask.question)
         };
         let answer = self.pipeline.answer(&request, events).await;
@@ -303,14 +304,18 @@ impl Service {
         let question = stored
             .as_ref()
             .map_or_else(|| "(SQL)".to_owned(), |s| s.question.clone());
-        let answer = self
-            .pipeline
-            .run_approved(&question, &sql, plan.as_ref(), events)
-            .await;
         let (qid, conversation_id) = match &stored {
             Some(s) => (s.qid.clone(), s.conversation_id.clone()),
             None => (new_id("q"), new_id("c")),
         };
+        let request = Request {
+            conversation: Some(&conversation_id),
+            ..Request::new(&question)
+        };
+        let answer = self
+            .pipeline
+            .run_approved(&request, &sql, plan.as_ref(), events)
+            .await;
         let mut response = QueryResponse::new(&answer, qid, conversation_id);
         if let Some(stored) = &stored {
             // The question's own LLM work stays on record next to the run's.

@@ -170,6 +170,13 @@ impl Warehouse for Scripted {
     }
 
     async fn query(&self, request: &QueryRequest) -> Result<QueryResult, WarehouseError> {
+        // Each query is labelled as MetaSync's, for whoever reads the bill.
+        assert_eq!(
+            request.labels,
+            [("stage".to_owned(), "metasync".to_owned())],
+            "{}",
+            request.sql
+        );
         self.queries.lock().unwrap().push(request.sql.clone());
         Ok(QueryResult {
             columns: vec![],
