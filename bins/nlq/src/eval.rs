@@ -25,12 +25,12 @@ pub fn run(
     let mut outcomes = Vec::with_capacity(questions.len());
     for (day, group) in by_day {
         let config = nlq::setup::embedded_config(data_dir, day);
-        let warehouse = nlq::setup::open_embedded(&config)?;
-        let mut policy = Policy::for_dataset(&config.project, &config.dataset);
+        let opened = nlq::setup::Opened::embedded(nlq::setup::open_embedded(&config)?, None)?;
+        let mut policy = Policy::for_dataset(&opened.project, &opened.dataset);
         // The canary reruns a day of the query: no new information for an evaluation.
         policy.canary = false;
-        let gold_validator = nlq::setup::validator(warehouse.clone(), policy.clone(), None)?;
-        let mut pipeline = nlq::setup::pipeline(warehouse, policy, None)?;
+        let gold_validator = opened.validator(policy.clone())?;
+        let mut pipeline = opened.pipeline(policy)?;
         if let Some(llm) = llm {
             let path = llm.path(pipeline.model())?;
             pipeline = pipeline.with_llm(path);

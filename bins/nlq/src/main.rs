@@ -1,13 +1,10 @@
-//! `nlq`: the command line. Parses flags, builds the embedded warehouse, calls the libraries,
-//! prints. Everything it does is in the library crates.
+//! `nlq`: the command line. Parses flags, opens the warehouse they name (the embedded sample
+//! or BigQuery), calls the libraries, prints. Everything it does is in the library crates.
 
 mod eval;
 mod render;
 
-use nlq::setup::{
-    PolicyArgs, bigquery_pipeline, bigquery_validator, configure, open_embedded, pipeline,
-    progress_bar, runtime, validator,
-};
+use nlq::setup::{Engine, PolicyArgs, open_options, progress_bar, runtime};
 use nlq::{llm, metadata};
 
 use std::path::PathBuf;
@@ -43,7 +40,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run BigQuery Standard SQL on the embedded GA4 sample.
+    /// Run BigQuery Standard SQL on the warehouse (the embedded GA4 sample by default).
     Sql {
         /// The query, written for `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*`;
         /// `-` reads it from standard input (no shell quoting of backticks needed).
@@ -53,7 +50,8 @@ enum Command {
         /// At most this many rows are printed.
         #[arg(long, default_value_t = 10_000)]
         max_rows: usize,
-        /// Print the DuckDB SQL the query becomes instead of running it.
+        /// Instead of running it, print the DuckDB SQL the query becomes (embedded) or
+        /// BigQuery's dry run (bytes, tables).
         #[arg(long)]
         explain: bool,
         #[command(flatten)]
@@ -188,36 +186,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             policy,
         } => {
             let sql = read_sql(sql)?;
-            let validator = if cli.warehouse.is_bigquery() {
-                let bq = cli.warehouse.bigquery_config(&policy)?;
-                refuse_early(&sql, &bq.project, &bq.dataset)?;
-                if explain {
-                    anyhow::bail!(
-                        "--explain prints the embedded engine's DuckDB SQL; on BigQuery, `nlq check --plan` shows the dry run"
-                    );
-                }
-                let metadata = cli.metadata.load(&data_dir, &bq.project, &bq.dataset)?;
-                let policy = policy.policy_for(&bq.project, &bq.dataset, max_rows);
-                bigquery_validator(
-                    cli.warehouse.open_bigquery_with(bq)?,
-                    policy,
-                    metadata.as_deref(),
-                )?
-            } else {
-                let (config, metadata) = configure(&data_dir, cli.as_of, &cli.metadata)?;
-                refuse_early(&sql, &config.project, &config.dataset)?;
-                let warehouse = open_embedded(&config)?;
-                if explain {
-                    let translation = warehouse.translate(&sql)?;
-                    println!("{}", translation.sql);
-                    return Ok(());
-                }
-                validator(
-                    warehouse,
-                    policy.policy(&config, max_rows),
-                    metadata.as_deref(),
-                )?
-            };
+            let (project, dataset) = cli.warehouse.dataset()?;
+            refuse_early(&sql, &project, &dataset)?;
+            let opened =
+                cli.warehouse
+                    .open(open_options(&data_dir, cli.as_of, &cli.metadata, &policy))?;
+            if explain {
+                let text = match &opened.engine {
+                    // The SQL DuckDB runs for it; BigQuery runs the query as written, so its
+                    // dry run is what there is to show.
+                    Engine::Embedded(warehouse) => warehouse.translate(&sql)?.sql,
+                    Engine::BigQuery(warehouse) => {
+                        runtime()?.block_on(nlq_core::Warehouse::explain(&**warehouse, &sql))?
+                    }
+                };
+                println!("{text}");
+                return Ok(());
+            }
+            let validator = opened.validator(opened.policy(&policy, max_rows))?;
             let outcome = runtime()?.block_on(validator.run(&sql));
             let mut stderr = std::io::stderr().lock();
             render::findings(&outcome.report, &mut stderr)?;
@@ -245,23 +231,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let sql = read_sql(sql)?;
             // `check` never runs the query for its answer; the canary still runs unless
             // --dry-run says not to touch data at all.
-            let validator = if cli.warehouse.is_bigquery() {
-                let bq = cli.warehouse.bigquery_config(&policy)?;
-                let metadata = cli.metadata.load(&data_dir, &bq.project, &bq.dataset)?;
-                let mut policy = policy.policy_for(&bq.project, &bq.dataset, 10_000);
-                policy.explain = true;
-                bigquery_validator(
-                    cli.warehouse.open_bigquery_with(bq)?,
-                    policy,
-                    metadata.as_deref(),
-                )?
-            } else {
-                let (config, metadata) = configure(&data_dir, cli.as_of, &cli.metadata)?;
-                let warehouse = open_embedded(&config)?;
-                let mut policy = policy.policy(&config, 10_000);
-                policy.explain = true;
-                validator(warehouse, policy, metadata.as_deref())?
-            };
+            let opened =
+                cli.warehouse
+                    .open(open_options(&data_dir, cli.as_of, &cli.metadata, &policy))?;
+            let mut limits = opened.policy(&policy, 10_000);
+            limits.explain = true;
+            let validator = opened.validator(limits)?;
             let report = runtime()?.block_on(validator.check(&sql));
             let mut stdout = std::io::stdout().lock();
             match format {
@@ -286,29 +261,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let question = read_sql(question)?;
             let llm = llm.config()?;
-            let (mut pipeline, metadata) = if cli.warehouse.is_bigquery() {
-                let warehouse = cli.warehouse.open_bigquery(&policy)?;
-                let (project, dataset) = {
-                    let c = warehouse.config();
-                    (c.project.clone(), c.dataset.clone())
-                };
-                let metadata = cli.metadata.load(&data_dir, &project, &dataset)?;
-                let pipeline = bigquery_pipeline(
-                    warehouse,
-                    policy.policy_for(&project, &dataset, max_rows),
-                    metadata.as_deref(),
-                )?;
-                (pipeline, metadata)
-            } else {
-                let (config, metadata) = configure(&data_dir, cli.as_of, &cli.metadata)?;
-                let warehouse = open_embedded(&config)?;
-                let pipeline = pipeline(
-                    warehouse,
-                    policy.policy(&config, max_rows),
-                    metadata.as_deref(),
-                )?;
-                (pipeline, metadata)
-            };
+            let opened =
+                cli.warehouse
+                    .open(open_options(&data_dir, cli.as_of, &cli.metadata, &policy))?;
+            let metadata = opened.metadata.clone();
+            let mut pipeline = opened.pipeline(opened.policy(&policy, max_rows))?;
             if let Some(llm) = &llm {
                 let mut path = llm.path(pipeline.model())?;
                 if let Some(document) = &metadata {

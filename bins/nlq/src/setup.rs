@@ -1,12 +1,16 @@
-//! Wiring shared by the binaries: the query limits' flags, the embedded warehouse, the
-//! validator and the pipeline over it, with the MetaSync document when there is one.
+//! Wiring shared by the binaries: the query limits' flags, the warehouse the flags name
+//! (the embedded sample or BigQuery), the validator and the pipeline over it, with the
+//! MetaSync document when there is one.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use nlq_core::Warehouse;
+use nlq_core::ga4::{PUBLIC_DATASET, PUBLIC_PROJECT};
 use nlq_exec::bigquery::{BigQueryConfig, BigQueryWarehouse, Credentials};
 use nlq_exec::embedded::{self, EmbeddedConfig, EmbeddedWarehouse};
 use nlq_metasync::MetadataDocument;
@@ -38,10 +42,6 @@ pub struct PolicyArgs {
 }
 
 impl PolicyArgs {
-    pub fn policy(&self, config: &EmbeddedConfig, max_rows: usize) -> Policy {
-        self.policy_for(&config.project, &config.dataset, max_rows)
-    }
-
     pub fn policy_for(&self, project: &str, dataset: &str, max_rows: usize) -> Policy {
         let mut policy = Policy::for_dataset(project, dataset);
         policy.cost.maximum_bytes_billed = self.max_bytes_billed;
@@ -93,29 +93,10 @@ pub fn parse_currency(text: &str) -> Result<(String, f64), String> {
     Ok((code.to_ascii_uppercase(), rate))
 }
 
-pub fn embedded_config(data_dir: &std::path::Path, as_of: Option<String>) -> EmbeddedConfig {
+pub fn embedded_config(data_dir: &Path, as_of: Option<String>) -> EmbeddedConfig {
     let mut config = EmbeddedConfig::new(data_dir);
     config.as_of = as_of;
     config
-}
-
-/// The warehouse's config and the MetaSync document when there is one. Without `--as-of`, the
-/// registry's as-of date is what CURRENT_DATE() means, so the dates the semantic engine and
-/// the LLM resolve agree with the shards the registry lists.
-pub fn configure(
-    data_dir: &std::path::Path,
-    as_of: Option<String>,
-    metadata: &metadata::MetadataArgs,
-) -> anyhow::Result<(EmbeddedConfig, Option<Arc<MetadataDocument>>)> {
-    let mut config = embedded_config(data_dir, as_of);
-    let document = metadata.load(data_dir, &config.project, &config.dataset)?;
-    if config.as_of.is_none() {
-        config.as_of = document
-            .as_ref()
-            .and_then(|d| d.registry.as_of)
-            .map(|day| day.to_string());
-    }
-    Ok((config, document))
 }
 
 pub fn open_embedded(config: &EmbeddedConfig) -> anyhow::Result<Arc<EmbeddedWarehouse>> {
@@ -125,51 +106,6 @@ pub fn open_embedded(config: &EmbeddedConfig) -> anyhow::Result<Arc<EmbeddedWare
         &progress_bar(),
     )?;
     Ok(Arc::new(EmbeddedWarehouse::open(config)?))
-}
-
-/// What the dataset holds: the registry's tables when a MetaSync document is loaded, else the
-/// warehouse's own list; "today" is always the warehouse's CURRENT_DATE().
-fn facts(
-    warehouse: &EmbeddedWarehouse,
-    metadata: Option<&MetadataDocument>,
-) -> anyhow::Result<DatasetFacts> {
-    let today = warehouse.catalog().current_date.clone();
-    Ok(match metadata {
-        Some(document) => DatasetFacts {
-            today,
-            ..nlq_pipeline::metadata::dataset_facts(document)?
-        },
-        None => DatasetFacts {
-            tables: warehouse.catalog().tables.clone(),
-            today,
-        },
-    })
-}
-
-/// The lint reads value fields from the MetaSync catalog when there is one.
-pub fn validator(
-    warehouse: Arc<EmbeddedWarehouse>,
-    policy: Policy,
-    metadata: Option<&MetadataDocument>,
-) -> anyhow::Result<Validator> {
-    let facts = facts(&warehouse, metadata)?;
-    Ok(Validator::new(
-        warehouse,
-        policy,
-        facts,
-        param_catalog(metadata),
-    )?)
-}
-
-pub fn pipeline(
-    warehouse: Arc<EmbeddedWarehouse>,
-    policy: Policy,
-    metadata: Option<&MetadataDocument>,
-) -> anyhow::Result<Pipeline> {
-    let facts = facts(&warehouse, metadata)?;
-    let validator = validator(warehouse, policy, metadata)?;
-    let model = Arc::new(SemanticModel::builtin()?);
-    Ok(Pipeline::new(model, validator, &facts)?)
 }
 
 /// Which warehouse answers: the embedded sample (default, offline) or BigQuery.
@@ -201,12 +137,56 @@ pub struct WarehouseArgs {
     pub bq_endpoint: Option<String>,
 }
 
+/// What opening a warehouse needs besides its flags.
+pub struct OpenOptions<'a> {
+    pub data_dir: &'a Path,
+    /// What CURRENT_DATE() and relative dates stand for; default: the registry's as-of date
+    /// when a MetaSync document is loaded, else the day after the newest daily table.
+    pub as_of: Option<String>,
+    /// Where the MetaSync document is read from; None: not read (MetaSync writes it).
+    pub metadata: Option<&'a metadata::MetadataArgs>,
+    /// Build the embedded sample when it is missing. A scheduled job never does: it should
+    /// say there is no data, not spend minutes generating a sample nobody asked for.
+    pub prepare: bool,
+    /// BigQuery refuses jobs billing more than this itself, behind the validator's estimate.
+    pub maximum_bytes_billed: u64,
+    /// A BigQuery job still running after this long is cancelled.
+    pub timeout: Duration,
+}
+
+/// How the CLI and the server open: the MetaSync document read, the sample built when it is
+/// missing, BigQuery's own cap and timeout from the query limits.
+pub fn open_options<'a>(
+    data_dir: &'a Path,
+    as_of: Option<String>,
+    metadata: &'a metadata::MetadataArgs,
+    policy: &PolicyArgs,
+) -> OpenOptions<'a> {
+    OpenOptions {
+        data_dir,
+        as_of,
+        metadata: Some(metadata),
+        prepare: true,
+        maximum_bytes_billed: policy.max_bytes_billed,
+        timeout: Duration::from_secs(policy.timeout_secs),
+    }
+}
+
 impl WarehouseArgs {
     pub fn is_bigquery(&self) -> bool {
         self.warehouse == "bigquery"
     }
 
-    pub fn bigquery_config(&self, policy: &PolicyArgs) -> anyhow::Result<BigQueryConfig> {
+    /// The dataset queries may read, as (project, dataset), known before anything is opened.
+    pub fn dataset(&self) -> anyhow::Result<(String, String)> {
+        if !self.is_bigquery() {
+            return Ok((PUBLIC_PROJECT.to_owned(), PUBLIC_DATASET.to_owned()));
+        }
+        let config = BigQueryConfig::new("-", &self.dataset)?;
+        Ok((config.project, config.dataset))
+    }
+
+    fn bigquery_config(&self, options: &OpenOptions<'_>) -> anyhow::Result<BigQueryConfig> {
         let project = self.project.as_deref().ok_or_else(|| {
             anyhow::anyhow!(
                 "--warehouse bigquery needs --project (NLQ_BQ_PROJECT): the project your queries are billed to"
@@ -220,35 +200,57 @@ impl WarehouseArgs {
             Some("none") => Credentials::Anonymous,
             Some(path) => Credentials::KeyFile(path.into()),
         };
-        config.maximum_bytes_billed = Some(policy.max_bytes_billed);
-        config.timeout = Duration::from_secs(policy.timeout_secs);
+        config.maximum_bytes_billed = Some(options.maximum_bytes_billed);
+        config.timeout = options.timeout;
         Ok(config)
     }
 
-    pub fn open_bigquery(&self, policy: &PolicyArgs) -> anyhow::Result<Arc<BigQueryWarehouse>> {
-        self.open_bigquery_with(self.bigquery_config(policy)?)
-    }
-
-    pub fn open_bigquery_with(
-        &self,
-        config: BigQueryConfig,
-    ) -> anyhow::Result<Arc<BigQueryWarehouse>> {
-        Ok(Arc::new(
-            runtime()?.block_on(BigQueryWarehouse::connect(config))?,
-        ))
+    /// The warehouse the flags name, with the dataset's facts and the MetaSync document.
+    pub fn open(&self, options: OpenOptions<'_>) -> anyhow::Result<Opened> {
+        let (project, dataset) = self.dataset()?;
+        let metadata = match options.metadata {
+            Some(args) => args.load(options.data_dir, &project, &dataset)?,
+            None => None,
+        };
+        // An explicit date wins, then the registry's: the dates the semantic engine and the
+        // LLM resolve then agree with the shards the registry lists.
+        let as_of = options.as_of.clone().or_else(|| {
+            metadata
+                .as_ref()
+                .and_then(|d| d.registry.as_of)
+                .map(|day| day.to_string())
+        });
+        if !self.is_bigquery() {
+            let config = embedded_config(options.data_dir, as_of);
+            let warehouse = if options.prepare {
+                open_embedded(&config)?
+            } else {
+                Arc::new(EmbeddedWarehouse::open(&config)?)
+            };
+            return Opened::embedded(warehouse, metadata);
+        }
+        let config = self.bigquery_config(&options)?;
+        let warehouse = Arc::new(runtime()?.block_on(BigQueryWarehouse::connect(config))?);
+        let mut facts = match &metadata {
+            Some(document) => nlq_pipeline::metadata::dataset_facts(document)?,
+            None => bigquery_facts(&warehouse)?,
+        };
+        if let Some(day) = as_of {
+            facts.today = day;
+        }
+        Ok(Opened {
+            engine: Engine::BigQuery(warehouse),
+            project,
+            dataset,
+            facts,
+            metadata,
+        })
     }
 }
 
-/// The dataset's tables and "today" for a BigQuery dataset: the registry's when a MetaSync
-/// document is loaded, else listed now; "today" is the day after the newest daily table, so
+/// The dataset's tables, listed now, and "today": the day after the newest daily table, so
 /// relative dates land on data in an export that stopped (the public sample ends 2021-01-31).
-fn bigquery_facts(
-    warehouse: &BigQueryWarehouse,
-    metadata: Option<&MetadataDocument>,
-) -> anyhow::Result<DatasetFacts> {
-    if let Some(document) = metadata {
-        return Ok(nlq_pipeline::metadata::dataset_facts(document)?);
-    }
+fn bigquery_facts(warehouse: &BigQueryWarehouse) -> anyhow::Result<DatasetFacts> {
     let tables = runtime()?.block_on(nlq_core::Warehouse::list_tables(warehouse))?;
     let last = tables
         .iter()
@@ -262,41 +264,81 @@ fn bigquery_facts(
     })
 }
 
-/// The validator and pipeline over BigQuery; the semantic model reads the configured dataset.
-pub fn bigquery_pipeline(
-    warehouse: Arc<BigQueryWarehouse>,
-    policy: Policy,
-    metadata: Option<&MetadataDocument>,
-) -> anyhow::Result<Pipeline> {
-    let facts = bigquery_facts(&warehouse, metadata)?;
-    let mut model = SemanticModel::builtin()?;
-    let config = warehouse.config();
-    model.table = format!("{}.{}.events_*", config.project, config.dataset);
-    // The tables are listed once, for the validator and the pipeline both.
-    let validator = Validator::new(warehouse, policy, facts.clone(), param_catalog(metadata))?;
-    Ok(Pipeline::new(Arc::new(model), validator, &facts)?)
+/// The concrete warehouse, for what only one of them does (the embedded engine's DuckDB SQL).
+#[derive(Clone)]
+pub enum Engine {
+    Embedded(Arc<EmbeddedWarehouse>),
+    BigQuery(Arc<BigQueryWarehouse>),
 }
 
-/// The validator over BigQuery, with the MetaSync catalog when there is one.
-pub fn bigquery_validator(
-    warehouse: Arc<BigQueryWarehouse>,
-    policy: Policy,
-    metadata: Option<&MetadataDocument>,
-) -> anyhow::Result<Validator> {
-    let facts = bigquery_facts(&warehouse, metadata)?;
-    Ok(Validator::new(
-        warehouse,
-        policy,
-        facts,
-        param_catalog(metadata),
-    )?)
+/// An open warehouse and what every validator and pipeline over it shares.
+pub struct Opened {
+    pub engine: Engine,
+    pub project: String,
+    pub dataset: String,
+    /// The tables (the registry's when a MetaSync document is loaded) and "today".
+    pub facts: DatasetFacts,
+    pub metadata: Option<Arc<MetadataDocument>>,
 }
 
-/// Value fields from the MetaSync catalog when there is one, else as Google documents them.
-fn param_catalog(metadata: Option<&MetadataDocument>) -> Arc<dyn ParamCatalog> {
-    match metadata {
-        Some(document) => Arc::new(CatalogParams::new(document)),
-        None => Arc::new(StandardParams),
+impl Opened {
+    /// Over the embedded engine; "today" is always its CURRENT_DATE().
+    pub fn embedded(
+        warehouse: Arc<EmbeddedWarehouse>,
+        metadata: Option<Arc<MetadataDocument>>,
+    ) -> anyhow::Result<Opened> {
+        let today = warehouse.catalog().current_date.clone();
+        let facts = match &metadata {
+            Some(document) => DatasetFacts {
+                today,
+                ..nlq_pipeline::metadata::dataset_facts(document)?
+            },
+            None => DatasetFacts {
+                tables: warehouse.catalog().tables.clone(),
+                today,
+            },
+        };
+        Ok(Opened {
+            engine: Engine::Embedded(warehouse),
+            project: PUBLIC_PROJECT.to_owned(),
+            dataset: PUBLIC_DATASET.to_owned(),
+            facts,
+            metadata,
+        })
+    }
+
+    pub fn warehouse(&self) -> Arc<dyn Warehouse> {
+        match &self.engine {
+            Engine::Embedded(w) => w.clone(),
+            Engine::BigQuery(w) => w.clone(),
+        }
+    }
+
+    /// The limits from the flags, over this dataset.
+    pub fn policy(&self, args: &PolicyArgs, max_rows: usize) -> Policy {
+        args.policy_for(&self.project, &self.dataset, max_rows)
+    }
+
+    /// The validator; the lint reads value fields from the MetaSync catalog when there is one.
+    pub fn validator(&self, policy: Policy) -> anyhow::Result<Validator> {
+        let params: Arc<dyn ParamCatalog> = match &self.metadata {
+            Some(document) => Arc::new(CatalogParams::new(document)),
+            None => Arc::new(StandardParams),
+        };
+        Ok(Validator::new(
+            self.warehouse(),
+            policy,
+            self.facts.clone(),
+            params,
+        )?)
+    }
+
+    /// The pipeline; the semantic model reads this dataset's `events_*`.
+    pub fn pipeline(&self, policy: Policy) -> anyhow::Result<Pipeline> {
+        let mut model = SemanticModel::builtin()?;
+        model.table = format!("{}.{}.events_*", self.project, self.dataset);
+        let validator = self.validator(policy)?;
+        Ok(Pipeline::new(Arc::new(model), validator, &self.facts)?)
     }
 }
 

@@ -627,6 +627,15 @@ fn sql_and_check_run_on_bigquery_through_the_same_validation() {
     );
     assert_eq!(out.stdout, embedded.stdout);
 
+    // BigQuery runs the query as written: --explain shows its dry run.
+    let out = bigquery(&["sql", DAILY, "--explain"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.starts_with("BigQuery dry run:"),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
     let out = bigquery(&["check", DAILY, "--format", "json"]);
     assert!(
         out.status.success(),

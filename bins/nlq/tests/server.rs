@@ -48,6 +48,27 @@ fn get(base: &str, path: &str) -> Option<String> {
     Some(text)
 }
 
+/// One request with a JSON body; the status code and the body.
+fn post(base: &str, path: &str, body: &str) -> (u16, String) {
+    let address = base.strip_prefix("http://").unwrap();
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    (status, body.to_owned())
+}
+
 fn start(data: &str, args: &[&str]) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let base = format!("http://127.0.0.1:{}", free_port());
@@ -209,4 +230,65 @@ fn schemathesis_finds_no_server_error_and_no_spec_mismatch() {
         );
         assert!(log.contains("No issues found"), "{log}");
     }
+}
+
+#[test]
+fn the_server_answers_from_bigquery_as_from_the_embedded_engine() {
+    let (Ok(data), Ok(url)) = (
+        std::env::var("NLQ_TEST_DATA_DIR"),
+        std::env::var("NLQ_BQEMU_URL"),
+    ) else {
+        assert!(
+            !required("NLQ_REQUIRE_BQEMU"),
+            "NLQ_REQUIRE_BQEMU is set but NLQ_BQEMU_URL or NLQ_TEST_DATA_DIR is not"
+        );
+        eprintln!(
+            "skipped: NLQ_BQEMU_URL and NLQ_TEST_DATA_DIR are not set (scripts/test.sh sets them)"
+        );
+        return;
+    };
+    let ask = r#"{"question": "지난 7일 디바이스별 방문자 수"}"#;
+    let embedded = start(&data, &[]);
+    let (status, body) = post(&embedded.base, "/api/query", ask);
+    assert_eq!(status, 200, "{body}");
+    let ours: serde_json::Value = serde_json::from_str(&body).unwrap();
+    drop(embedded);
+
+    let bigquery = start(
+        &data,
+        &[
+            "--warehouse",
+            "bigquery",
+            "--project",
+            "nlq-test",
+            "--bq-endpoint",
+            &url,
+            "--credentials",
+            "none",
+            "--admin-token",
+            "admin-secret",
+        ],
+    );
+    let ready = get(&bigquery.base, "/readyz").unwrap();
+    assert!(ready.starts_with("HTTP/1.1 200"), "{ready}");
+    let (status, body) = post(&bigquery.base, "/api/query", ask);
+    assert_eq!(status, 200, "{body}");
+    let theirs: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(theirs["status"], "answered", "{theirs}");
+    assert_eq!(theirs["sql"], ours["sql"]);
+    assert_eq!(theirs["rows"], ours["rows"]);
+    assert!(theirs["row_count"].as_u64().unwrap() > 0);
+    // A follow-up in the same conversation runs on BigQuery too.
+    let follow_up = format!(
+        r#"{{"question": "그럼 모바일만?", "conversation_id": "{}"}}"#,
+        theirs["conversation_id"].as_str().unwrap()
+    );
+    let (status, body) = post(&bigquery.base, "/api/query", &follow_up);
+    assert_eq!(status, 200, "{body}");
+    let narrowed: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(narrowed["status"], "answered", "{narrowed}");
+    assert!(
+        narrowed["sql"].as_str().unwrap().contains("'mobile'"),
+        "{narrowed}"
+    );
 }

@@ -1,5 +1,6 @@
-//! `nlq-server`: reads flags and `NLQ_*` variables, builds the embedded warehouse, the pipeline
-//! (with an LLM when one is configured) and the answer store, and serves the nlq-server app.
+//! `nlq-server`: reads flags and `NLQ_*` variables, opens the warehouse (the embedded sample or
+//! BigQuery), builds the pipeline (with an LLM when one is configured) and the answer store,
+//! and serves the nlq-server app.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -11,7 +12,7 @@ use clap::Parser;
 
 use nlq::llm::LlmArgs;
 use nlq::metadata::MetadataArgs;
-use nlq::setup::{PolicyArgs, configure, open_embedded, parse_bytes, pipeline};
+use nlq::setup::{PolicyArgs, WarehouseArgs, open_options, parse_bytes};
 use nlq_exec::embedded;
 use nlq_server::{Limits, ServerConfig, Service, SqliteStore};
 
@@ -68,6 +69,8 @@ struct Cli {
     #[arg(long, env = "NLQ_WORKERS", default_value_t = 2)]
     workers: usize,
     #[command(flatten)]
+    warehouse: WarehouseArgs,
+    #[command(flatten)]
     metadata: MetadataArgs,
     #[command(flatten)]
     policy: PolicyArgs,
@@ -116,18 +119,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         embedded::default_data_dir(std::env::var_os("HOME").map(PathBuf::from).as_deref())
     });
     // Everything that blocks is done before the HTTP system starts.
-    let (config, document) = configure(&data_dir, cli.as_of.clone(), &cli.metadata)?;
+    let opened = cli.warehouse.open(open_options(
+        &data_dir,
+        cli.as_of.clone(),
+        &cli.metadata,
+        &cli.policy,
+    ))?;
     let llm = cli.llm.config()?;
-    let warehouse = open_embedded(&config)?;
-    let mut pipeline = pipeline(
-        warehouse.clone(),
-        cli.policy.policy(&config, cli.max_rows),
-        document.as_deref(),
-    )?
-    .with_approval_bytes(cli.approval_bytes);
+    let mut pipeline = opened
+        .pipeline(opened.policy(&cli.policy, cli.max_rows))?
+        .with_approval_bytes(cli.approval_bytes);
     if let Some(llm) = &llm {
         let mut path = llm.path(pipeline.model())?;
-        if let Some(document) = &document {
+        if let Some(document) = &opened.metadata {
             path = path.with_metadata(document);
         }
         pipeline = pipeline.with_llm(path);
@@ -154,19 +158,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let authenticated = !server_config.api_keys.is_empty();
     let service = actix_web::web::Data::new(Service::new(
         Arc::new(pipeline),
-        warehouse,
+        opened.warehouse(),
         Arc::new(store),
         loader,
         server_config,
     ));
     eprintln!(
-        "nlq-server: http://{} ({}; answers in {}; LLM: {})",
+        "nlq-server: http://{} ({}; {} {}.{}; answers in {}; LLM: {})",
         cli.bind,
         if authenticated {
             "API keys required"
         } else {
             "no API keys configured: loopback only"
         },
+        cli.warehouse.warehouse,
+        opened.project,
+        opened.dataset,
         db.display(),
         llm.as_ref().map_or("none", |_| "on"),
     );
