@@ -7,7 +7,7 @@ mod show;
 mod warehouse;
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -21,7 +21,7 @@ use nlq_metasync::sync::{SyncConfig, SyncEvent, sync};
 use nlq_metasync::{BearerToken, MetaStore, MetaSyncError, MetadataDocument, StoreOptions};
 
 use crate::logger::{LogFormat, Logger};
-use crate::warehouse::{Settings, ValidatorCheck, WarehouseKind};
+use crate::warehouse::{Settings, ValidatorCheck};
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -58,6 +58,8 @@ struct Cli {
     /// Log lines on stderr [default: text on a terminal, json otherwise].
     #[arg(long, global = true, value_enum, env = "NLQ_LOG_FORMAT")]
     log_format: Option<LogFormat>,
+    #[command(flatten)]
+    warehouse: nlq::setup::WarehouseArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -85,8 +87,6 @@ struct RunArgs {
     /// and the next one still comes.
     #[arg(long, env = "NLQ_METASYNC_EVERY", value_parser = parse_every)]
     every: Option<Duration>,
-    #[arg(long, value_enum, env = "NLQ_WAREHOUSE", default_value = "embedded")]
-    warehouse: WarehouseKind,
     /// The date CURRENT_DATE() stands for when the examples are checked (YYYY-MM-DD);
     /// default: the day after the newest shard.
     #[arg(long, env = "NLQ_AS_OF", value_parser = parse_day)]
@@ -97,6 +97,9 @@ struct RunArgs {
     /// The catalog's queries are refused above this: bytes, or with a unit (500MiB, 1GiB).
     #[arg(long, env = "NLQ_METASYNC_MAX_BYTES", default_value = "1GiB", value_parser = parse_bytes)]
     max_bytes: u64,
+    /// A catalog query still running after this many seconds is cancelled.
+    #[arg(long, env = "NLQ_TIMEOUT_SECS", default_value_t = 300)]
+    timeout_secs: u64,
 }
 
 fn main() -> ExitCode {
@@ -144,20 +147,30 @@ fn run(cli: Cli, logger: &Logger) -> anyhow::Result<()> {
         .build()
         .context("starting the async runtime")?;
     match cli.command {
-        Command::Run(args) => runtime.block_on(run_job(&*store, &args, &data_dir, logger)),
+        Command::Run(args) => runtime.block_on(run_job(
+            &*store,
+            &Job {
+                args,
+                warehouse: cli.warehouse,
+                data_dir,
+            },
+            logger,
+        )),
         Command::Show { json } => runtime.block_on(show(&*store, json)),
         Command::Versions { json } => runtime.block_on(versions(&*store, json, logger)),
     }
 }
 
-async fn run_job(
-    store: &dyn MetaStore,
-    args: &RunArgs,
-    data_dir: &Path,
-    logger: &Logger,
-) -> anyhow::Result<()> {
-    let Some(every) = args.every else {
-        return sync_once(store, args, data_dir, logger).await;
+/// What one run needs from the flags.
+struct Job {
+    args: RunArgs,
+    warehouse: nlq::setup::WarehouseArgs,
+    data_dir: PathBuf,
+}
+
+async fn run_job(store: &dyn MetaStore, job: &Job, logger: &Logger) -> anyhow::Result<()> {
+    let Some(every) = job.args.every else {
+        return sync_once(store, job, logger).await;
     };
     logger.info(
         "running on a schedule",
@@ -169,7 +182,7 @@ async fn run_job(
     // Stopping between or during runs is safe: a version becomes the latest whole or not at
     // all, so the default handling of SIGINT and SIGTERM (exit) is all a scheduler needs.
     loop {
-        if let Err(err) = sync_once(store, args, data_dir, logger).await {
+        if let Err(err) = sync_once(store, job, logger).await {
             let class = class_of(&err);
             logger.error(
                 &format!("{err:#}"),
@@ -183,33 +196,31 @@ async fn run_job(
     }
 }
 
-async fn sync_once(
-    store: &dyn MetaStore,
-    args: &RunArgs,
-    data_dir: &Path,
-    logger: &Logger,
-) -> anyhow::Result<()> {
+async fn sync_once(store: &dyn MetaStore, job: &Job, logger: &Logger) -> anyhow::Result<()> {
+    let args = &job.args;
     let started = Instant::now();
     logger.info(
         "sync started",
         &[
             ("store", store.location().into()),
-            (
-                "warehouse",
-                format!("{:?}", args.warehouse).to_lowercase().into(),
-            ),
+            ("warehouse", job.warehouse.warehouse.clone().into()),
         ],
     );
     // The store first: a typo in the bucket or a missing token fails in a second, not after
     // the warehouse has been read.
     let kept = store.versions().await?;
-    let opened = warehouse::open(
-        args.warehouse,
-        Settings {
-            data_dir,
-            as_of: args.as_of.clone(),
-        },
-    )?;
+    // Opened for each run, so a scheduled job sees the shards that landed since the last.
+    let warehouse_args = job.warehouse.clone();
+    let settings = Settings {
+        data_dir: job.data_dir.clone(),
+        as_of: args.as_of.clone(),
+        max_bytes: args.max_bytes,
+        timeout: Duration::from_secs(args.timeout_secs),
+    };
+    let (opened, validator) =
+        tokio::task::spawn_blocking(move || warehouse::open(&warehouse_args, &settings))
+            .await
+            .context("opening the warehouse")??;
     let mut config = SyncConfig::new(&opened.project, &opened.dataset);
     config.sample_shards = args.sample_shards;
     config.max_bytes = args.max_bytes;
@@ -218,9 +229,9 @@ async fn sync_once(
         .into_iter()
         .map(|golden| (golden.question, golden.sql))
         .collect();
-    let check = ValidatorCheck(&opened.validator);
+    let check = ValidatorCheck(&validator);
     let events = |event: &SyncEvent| logger.sync_event(event);
-    let synced = sync(&*opened.warehouse, &config, Some(&check), &events).await;
+    let synced = sync(&*opened.warehouse(), &config, Some(&check), &events).await;
     logger.finish_progress();
     let synced = synced?;
 

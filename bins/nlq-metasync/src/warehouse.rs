@@ -1,61 +1,37 @@
-//! The warehouse a sync reads, and the validator that re-checks the verified examples on it.
-//! One arm per warehouse: BigQuery joins the embedded engine as another `WarehouseKind`.
+//! The warehouse a sync reads (the embedded sample or BigQuery, as `nlq` opens them), and the
+//! validator that re-checks the verified examples on it.
 
-use std::path::Path;
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::time::Duration;
 
 use async_trait::async_trait;
-use clap::ValueEnum;
-use nlq_core::Warehouse;
-use nlq_exec::embedded::{EmbeddedConfig, EmbeddedWarehouse};
+use nlq::setup::{OpenOptions, Opened, WarehouseArgs};
 use nlq_metasync::sync::ExampleCheck;
-use nlq_validate::{DatasetFacts, Policy, StandardParams, Validator};
+use nlq_validate::{Policy, Validator};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum WarehouseKind {
-    /// DuckDB over the GA4 sample in --data-dir.
-    Embedded,
-}
-
-/// What the embedded-or-other choice comes down to.
-pub struct Opened {
-    pub warehouse: Arc<dyn Warehouse>,
-    pub project: String,
-    pub dataset: String,
-    pub validator: Validator,
-}
-
-pub struct Settings<'a> {
-    pub data_dir: &'a Path,
+pub struct Settings {
+    pub data_dir: PathBuf,
     pub as_of: Option<String>,
+    /// BigQuery refuses a catalog query billing more than this itself.
+    pub max_bytes: u64,
+    /// A BigQuery job still running after this long is cancelled.
+    pub timeout: Duration,
 }
 
-pub fn open(kind: WarehouseKind, settings: Settings<'_>) -> anyhow::Result<Opened> {
-    match kind {
-        WarehouseKind::Embedded => {
-            let mut config = EmbeddedConfig::new(settings.data_dir);
-            config.as_of = settings.as_of;
-            // Never `prepare`: a scheduled job that found no data should say so, not spend
-            // minutes generating a sample nobody asked for.
-            let warehouse = Arc::new(EmbeddedWarehouse::open(&config)?);
-            let facts = DatasetFacts {
-                tables: warehouse.catalog().tables.clone(),
-                today: warehouse.catalog().current_date.clone(),
-            };
-            let validator = Validator::new(
-                warehouse.clone(),
-                example_policy(&config.project, &config.dataset),
-                facts,
-                Arc::new(StandardParams),
-            )?;
-            Ok(Opened {
-                warehouse,
-                project: config.project,
-                dataset: config.dataset,
-                validator,
-            })
-        }
-    }
+/// Opens the warehouse. It blocks (the embedded engine's files, BigQuery's set-up on a runtime
+/// of its own), so an async caller runs it on the blocking pool.
+pub fn open(args: &WarehouseArgs, settings: &Settings) -> anyhow::Result<(Opened, Validator)> {
+    let opened = args.open(OpenOptions {
+        data_dir: &settings.data_dir,
+        as_of: settings.as_of.clone(),
+        // MetaSync writes the document; it never reads one.
+        metadata: None,
+        prepare: false,
+        maximum_bytes_billed: settings.max_bytes,
+        timeout: settings.timeout,
+    })?;
+    let validator = opened.validator(example_policy(&opened.project, &opened.dataset))?;
+    Ok((opened, validator))
 }
 
 /// The examples are checked, not answered: the dry run and the `LIMIT 0` schema step say

@@ -109,7 +109,7 @@ pub fn open_embedded(config: &EmbeddedConfig) -> anyhow::Result<Arc<EmbeddedWare
 }
 
 /// Which warehouse answers: the embedded sample (default, offline) or BigQuery.
-#[derive(clap::Args)]
+#[derive(Clone, clap::Args)]
 pub struct WarehouseArgs {
     /// `embedded` (the GA4 sample, offline) or `bigquery`.
     #[arg(long, global = true, env = "NLQ_WAREHOUSE", default_value = "embedded", value_parser = ["embedded", "bigquery"])]

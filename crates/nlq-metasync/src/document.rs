@@ -109,7 +109,7 @@ pub struct KeyStats {
     pub double_value: u64,
     /// Share of rows with no value field set.
     pub null_rate: f64,
-    /// Approximate distinct values.
+    /// Distinct values.
     pub distinct: u64,
     /// The most frequent values, as text, with their rows.
     pub top_values: Vec<(String, u64)>,
