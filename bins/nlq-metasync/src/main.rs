@@ -225,6 +225,7 @@ async fn sync_once(store: &dyn MetaStore, job: &Job, logger: &Logger) -> anyhow:
     config.sample_shards = args.sample_shards;
     config.max_bytes = args.max_bytes;
     config.examples = nlq_semantic::SemanticModel::builtin()?
+        .for_dataset(&opened.project, &opened.dataset)?
         .golden
         .into_iter()
         .map(|golden| (golden.question, golden.sql))

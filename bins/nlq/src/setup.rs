@@ -333,10 +333,9 @@ impl Opened {
         )?)
     }
 
-    /// The pipeline; the semantic model reads this dataset's `events_*`.
+    /// The pipeline; the semantic model, its golden examples too, reads this dataset.
     pub fn pipeline(&self, policy: Policy) -> anyhow::Result<Pipeline> {
-        let mut model = SemanticModel::builtin()?;
-        model.table = format!("{}.{}.events_*", self.project, self.dataset);
+        let model = SemanticModel::builtin()?.for_dataset(&self.project, &self.dataset)?;
         let validator = self.validator(policy)?;
         Ok(Pipeline::new(Arc::new(model), validator, &self.facts)?)
     }

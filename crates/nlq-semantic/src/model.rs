@@ -161,6 +161,33 @@ impl SemanticModel {
         Self::from_yaml(include_str!("../../../fixtures/semantic/ga4.yaml"))
     }
 
+    /// The model over another GA4 export: its `events_*`, and the golden examples rewritten
+    /// (through the AST) to read that dataset's tables instead of the model's own.
+    pub fn for_dataset(mut self, project: &str, dataset: &str) -> Result<Self, SemanticError> {
+        let parts: Vec<&str> = self.table.split('.').collect();
+        let [from_project, from_dataset, _] = parts.as_slice() else {
+            return Err(invalid(format!(
+                "the table {:?} is not `project.dataset.events_*`",
+                self.table
+            )));
+        };
+        let from = (from_project.to_string(), from_dataset.to_string());
+        if (from.0.as_str(), from.1.as_str()) == (project, dataset) {
+            return Ok(self);
+        }
+        for golden in &mut self.golden {
+            golden.sql = nlq_sql::retarget(&golden.sql, (&from.0, &from.1), (project, dataset))
+                .map_err(|err| {
+                    invalid(format!(
+                        "the golden SQL of \"{}\" cannot be moved to {project}.{dataset}: {err}",
+                        golden.question
+                    ))
+                })?;
+        }
+        self.table = format!("{project}.{dataset}.events_*");
+        Ok(self)
+    }
+
     /// Parses and checks a model; SQL references are expanded.
     pub fn from_yaml(text: &str) -> Result<Self, SemanticError> {
         let mut model: SemanticModel =
@@ -442,6 +469,26 @@ mod tests {
             "DATE_TRUNC(PARSE_DATE('%Y%m%d', event_date), WEEK(MONDAY))"
         );
         assert!(model.words().len() > 300);
+    }
+
+    #[test]
+    fn another_dataset_gets_the_table_and_the_golden_examples() {
+        let builtin = SemanticModel::builtin().unwrap();
+        let same = builtin
+            .clone()
+            .for_dataset("bigquery-public-data", "ga4_obfuscated_sample_ecommerce")
+            .unwrap();
+        assert_eq!(same.golden[0].sql, builtin.golden[0].sql, "left as written");
+        let moved = builtin.for_dataset("my-co", "analytics_123").unwrap();
+        assert_eq!(moved.table, "my-co.analytics_123.events_*");
+        for golden in &moved.golden {
+            assert!(
+                golden.sql.contains("`my-co.analytics_123.events_*`")
+                    && !golden.sql.contains("bigquery-public-data"),
+                "{}",
+                golden.sql
+            );
+        }
     }
 
     fn with(replace: &str, by: &str) -> Result<SemanticModel, SemanticError> {

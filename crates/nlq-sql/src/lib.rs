@@ -21,7 +21,9 @@ mod tables;
 
 pub use catalog::Catalog;
 pub use error::SqlError;
-pub use tables::{SuffixBounds, and_conditions, name_parts, narrow_to_last_day, suffix_bounds};
+pub use tables::{
+    SuffixBounds, and_conditions, name_parts, narrow_to_last_day, retarget, suffix_bounds,
+};
 
 use std::collections::BTreeSet;
 

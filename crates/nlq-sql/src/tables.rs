@@ -460,6 +460,25 @@ pub fn narrow_to_last_day(statement: &mut sqlparser::ast::Statement, today: &str
     narrow.days
 }
 
+/// `sql` reading `to`'s tables wherever it reads `from`'s: each table name qualified by `from`
+/// (`project.dataset`, however quoted) is renamed to the same table of `to`, written
+/// `` `project.dataset.table` ``. The query comes back as one line.
+pub fn retarget(sql: &str, from: (&str, &str), to: (&str, &str)) -> Result<String, SqlError> {
+    let mut statement = crate::parse_query(sql)?;
+    let _ = sqlparser::ast::visit_relations_mut(&mut statement, |name: &mut ObjectName| {
+        if let [project, dataset, table] = name_parts(name).as_slice()
+            && (project.as_str(), dataset.as_str()) == from
+        {
+            *name = ObjectName::from(vec![sqlparser::ast::Ident::with_quote(
+                '`',
+                format!("{}.{}.{table}", to.0, to.1),
+            )]);
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    Ok(statement.to_string())
+}
+
 /// `_TABLE_SUFFIX` however qualified.
 fn names_a_suffix(expr: &Expr) -> bool {
     match expr {

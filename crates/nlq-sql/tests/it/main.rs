@@ -172,3 +172,26 @@ fn ctes_are_tables_too() {
         @r#"WITH d AS (SELECT event_name FROM (SELECT *, '20201130' AS _TABLE_SUFFIX FROM "events_20201130") AS "events_*" WHERE _TABLE_SUFFIX = '20201130') SELECT COUNT(*) AS f0_ FROM d"#
     );
 }
+
+#[test]
+fn retarget_moves_every_table_of_the_sample_to_another_dataset() {
+    let sql = "WITH buyers AS (SELECT user_pseudo_id FROM \
+        `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*` \
+        WHERE event_name = 'purchase') \
+        SELECT COUNT(*) FROM bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_20210101 AS e \
+        JOIN buyers USING (user_pseudo_id) \
+        CROSS JOIN UNNEST(e.items) AS item \
+        WHERE e.user_pseudo_id IN (SELECT user_pseudo_id FROM `other-project.other.events_*`)";
+    let moved = nlq_sql::retarget(
+        sql,
+        ("bigquery-public-data", "ga4_obfuscated_sample_ecommerce"),
+        ("my-co", "analytics_123"),
+    )
+    .unwrap();
+    insta::assert_snapshot!(moved, @"WITH buyers AS (SELECT user_pseudo_id FROM `my-co.analytics_123.events_*` WHERE event_name = 'purchase') SELECT COUNT(*) FROM `my-co.analytics_123.events_20210101` AS e JOIN buyers USING(user_pseudo_id) CROSS JOIN UNNEST(e.items) AS item WHERE e.user_pseudo_id IN (SELECT user_pseudo_id FROM `other-project`.`other`.`events_*`)");
+    let err = nlq_sql::retarget("DROP TABLE x", ("a", "b"), ("c", "d")).unwrap_err();
+    assert!(
+        matches!(err, SqlError::NotAQuery { .. } | SqlError::Parse { .. }),
+        "{err:?}"
+    );
+}
