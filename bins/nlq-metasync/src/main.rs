@@ -89,7 +89,7 @@ struct RunArgs {
     every: Option<Duration>,
     /// The date CURRENT_DATE() stands for when the examples are checked (YYYY-MM-DD);
     /// default: the day after the newest shard.
-    #[arg(long, env = "NLQ_AS_OF", value_parser = parse_day)]
+    #[arg(long, env = "NLQ_AS_OF", value_parser = nlq::setup::parse_day)]
     as_of: Option<String>,
     /// The parameter catalog samples this many of the newest shards.
     #[arg(long, env = "NLQ_METASYNC_SAMPLE_SHARDS", default_value_t = 7)]
@@ -98,7 +98,7 @@ struct RunArgs {
     #[arg(long, env = "NLQ_METASYNC_MAX_BYTES", default_value = "1GiB", value_parser = parse_bytes)]
     max_bytes: u64,
     /// A catalog query still running after this many seconds is cancelled.
-    #[arg(long, env = "NLQ_TIMEOUT_SECS", default_value_t = 300)]
+    #[arg(long, env = "NLQ_METASYNC_TIMEOUT_SECS", default_value_t = 300)]
     timeout_secs: u64,
 }
 
@@ -338,6 +338,9 @@ fn class_of(err: &anyhow::Error) -> ErrorClass {
         if let Some(e) = cause.downcast_ref::<nlq_validate::ValidateError>() {
             return e.class();
         }
+        if let Some(e) = cause.downcast_ref::<nlq_core::WarehouseError>() {
+            return e.class;
+        }
     }
     ErrorClass::Bug
 }
@@ -421,12 +424,6 @@ fn parse_bytes(text: &str) -> Result<u64, String> {
         return Err(format!("`{text}` is not a usable size: at least 1 byte"));
     }
     Ok(bytes as u64)
-}
-
-fn parse_day(text: &str) -> Result<String, String> {
-    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map(|day| day.to_string())
-        .map_err(|_| format!("`{text}` is not a date; write YYYY-MM-DD"))
 }
 
 #[cfg(test)]

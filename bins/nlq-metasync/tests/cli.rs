@@ -140,15 +140,15 @@ fn a_run_on_bigquery_describes_the_data_as_one_on_the_embedded_engine() {
     // Tables, schemas and drift come from metadata calls: the same on both.
     assert_eq!(theirs["registry"], ours["registry"]);
     assert_eq!(theirs["schema"], ours["schema"]);
-    // The catalog's queries ran on BigQuery: the same events, counts and keys (distinct
-    // counts are approximate, so they are left out).
+    // The catalog's queries ran on BigQuery: the same events, counts, keys and distinct
+    // values.
     let counts = |doc: &serde_json::Value| {
         doc["catalog"]["events"]
             .as_object()
             .unwrap()
             .iter()
             .map(|(name, event)| {
-                let keys: Vec<(String, u64)> = event["event_params"]
+                let keys: Vec<(String, u64, u64)> = event["event_params"]
                     .as_array()
                     .unwrap()
                     .iter()
@@ -156,6 +156,7 @@ fn a_run_on_bigquery_describes_the_data_as_one_on_the_embedded_engine() {
                         (
                             k["key"].as_str().unwrap().to_owned(),
                             k["rows"].as_u64().unwrap(),
+                            k["distinct"].as_u64().unwrap(),
                         )
                     })
                     .collect();
@@ -196,8 +197,26 @@ fn a_run_on_bigquery_describes_the_data_as_one_on_the_embedded_engine() {
 
     // Without a project a BigQuery run is refused as the user's to fix.
     let out = metasync(&["--store", bigquery, "--warehouse", "bigquery", "run"]);
-    assert_ne!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("needs --project"), "{}", stderr(&out));
+
+    // A dataset that does not exist is the user's to fix too, said by BigQuery.
+    let out = metasync(&[
+        "--store",
+        bigquery,
+        "--warehouse",
+        "bigquery",
+        "--project",
+        "nlq-test",
+        "--dataset",
+        "bigquery-public-data.no_such_dataset",
+        "--bq-endpoint",
+        &url,
+        "--credentials",
+        "none",
+        "run",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
 
 #[test]

@@ -28,7 +28,7 @@ struct Cli {
     #[arg(long, global = true, env = "NLQ_DATA_DIR")]
     data_dir: Option<PathBuf>,
     /// The date CURRENT_DATE() stands for (YYYY-MM-DD); default: the day after the newest shard.
-    #[arg(long, global = true, env = "NLQ_AS_OF")]
+    #[arg(long, global = true, env = "NLQ_AS_OF", value_parser = nlq::setup::parse_day)]
     as_of: Option<String>,
     #[command(flatten)]
     metadata: metadata::MetadataArgs,
@@ -167,7 +167,10 @@ fn main() -> ExitCode {
                     .is_some_and(|e| class(e))
                 || err
                     .downcast_ref::<nlq_pipeline::PipelineError>()
-                    .is_some_and(|e| class(e));
+                    .is_some_and(|e| class(e))
+                || err
+                    .downcast_ref::<nlq_core::WarehouseError>()
+                    .is_some_and(|e| e.class == nlq_core::ErrorClass::User);
             ExitCode::from(if user { 2 } else { 1 })
         }
     }

@@ -11,6 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use nlq_core::Warehouse;
 use nlq_core::ga4::{PUBLIC_DATASET, PUBLIC_PROJECT};
+use nlq_exec::ExecError;
 use nlq_exec::bigquery::{BigQueryConfig, BigQueryWarehouse, Credentials};
 use nlq_exec::embedded::{self, EmbeddedConfig, EmbeddedWarehouse};
 use nlq_metasync::MetadataDocument;
@@ -76,6 +77,13 @@ pub fn parse_bytes(text: &str) -> Result<u64, String> {
         }
     };
     Ok((number * scale as f64) as u64)
+}
+
+/// A day as `YYYY-MM-DD`.
+pub fn parse_day(text: &str) -> Result<String, String> {
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map(|day| day.to_string())
+        .map_err(|_| format!("`{text}` is not a date; write YYYY-MM-DD"))
 }
 
 pub fn parse_currency(text: &str) -> Result<(String, f64), String> {
@@ -188,8 +196,9 @@ impl WarehouseArgs {
 
     fn bigquery_config(&self, options: &OpenOptions<'_>) -> anyhow::Result<BigQueryConfig> {
         let project = self.project.as_deref().ok_or_else(|| {
-            anyhow::anyhow!(
+            ExecError::Config(
                 "--warehouse bigquery needs --project (NLQ_BQ_PROJECT): the project your queries are billed to"
+                    .into(),
             )
         })?;
         let mut config = BigQueryConfig::new(project, &self.dataset)?;
@@ -257,7 +266,14 @@ fn bigquery_facts(warehouse: &BigQueryWarehouse) -> anyhow::Result<DatasetFacts>
         .filter_map(|t| t.strip_prefix("events_"))
         .filter_map(|d| chrono::NaiveDate::parse_from_str(d, "%Y%m%d").ok())
         .max()
-        .ok_or_else(|| anyhow::anyhow!("the dataset has no events_YYYYMMDD tables"))?;
+        .ok_or_else(|| {
+            let config = warehouse.config();
+            ExecError::Config(format!(
+                "{}.{} has no events_YYYYMMDD tables: check --dataset (project.dataset of the \
+                 GA4 export) and that the credentials can read it",
+                config.project, config.dataset
+            ))
+        })?;
     Ok(DatasetFacts {
         tables,
         today: (last + chrono::Duration::days(1)).to_string(),

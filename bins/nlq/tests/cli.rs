@@ -598,7 +598,7 @@ fn ask_answers_from_bigquery_as_from_the_embedded_engine() {
         .env_remove("NLQ_BQ_PROJECT")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2), "the user's to fix");
     assert!(String::from_utf8_lossy(&out.stderr).contains("needs --project"));
 }
 

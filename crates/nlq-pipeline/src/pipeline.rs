@@ -55,7 +55,7 @@ impl<'a> Request<'a> {
     }
 
     /// What every job run for this request is labelled with.
-    pub(crate) fn labels(&self) -> Vec<(String, String)> {
+    pub fn labels(&self) -> Vec<(String, String)> {
         self.conversation
             .map(|id| (label::CONVERSATION.to_owned(), id.to_owned()))
             .into_iter()

@@ -16,22 +16,21 @@ use nlq_validate::{DatasetFacts, Policy, StandardParams, Validator};
 fn pipeline() -> Option<(Pipeline, Arc<EmbeddedWarehouse>)> {
     // scripts/test.sh generates the sample; without it there is nothing to read.
     let dir = std::env::var("NLQ_TEST_DATA_DIR").ok()?;
-    let config = EmbeddedConfig::new(&dir);
-    let warehouse = Arc::new(EmbeddedWarehouse::open(&config).unwrap());
+    let warehouse = Arc::new(EmbeddedWarehouse::open(&EmbeddedConfig::new(&dir)).unwrap());
+    Some((pipeline_over(warehouse.clone(), &warehouse), warehouse))
+}
+
+/// The pipeline reading `warehouse`, which holds `sample`'s data.
+fn pipeline_over(warehouse: Arc<dyn Warehouse>, sample: &EmbeddedWarehouse) -> Pipeline {
     let facts = DatasetFacts {
-        tables: warehouse.catalog().tables.clone(),
-        today: warehouse.catalog().current_date.clone(),
+        tables: sample.catalog().tables.clone(),
+        today: sample.catalog().current_date.clone(),
     };
-    let policy = Policy::for_dataset(&config.project, &config.dataset);
-    let validator = Validator::new(
-        warehouse.clone(),
-        policy,
-        facts.clone(),
-        Arc::new(StandardParams),
-    )
-    .unwrap();
+    let policy = Policy::for_dataset(nlq_core::ga4::PUBLIC_PROJECT, nlq_core::ga4::PUBLIC_DATASET);
+    let validator =
+        Validator::new(warehouse, policy, facts.clone(), Arc::new(StandardParams)).unwrap();
     let model = Arc::new(SemanticModel::builtin().unwrap());
-    Some((Pipeline::new(model, validator, &facts).unwrap(), warehouse))
+    Pipeline::new(model, validator, &facts).unwrap()
 }
 
 #[tokio::test]
@@ -172,23 +171,7 @@ async fn every_job_of_an_answer_carries_its_conversation_and_stage() {
         inner: inner.clone(),
         labels: Mutex::new(Vec::new()),
     });
-    let facts = DatasetFacts {
-        tables: inner.catalog().tables.clone(),
-        today: inner.catalog().current_date.clone(),
-    };
-    let validator = Validator::new(
-        warehouse.clone(),
-        Policy::for_dataset(nlq_core::ga4::PUBLIC_PROJECT, nlq_core::ga4::PUBLIC_DATASET),
-        facts.clone(),
-        Arc::new(StandardParams),
-    )
-    .unwrap();
-    let pipeline = Pipeline::new(
-        Arc::new(SemanticModel::builtin().unwrap()),
-        validator,
-        &facts,
-    )
-    .unwrap();
+    let pipeline = pipeline_over(warehouse.clone(), &inner);
     let request = nlq_pipeline::Request {
         conversation: Some("c_0123"),
         ..nlq_pipeline::Request::new("지난 7일 디바이스별 사용자 수")

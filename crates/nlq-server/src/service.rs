@@ -280,10 +280,22 @@ impl Service {
                 ));
             }
         };
+        let (qid, conversation_id) = match &stored {
+            Some(s) => (s.qid.clone(), s.conversation_id.clone()),
+            None => (new_id("q"), new_id("c")),
+        };
+        let request = Request {
+            conversation: Some(&conversation_id),
+            ..Request::new("(SQL)")
+        };
         let needs_approval = match &stored {
             Some(stored) => stored.needs_approval,
             None => {
-                let report = self.pipeline.validator().check(&sql).await;
+                let report = self
+                    .pipeline
+                    .validator()
+                    .check_labeled(&sql, &request.labels())
+                    .await;
                 let billed = report.cost.as_ref().map_or(0, |c| c.bytes_billed);
                 report.passed() && billed > self.config.approval_bytes
             }
@@ -304,13 +316,9 @@ impl Service {
         let question = stored
             .as_ref()
             .map_or_else(|| "(SQL)".to_owned(), |s| s.question.clone());
-        let (qid, conversation_id) = match &stored {
-            Some(s) => (s.qid.clone(), s.conversation_id.clone()),
-            None => (new_id("q"), new_id("c")),
-        };
         let request = Request {
-            conversation: Some(&conversation_id),
-            ..Request::new(&question)
+            question: &question,
+            ..request
         };
         let answer = self
             .pipeline

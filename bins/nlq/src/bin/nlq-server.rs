@@ -12,7 +12,7 @@ use clap::Parser;
 
 use nlq::llm::LlmArgs;
 use nlq::metadata::MetadataArgs;
-use nlq::setup::{PolicyArgs, WarehouseArgs, open_options, parse_bytes};
+use nlq::setup::{PolicyArgs, WarehouseArgs, open_options, parse_bytes, parse_day};
 use nlq_exec::embedded;
 use nlq_server::{Limits, ServerConfig, Service, SqliteStore};
 
@@ -31,7 +31,7 @@ struct Cli {
     data_dir: Option<PathBuf>,
     /// The date CURRENT_DATE() stands for (YYYY-MM-DD); default: the registry's as-of date,
     /// else the day after the newest shard.
-    #[arg(long, env = "NLQ_AS_OF")]
+    #[arg(long, env = "NLQ_AS_OF", value_parser = parse_day)]
     as_of: Option<String>,
     /// The answers and conversations database [default: <data dir>/nlq-server.sqlite].
     #[arg(long, env = "NLQ_DB")]

@@ -137,18 +137,27 @@ impl Home {
         })
     }
 
-    /// Runs `call` here. A caller that stops waiting (a timeout) leaves the call to finish:
-    /// a query still cancels its job at its own deadline.
+    /// Runs `call` here; a caller that stops waiting (a timeout) stops it.
     async fn run<T: Send + 'static>(
         &self,
         call: impl Future<Output = Result<T, WarehouseError>> + Send + 'static,
     ) -> Result<T, WarehouseError> {
-        self.handle.spawn(call).await.map_err(|err| {
+        let mut call = AbortOnDrop(self.handle.spawn(call));
+        (&mut call.0).await.map_err(|err| {
             failure(
                 ErrorClass::Bug,
                 format!("a BigQuery call stopped unexpectedly: {err}"),
             )
         })?
+    }
+}
+
+/// A call whose caller stopped waiting stops too (a query then cancels its job).
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -232,16 +241,47 @@ impl Client {
     }
 
     async fn cancel(&self, job_id: &str) {
-        let mut cancel = self
-            .jobs
-            .cancel_job()
-            .set_project_id(&self.config.billing_project)
-            .set_job_id(job_id);
-        if let Some(location) = &self.config.location {
-            cancel = cancel.set_location(location);
+        cancel_job(
+            self.jobs.clone(),
+            self.config.billing_project.clone(),
+            self.config.location.clone(),
+            job_id.to_owned(),
+        )
+        .await;
+    }
+}
+
+async fn cancel_job(jobs: JobService, project: String, location: Option<String>, job_id: String) {
+    let mut cancel = jobs.cancel_job().set_project_id(project).set_job_id(job_id);
+    if let Some(location) = location {
+        cancel = cancel.set_location(location);
+    }
+    // Best effort: whoever stopped waiting has already been told why.
+    let _ = cancel.send().await;
+}
+
+/// A job the query started and is waiting for. Dropped while still running (the caller gave
+/// up: a timeout upstream, a client that went away), it cancels the job instead of leaving it
+/// to run, and bill, unwatched.
+struct RunningJob<'a> {
+    client: &'a Client,
+    job_id: String,
+    running: bool,
+}
+
+impl Drop for RunningJob<'_> {
+    fn drop(&mut self) {
+        if !self.running || self.job_id.is_empty() {
+            return;
         }
-        // Best effort: the timeout is reported either way.
-        let _ = cancel.send().await;
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            handle.spawn(cancel_job(
+                self.client.jobs.clone(),
+                self.client.config.billing_project.clone(),
+                self.client.config.location.clone(),
+                std::mem::take(&mut self.job_id),
+            ));
+        }
     }
 }
 
@@ -322,7 +362,7 @@ fn reason_of(message: &str, code: google_cloud_gax::error::rpc::Code) -> &'stati
     use google_cloud_gax::error::rpc::Code;
     if message.contains("exceeded limit for bytes billed") {
         "bytesBilledLimitExceeded"
-    } else if message.starts_with("Quota exceeded") {
+    } else if message.to_ascii_lowercase().contains("quota exceeded") {
         "quotaExceeded"
     } else if message.starts_with("Exceeded rate limits") {
         "rateLimitExceeded"
@@ -363,6 +403,12 @@ fn by_reason(reason: &str, message: &str) -> WarehouseError {
             ErrorClass::User,
             format!("not found in BigQuery: {message}"),
         ),
+        "quotaExceeded" if quota_resets_later(message) => (
+            ErrorClass::User,
+            format!(
+                "BigQuery's quota is used up: {message}; raise the quota (or enable billing) on the project, or wait until it resets"
+            ),
+        ),
         "quotaExceeded" | "rateLimitExceeded" | "backendError" | "internalError" => (
             ErrorClass::Transient,
             format!("BigQuery is busy or failing: {message}; try again later"),
@@ -374,6 +420,15 @@ fn by_reason(reason: &str, message: &str) -> WarehouseError {
         position: position(message),
         message: text,
     }
+}
+
+/// A daily, custom (cost control) or free-tier quota: trying again in a minute will not help.
+/// The others (concurrent or queued jobs) clear as jobs finish.
+fn quota_resets_later(message: &str) -> bool {
+    let message = message.to_ascii_lowercase();
+    ["custom quota", "per day", "daily", "free query bytes"]
+        .iter()
+        .any(|kind| message.contains(kind))
 }
 
 fn first_error(errors: &[ErrorProto]) -> Option<WarehouseError> {
@@ -497,12 +552,18 @@ impl Client {
             .map(|j| j.job_id.clone())
             .unwrap_or_default();
         let mut complete = first.job_complete.unwrap_or(true);
+        let mut job = RunningJob {
+            client: self,
+            job_id: job_id.clone(),
+            running: !complete,
+        };
         let mut token = first.page_token.clone();
         let mut truncated = false;
         let deadline = started + self.config.timeout;
         let mut pause = Duration::from_millis(50);
         while !complete || (!token.is_empty() && rows.len() < request.max_rows) {
             if Instant::now() >= deadline {
+                job.running = false;
                 self.cancel(&job_id).await;
                 return Err(failure(
                     ErrorClass::Transient,
@@ -541,6 +602,7 @@ impl Client {
             }
             if !complete {
                 complete = true;
+                job.running = false;
                 columns = values::columns(reply.schema.as_ref());
             }
             rows.extend(reply.rows.iter().map(|r| values::row(r, &columns)));

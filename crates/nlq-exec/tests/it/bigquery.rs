@@ -298,6 +298,26 @@ fn job_errors_become_clear_messages_with_their_class() {
                 "quotaExceeded",
                 "Quota exceeded: Your project exceeded quota for free query bytes scanned.",
             ),
+            ErrorClass::User,
+            "quota is used up",
+        ),
+        (
+            error_reply(
+                403,
+                "PERMISSION_DENIED",
+                "quotaExceeded",
+                "Custom quota exceeded: Your usage exceeded the custom quota for QueryUsagePerDay.",
+            ),
+            ErrorClass::User,
+            "quota is used up",
+        ),
+        (
+            error_reply(
+                403,
+                "PERMISSION_DENIED",
+                "quotaExceeded",
+                "Quota exceeded: Your project and region exceeded quota for max number of jobs that can be queued per project.",
+            ),
             ErrorClass::Transient,
             "try again later",
         ),
@@ -358,11 +378,9 @@ fn job_errors_become_clear_messages_with_their_class() {
         let said = reply["error"]["message"].as_str().unwrap();
         assert!(err.message.contains(said), "{reason}: {err}");
     }
-    let syntax = rt.block_on(bq.query(&QueryRequest::new("SELECT FROM x")));
-    assert!(syntax.is_err(), "the recorded replies are used up");
     assert_eq!(seen.lock().unwrap().len(), cases.len());
     let position = {
-        let (base, _) = serve(vec![cases[4].0.clone()]);
+        let (base, _) = serve(vec![cases.last().unwrap().0.clone()]);
         let bq = rt
             .block_on(BigQueryWarehouse::connect(config(&base)))
             .unwrap();
@@ -409,4 +427,43 @@ fn a_key_file_client_outlives_the_runtime_that_built_it() {
             .unwrap_or_else(|| panic!("no bearer token in {request}"));
         assert_eq!(token.split('.').count(), 3, "a signed JWT: {token}");
     }
+}
+
+#[test]
+fn a_caller_that_stops_waiting_cancels_the_job() {
+    // The server's client went away, or a timeout above the warehouse fired: the job must
+    // not go on running, and billing, with nobody waiting for it.
+    let running = json!({"kind": "bigquery#queryResponse", "jobComplete": false,
+                         "jobReference": {"projectId": "nlq-test", "jobId": "job_left", "location": "US"}});
+    let still = json!({"kind": "bigquery#getQueryResultsResponse", "jobComplete": false,
+                       "jobReference": {"projectId": "nlq-test", "jobId": "job_left"}});
+    let mut replies = vec![(200, running)];
+    replies.extend(std::iter::repeat_n((200, still), 60));
+    let (base, seen) = serve(replies);
+    let rt = runtime();
+    let mut cfg = config(&base);
+    cfg.timeout = Duration::from_secs(30);
+    let bq = rt.block_on(BigQueryWarehouse::connect(cfg)).unwrap();
+    let gave_up = rt.block_on(async {
+        tokio::time::timeout(
+            Duration::from_millis(200),
+            bq.query(&QueryRequest::new("SELECT 1")),
+        )
+        .await
+    });
+    assert!(gave_up.is_err(), "the caller's timeout fired first");
+    let cancelled = |sent: &Vec<String>| {
+        sent.iter()
+            .any(|r| r.starts_with("POST /bigquery/v2/projects/nlq-test/jobs/job_left/cancel"))
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !cancelled(&seen.lock().unwrap()) && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Polls back off to at most a second apart; a poll still going would show by now.
+    std::thread::sleep(Duration::from_millis(1500));
+    let sent = seen.lock().unwrap();
+    assert!(cancelled(&sent), "{sent:#?}");
+    // And polling stopped: nothing after the cancel.
+    assert!(cancelled(&vec![sent.last().unwrap().clone()]), "{sent:#?}");
 }
