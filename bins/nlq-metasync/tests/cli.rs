@@ -115,19 +115,23 @@ fn a_run_on_bigquery_describes_the_data_as_one_on_the_embedded_engine() {
     let (embedded, bigquery) = (embedded.to_str().unwrap(), bigquery.to_str().unwrap());
     let out = metasync(&["--data-dir", &data, "--store", embedded, "run"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let out_bigquery = metasync(&[
-        "--store",
-        bigquery,
-        "--warehouse",
-        "bigquery",
-        "--project",
-        "nlq-test",
-        "--bq-endpoint",
-        &url,
-        "--credentials",
-        "none",
-        "run",
-    ]);
+    // The emulator, reached without credentials, billed to a test project.
+    let on_emulator = |extra: &[&str]| {
+        let flags = [
+            "--store",
+            bigquery,
+            "--warehouse",
+            "bigquery",
+            "--project",
+            "nlq-test",
+            "--bq-endpoint",
+            &url,
+            "--credentials",
+            "none",
+        ];
+        metasync(&[&flags[..], extra, &["run"]].concat())
+    };
+    let out_bigquery = on_emulator(&[]);
     assert_eq!(
         out_bigquery.status.code(),
         Some(0),
@@ -201,21 +205,7 @@ fn a_run_on_bigquery_describes_the_data_as_one_on_the_embedded_engine() {
     assert!(stderr(&out).contains("needs --project"), "{}", stderr(&out));
 
     // A dataset that does not exist is the user's to fix too, said by BigQuery.
-    let out = metasync(&[
-        "--store",
-        bigquery,
-        "--warehouse",
-        "bigquery",
-        "--project",
-        "nlq-test",
-        "--dataset",
-        "bigquery-public-data.no_such_dataset",
-        "--bq-endpoint",
-        &url,
-        "--credentials",
-        "none",
-        "run",
-    ]);
+    let out = on_emulator(&["--dataset", "bigquery-public-data.no_such_dataset"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
 

@@ -263,8 +263,7 @@ fn bigquery_facts(warehouse: &BigQueryWarehouse) -> anyhow::Result<DatasetFacts>
     let tables = runtime()?.block_on(nlq_core::Warehouse::list_tables(warehouse))?;
     let last = tables
         .iter()
-        .filter_map(|t| t.strip_prefix("events_"))
-        .filter_map(|d| chrono::NaiveDate::parse_from_str(d, "%Y%m%d").ok())
+        .filter_map(|t| nlq_metasync::document::shard_day(t))
         .max()
         .ok_or_else(|| {
             let config = warehouse.config();

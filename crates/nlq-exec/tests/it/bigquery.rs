@@ -205,16 +205,21 @@ fn the_byte_cap_and_labels_reach_bigquery_and_its_refusal_is_the_users() {
     assert_eq!(body["location"], "US");
 }
 
+/// A job BigQuery accepts and then reports still running for `polls` polls.
+fn never_finishing(job_id: &str, polls: usize) -> Vec<(u16, Json)> {
+    let running = json!({"kind": "bigquery#queryResponse", "jobComplete": false,
+                         "jobReference": {"projectId": "nlq-test", "jobId": job_id, "location": "US"}});
+    let still = json!({"kind": "bigquery#getQueryResultsResponse", "jobComplete": false,
+                       "jobReference": {"projectId": "nlq-test", "jobId": job_id}});
+    std::iter::once((200, running))
+        .chain(std::iter::repeat_n((200, still), polls))
+        .collect()
+}
+
 #[test]
 fn a_job_past_its_timeout_is_cancelled() {
-    let running = json!({"kind": "bigquery#queryResponse", "jobComplete": false,
-                         "jobReference": {"projectId": "nlq-test", "jobId": "job_slow", "location": "US"}});
-    let still = json!({"kind": "bigquery#getQueryResultsResponse", "jobComplete": false,
-                       "jobReference": {"projectId": "nlq-test", "jobId": "job_slow"}});
     // Every poll finds the job still running; whatever comes after the deadline is the cancel.
-    let mut replies = vec![(200, running)];
-    replies.extend(std::iter::repeat_n((200, still), 30));
-    let (base, seen) = serve(replies);
+    let (base, seen) = serve(never_finishing("job_slow", 30));
     let rt = runtime();
     let mut cfg = config(&base);
     cfg.timeout = Duration::from_millis(300);
@@ -433,13 +438,7 @@ fn a_key_file_client_outlives_the_runtime_that_built_it() {
 fn a_caller_that_stops_waiting_cancels_the_job() {
     // The server's client went away, or a timeout above the warehouse fired: the job must
     // not go on running, and billing, with nobody waiting for it.
-    let running = json!({"kind": "bigquery#queryResponse", "jobComplete": false,
-                         "jobReference": {"projectId": "nlq-test", "jobId": "job_left", "location": "US"}});
-    let still = json!({"kind": "bigquery#getQueryResultsResponse", "jobComplete": false,
-                       "jobReference": {"projectId": "nlq-test", "jobId": "job_left"}});
-    let mut replies = vec![(200, running)];
-    replies.extend(std::iter::repeat_n((200, still), 60));
-    let (base, seen) = serve(replies);
+    let (base, seen) = serve(never_finishing("job_left", 60));
     let rt = runtime();
     let mut cfg = config(&base);
     cfg.timeout = Duration::from_secs(30);
