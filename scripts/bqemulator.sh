@@ -12,7 +12,7 @@
 # Everything lives under the repo root: .venv (virtualenv), .deps/bqemu-home (HOME for the emulator,
 # holding DuckDB's spatial extension so its `INSTALL spatial` at start works offline),
 # .deps/bqemu.log, .deps/bqemu.pid, .deps/bqemu.url.
-# See shared/testing/EMULATORS.md for the known wrong behaviour of bqemulator 1.4.0.
+# See docs/emulators.md for the known wrong behaviour of bqemulator 1.4.0.
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -76,7 +76,7 @@ fn run_then_show(data: &str, store: &str, extra: &[&str]) {
 }
 
 /// Golden examples bqemulator 1.4.0 cannot run, by the bug that stops them
-/// (shared/testing/EMULATORS.md): through `events_*`, RECORD columns vanish when CONCAT or
+/// (docs/emulators.md): through `events_*`, RECORD columns vanish when CONCAT or
 /// FORMAT_DATE appears.
 const EXAMPLES_BQEMULATOR_CANNOT_RUN: [(&str, &str); 2] = [
     (

@@ -87,7 +87,7 @@ enum Command {
     /// Evaluate the engine on a question set (JSON lines with gold SQL): runs each question
     /// and its gold SQL on the same data and compares the results.
     Eval {
-        /// A file shaped like shared/ga4/questions/dev.jsonl.
+        /// A file shaped like fixtures/questions/dev.jsonl.
         questions: PathBuf,
         /// Print the outcomes and the summary as JSON.
         #[arg(long)]

@@ -355,7 +355,7 @@ fn ask_refuses_politely_without_running_anything() {
 fn eval_on_the_dev_set_meets_the_targets() {
     let dev = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/ga4/questions/dev.jsonl"
+        "/../../fixtures/questions/dev.jsonl"
     );
     let Some(out) = nlq(&["eval", dev, "--json"]) else {
         return;

@@ -24,7 +24,7 @@ use nlq_validate::{
 };
 
 fn questions() -> Vec<String> {
-    include_str!("../../../../shared/ga4/questions/dev.jsonl")
+    include_str!("../../../fixtures/questions/dev.jsonl")
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter(|q| q["kind"] == "semantic")

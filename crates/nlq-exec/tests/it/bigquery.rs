@@ -114,7 +114,7 @@ fn errors_in_a_200_reply_are_failures_with_a_class() {
     let err = rt.block_on(bq.query(&QueryRequest::new(&sql))).unwrap_err();
     assert_eq!(err.class, ErrorClass::User, "{err}");
     // bqemulator's dry run always reports 0 bytes and no referenced tables
-    // (shared/testing/EMULATORS.md); the recorded exchange below covers real statistics.
+    // (docs/emulators.md); the recorded exchange below covers real statistics.
     let ok = format!("SELECT COUNT(*) FROM `{DATASET}.events_20210101`");
     let dry = rt.block_on(bq.dry_run(&ok)).unwrap();
     assert_eq!(dry.bytes_processed, 0);

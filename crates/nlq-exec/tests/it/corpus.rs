@@ -122,7 +122,7 @@ fn corpus_is_large_and_holds_every_dev_gold_query() {
     let entries = corpus();
     assert!(entries.len() >= 60, "{} entries", entries.len());
     let ids: Vec<&str> = entries.iter().map(|e| e.id.as_str()).collect();
-    for line in include_str!("../../../../../shared/ga4/questions/dev.jsonl").lines() {
+    for line in include_str!("../../../../fixtures/questions/dev.jsonl").lines() {
         let question: serde_json::Value = serde_json::from_str(line).unwrap();
         if let Some(gold) = question["gold_sql"].as_str() {
             let id = question["id"].as_str().unwrap();

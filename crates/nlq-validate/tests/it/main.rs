@@ -216,7 +216,7 @@ fn keywords_inside_strings_comments_and_names_are_safe() {
 /// (name, SQL) of every dev gold query and every engine corpus query.
 fn benign() -> Vec<(String, String)> {
     let mut out = Vec::new();
-    for line in include_str!("../../../../../shared/ga4/questions/dev.jsonl").lines() {
+    for line in include_str!("../../../../fixtures/questions/dev.jsonl").lines() {
         let question: serde_json::Value = serde_json::from_str(line).unwrap();
         if let Some(sql) = question["gold_sql"].as_str() {
             out.push((question["id"].to_string(), sql.to_owned()));

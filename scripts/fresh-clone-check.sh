@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Clones this repository's committed HEAD into an empty temporary folder, with nothing beside
+# it, and builds every test target there, as a user who cloned nlq alone would. CI once passed
+# only because its clone had the team's shared/ folder next to it (issue 15).
+#
+#   scripts/fresh-clone-check.sh           cargo test --workspace --all-targets --no-run
+#   scripts/fresh-clone-check.sh --full    the README's test command (scripts/test.sh) instead
+#
+# The clone shares CARGO_TARGET_DIR, so dependencies are not built again. Cargo names a
+# workspace crate's artifacts by its path relative to the workspace, so two clones would share
+# them too, and whichever builds second could reuse the other's (seen: a test built in one
+# clone printed the other's CARGO_MANIFEST_DIR; a file missing from the new clone went
+# unnoticed). A pass-through RUSTC_WORKSPACE_WRAPPER, which cargo hashes into the workspace
+# crates' artifact names only, keeps the clone's crates apart from the working copy's. Its path
+# is fixed so that each run replaces the previous run's artifacts instead of adding more.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+mode=build
+case "${1:-}" in
+  "") ;;
+  --full) mode=full ;;
+  *) echo "usage: $0 [--full]" >&2; exit 2 ;;
+esac
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/nlq/target}"
+log() { echo "fresh-clone-check: $*" >&2; }
+
+if [ -n "$(git -C "$root" status --porcelain --untracked-files=no)" ]; then
+  log "warning: uncommitted changes are not part of the check (it clones HEAD)"
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlq-fresh-clone.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+git clone --quiet --no-hardlinks "$root" "$tmp/nlq"
+log "cloned $(git -C "$tmp/nlq" rev-parse --short HEAD) into $tmp/nlq"
+
+mkdir -p "$CARGO_TARGET_DIR"
+wrapper="$CARGO_TARGET_DIR/nlq-fresh-clone-rustc"
+printf '#!/bin/sh\n# Used by scripts/fresh-clone-check.sh: runs rustc unchanged.\nexec "$@"\n' >"$wrapper.tmp"
+chmod +x "$wrapper.tmp"
+mv "$wrapper.tmp" "$wrapper"
+export RUSTC_WORKSPACE_WRAPPER="$wrapper"
+
+cd "$tmp/nlq"
+if [ "$mode" = full ]; then
+  scripts/test.sh
+else
+  scripts/duckdb-lib.sh
+  cargo test --workspace --all-targets --no-run
+fi
+log "a clone with nothing beside it builds$([ "$mode" = full ] && echo ' and passes scripts/test.sh')"
