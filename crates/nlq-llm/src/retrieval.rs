@@ -94,7 +94,11 @@ impl GlossaryEntry {
         model
             .words()
             .iter()
-            .map(|(word, term)| GlossaryEntry::new(word.clone(), model.term_name(*term)))
+            .flat_map(|(word, terms)| {
+                terms
+                    .iter()
+                    .map(|term| GlossaryEntry::new(word.clone(), model.term_name(*term)))
+            })
             .collect()
     }
 }

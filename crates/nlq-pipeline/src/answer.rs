@@ -53,6 +53,9 @@ pub struct Answer {
     pub question: String,
     /// Why the answer is not rows (refusal, clarification, what the engine could not read).
     pub message: Option<String>,
+    /// With a clarification: complete questions the user may pick instead of answering.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<String>,
     pub sql: Option<String>,
     pub columns: Vec<Column>,
     pub rows: Vec<Vec<Value>>,
@@ -75,6 +78,7 @@ impl Answer {
             status: Status::Answered,
             question: question.to_owned(),
             message: None,
+            choices: vec![],
             sql: None,
             columns: vec![],
             rows: vec![],

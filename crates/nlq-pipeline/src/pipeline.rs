@@ -304,7 +304,10 @@ impl Pipeline {
                         ("out_of_scope", Status::OutOfScope, reason)
                     }
                     Understanding::Help => ("help", Status::Clarify, help(&self.model)),
-                    Understanding::Clarify { question } => ("clarify", Status::Clarify, question),
+                    Understanding::Clarify { question, choices } => {
+                        answer.choices = choices;
+                        ("clarify", Status::Clarify, question)
+                    }
                     Understanding::NeedsLlm { reason } => (
                         "needs_llm",
                         Status::NeedsLlm,

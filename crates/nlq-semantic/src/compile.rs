@@ -1,12 +1,14 @@
 //! Plan → BigQuery SQL, built from the model's checked expressions: shards bounded by
 //! `_TABLE_SUFFIX`, `UNNEST(items)` only for item metrics, the contract's answer shape
 //! (dimension columns, then metric columns in the question's order; time ascending; "top N" by
-//! the first metric with ties broken by the dimensions).
+//! the first metric with ties broken by the dimensions). A percent of a count or a sum by a
+//! breakdown adds each row's share of all rows (`<metric>_share_pct`, after the metric
+//! columns); conditions on metrics become `HAVING`; excluded values `NOT IN`.
 
 use std::fmt::Write;
 
 use crate::model::{Format, Grain, SemanticModel};
-use crate::understand::Plan;
+use crate::understand::{FilterOp, Plan};
 
 /// The SQL of a plan. Names in a plan come from the model, so a missing one is a bug in the
 /// reader; it is reported rather than panicking.
@@ -48,6 +50,7 @@ pub fn compile(model: &SemanticModel, plan: &Plan) -> Result<String, String> {
         names.push(d.name.clone());
     }
     let mut metric_names = Vec::new();
+    let mut shares = Vec::new();
     for m in &metrics {
         let (sql, name) = if plan.percent && m.format == Format::Ratio {
             (format!("({}) * 100", m.sql), format!("{}_pct", m.name))
@@ -55,8 +58,21 @@ pub fn compile(model: &SemanticModel, plan: &Plan) -> Result<String, String> {
             (m.sql.clone(), m.name.clone())
         };
         columns.push(format!("{sql} AS {name}"));
+        if plan.percent && m.format != Format::Ratio {
+            if dimensions.is_empty() || plan.compare.is_some() {
+                return Err(format!(
+                    "a share of `{}` needs a breakdown; the plan has none",
+                    m.name
+                ));
+            }
+            // Window functions run after GROUP BY and before LIMIT: the share of all rows.
+            shares.push(format!(
+                "100 * SAFE_DIVIDE({sql}, SUM({sql}) OVER ()) AS {name}_share_pct"
+            ));
+        }
         metric_names.push(name);
     }
+    columns.extend(shares);
 
     let mut sql = String::from("SELECT\n");
     sql.push_str(
@@ -102,14 +118,40 @@ pub fn compile(model: &SemanticModel, plan: &Plan) -> Result<String, String> {
     for filter in &plan.filters {
         let d = dimension(&filter.dimension)?;
         let values: Vec<&str> = filter.values.iter().map(String::as_str).collect();
-        if let [one] = values.as_slice() {
-            let _ = write!(sql, "\n  AND {} = {}", d.sql, quote(one));
-        } else {
-            let _ = write!(sql, "\n  AND {} IN ({})", d.sql, quoted(&values));
+        match (filter.op, values.as_slice()) {
+            (FilterOp::In, [one]) => {
+                let _ = write!(sql, "\n  AND {} = {}", d.sql, quote(one));
+            }
+            (FilterOp::In, _) => {
+                let _ = write!(sql, "\n  AND {} IN ({})", d.sql, quoted(&values));
+            }
+            // A row whose value is NULL is not "mobile" either: keep it.
+            (FilterOp::NotIn, _) => {
+                let _ = write!(
+                    sql,
+                    "\n  AND ({0} IS NULL OR {0} NOT IN ({1}))",
+                    d.sql,
+                    quoted(&values)
+                );
+            }
         }
     }
     if !names.is_empty() {
         let _ = write!(sql, "\nGROUP BY {}", names.join(", "));
+    }
+    if !plan.having.is_empty() {
+        if names.is_empty() {
+            return Err("a condition on a metric needs a breakdown; the plan has none".to_owned());
+        }
+        let mut conditions = Vec::new();
+        for h in &plan.having {
+            let m = metric(&h.metric)?;
+            if !h.value.is_finite() {
+                return Err(format!("the condition on `{}` is not a number", h.metric));
+            }
+            conditions.push(format!("{} {} {}", m.sql, h.op.sql(), h.value));
+        }
+        let _ = write!(sql, "\nHAVING {}", conditions.join(" AND "));
     }
     let order: Vec<String> = match plan.top {
         Some(top) if !dimensions.is_empty() => {
@@ -222,6 +264,45 @@ mod tests {
     WHERE _TABLE_SUFFIX BETWEEN '20210102' AND '20210131'
     GROUP BY browser
     ORDER BY browser
+    "#);
+    }
+
+    #[test]
+    fn a_share_is_each_row_against_all_rows() {
+        insta::assert_snapshot!(sql("각 국가가 차지하는 세션 비율 상위 3개"), @r#"
+    SELECT
+      geo.country AS country,
+      COUNT(DISTINCT CONCAT(user_pseudo_id, CAST((SELECT ep.value.int_value FROM UNNEST(event_params) AS ep WHERE ep.key = 'ga_session_id') AS STRING))) AS sessions,
+      100 * SAFE_DIVIDE(COUNT(DISTINCT CONCAT(user_pseudo_id, CAST((SELECT ep.value.int_value FROM UNNEST(event_params) AS ep WHERE ep.key = 'ga_session_id') AS STRING))), SUM(COUNT(DISTINCT CONCAT(user_pseudo_id, CAST((SELECT ep.value.int_value FROM UNNEST(event_params) AS ep WHERE ep.key = 'ga_session_id') AS STRING)))) OVER ()) AS sessions_share_pct
+    FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*`
+    WHERE _TABLE_SUFFIX BETWEEN '20201101' AND '20210131'
+    GROUP BY country
+    ORDER BY sessions DESC, country ASC
+    LIMIT 3
+    "#);
+    }
+
+    #[test]
+    fn exclusions_keep_unknown_values_and_thresholds_are_having() {
+        insta::assert_snapshot!(sql("users by country excluding mobile and tablet"), @r#"
+    SELECT
+      geo.country AS country,
+      COUNT(DISTINCT user_pseudo_id) AS users
+    FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*`
+    WHERE _TABLE_SUFFIX BETWEEN '20201101' AND '20210131'
+      AND (device.category IS NULL OR device.category NOT IN ('mobile', 'tablet'))
+    GROUP BY country
+    ORDER BY country
+    "#);
+        insta::assert_snapshot!(sql("countries with at least 50 users last month"), @r#"
+    SELECT
+      geo.country AS country,
+      COUNT(DISTINCT user_pseudo_id) AS users
+    FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*`
+    WHERE _TABLE_SUFFIX BETWEEN '20210101' AND '20210131'
+    GROUP BY country
+    HAVING COUNT(DISTINCT user_pseudo_id) >= 50
+    ORDER BY country
     "#);
     }
 

@@ -17,6 +17,7 @@
 
 pub mod compile;
 mod error;
+pub mod lexicon;
 pub mod model;
 pub mod normalize;
 pub mod summary;
@@ -25,7 +26,8 @@ pub mod understand;
 
 pub use compile::compile;
 pub use error::SemanticError;
+pub use lexicon::Lexicon;
 pub use model::SemanticModel;
 pub use summary::{Lang, summarize};
 pub use time::DateRange;
-pub use understand::{Filter, MIN_CONFIDENCE, Plan, Reader, Top, Understanding};
+pub use understand::{Filter, FilterOp, Having, MIN_CONFIDENCE, Plan, Reader, Top, Understanding};

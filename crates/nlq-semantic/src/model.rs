@@ -10,6 +10,7 @@ use sqlparser::dialect::BigQueryDialect;
 use sqlparser::parser::Parser;
 
 use crate::error::SemanticError;
+use crate::lexicon::{Lexicon, Words};
 use crate::normalize::normalize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
@@ -99,21 +100,6 @@ pub struct ValueSet {
     pub values: Vec<FilterValue>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Words {
-    #[serde(default)]
-    pub ko: Vec<String>,
-    #[serde(default)]
-    pub en: Vec<String>,
-}
-
-impl Words {
-    pub fn all(&self) -> impl Iterator<Item = &String> {
-        self.ko.iter().chain(&self.en)
-    }
-}
-
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Intents {
@@ -140,10 +126,14 @@ pub struct SemanticModel {
     pub dimensions: Vec<Dimension>,
     pub values: Vec<ValueSet>,
     pub intents: Intents,
+    /// The reader's vocabulary beyond the names above.
+    pub lexicon: Lexicon,
     pub golden: Vec<Golden>,
-    /// Every normalized word and what it names, longest first: built once at load.
+    /// Every normalized word and what it names, longest first: built once at load. A word
+    /// names one metric or dimension, or values of several dimensions ("google": a source and
+    /// a brand), which the reader tells apart by the words around it.
     #[serde(skip)]
-    words: Vec<(String, Term)>,
+    words: Vec<(String, Vec<Term>)>,
 }
 
 /// What a word in a question names.
@@ -203,23 +193,80 @@ impl SemanticModel {
         model.check_names()?;
         model.expand()?;
         model.check_sql()?;
-        model.words = model.lexicon()?;
+        model.words = model.index_words()?;
+        model.lexicon.prepare()?;
+        if let Some(name) = model
+            .lexicon
+            .clarify_metrics
+            .iter()
+            .find(|name| model.metric(name).is_none())
+        {
+            return Err(invalid(format!(
+                "lexicon: clarify_metrics names `{name}`, which is not a metric"
+            )));
+        }
         // Intent words are compared with normalized questions: normalize them once.
         for words in [
             &mut model.intents.change_data,
             &mut model.intents.out_of_scope,
             &mut model.intents.help,
         ] {
-            for word in words.ko.iter_mut().chain(words.en.iter_mut()) {
-                *word = normalize(word);
-            }
+            words.normalize();
         }
         Ok(model)
     }
 
-    /// The words of the model, longest first (see `lexicon`).
-    pub fn words(&self) -> &[(String, Term)] {
+    /// The words of the model, longest first (see `index_words`).
+    pub fn words(&self) -> &[(String, Vec<Term>)] {
         &self.words
+    }
+
+    /// The model with more values of `dimension` matched as written (a MetaSync catalog's
+    /// event names, say). A value already known, or whose word already names a metric, a
+    /// dimension or a value of the same dimension, is skipped: the model's own words win.
+    pub fn with_values(
+        mut self,
+        dimension: &str,
+        values: impl IntoIterator<Item = String>,
+    ) -> Result<Self, SemanticError> {
+        if self.dimension(dimension).is_none() {
+            return Err(invalid(format!(
+                "values for `{dimension}`, which is not a dimension"
+            )));
+        }
+        let set = match self
+            .values
+            .iter()
+            .position(|s| s.dimension == dimension && s.literal)
+        {
+            Some(set) => set,
+            None => {
+                self.values.push(ValueSet {
+                    dimension: dimension.to_owned(),
+                    literal: true,
+                    values: Vec::new(),
+                });
+                self.values.len() - 1
+            }
+        };
+        let known: Vec<String> = self.words.iter().map(|(w, _)| w.clone()).collect();
+        for value in values {
+            let word = normalize(&value);
+            if word.is_empty() || known.contains(&word) {
+                continue;
+            }
+            let set = &mut self.values[set];
+            if set.values.iter().any(|v| v.value == value) {
+                continue;
+            }
+            set.values.push(FilterValue {
+                value,
+                ko: Vec::new(),
+                en: Vec::new(),
+            });
+        }
+        self.words = self.index_words()?;
+        Ok(self)
     }
 
     pub fn metric(&self, name: &str) -> Option<&Metric> {
@@ -326,22 +373,34 @@ impl SemanticModel {
         Ok(())
     }
 
-    /// Every normalized word and what it names. A word naming two things is an error: the
-    /// engine could not tell which one a question means.
-    fn lexicon(&self) -> Result<Vec<(String, Term)>, SemanticError> {
-        let mut words: HashMap<String, Term> = HashMap::new();
+    /// Every normalized word and what it names. A word naming two things is an error (the
+    /// engine could not tell which one a question means), except values of different
+    /// dimensions: the words next to them decide, or the reader asks back.
+    fn index_words(&self) -> Result<Vec<(String, Vec<Term>)>, SemanticError> {
+        let mut words: HashMap<String, Vec<Term>> = HashMap::new();
         let mut add = |word: &str, term: Term, owner: &str| -> Result<(), SemanticError> {
             let key = normalize(word);
             if key.is_empty() {
                 return Err(invalid(format!("an empty word for `{owner}`")));
             }
-            match words.insert(key.clone(), term) {
-                Some(previous) if previous != term => Err(invalid(format!(
+            let terms = words.entry(key).or_default();
+            if terms.contains(&term) {
+                return Ok(());
+            }
+            let clash = terms.iter().find(|&&previous| match (previous, term) {
+                (Term::Value(s1, _), Term::Value(s2, _)) => {
+                    self.values[s1].dimension == self.values[s2].dimension
+                }
+                _ => true,
+            });
+            if let Some(&previous) = clash {
+                return Err(invalid(format!(
                     "the word \"{word}\" names both {} and `{owner}`",
                     self.term_name(previous)
-                ))),
-                _ => Ok(()),
+                )));
             }
+            terms.push(term);
+            Ok(())
         };
         for (i, m) in self.metrics.iter().enumerate() {
             for word in m.ko.iter().chain(&m.en) {
@@ -364,7 +423,7 @@ impl SemanticModel {
                 }
             }
         }
-        let mut out: Vec<(String, Term)> = words.into_iter().collect();
+        let mut out: Vec<(String, Vec<Term>)> = words.into_iter().collect();
         // Longest first, so "참여 세션" is found before "세션".
         out.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
         Ok(out)
@@ -499,6 +558,43 @@ mod tests {
 
     fn message(result: Result<SemanticModel, SemanticError>) -> String {
         result.err().map(|e| e.to_string()).unwrap_or_default()
+    }
+
+    #[test]
+    fn catalog_values_extend_a_dimension_without_taking_model_words() {
+        let model = SemanticModel::builtin()
+            .unwrap()
+            .with_values(
+                "event_name",
+                ["sign_up", "generate_lead", "scroll", "sessions"].map(String::from),
+            )
+            .unwrap();
+        let names = |word: &str| {
+            model
+                .words()
+                .iter()
+                .find(|(w, _)| w == word)
+                .map(|(_, terms)| {
+                    terms
+                        .iter()
+                        .map(|t| model.term_name(*t))
+                        .collect::<Vec<_>>()
+                })
+        };
+        assert_eq!(
+            names("sign_up"),
+            Some(vec!["`event_name = sign_up`".to_owned()])
+        );
+        assert_eq!(
+            names("sessions"),
+            Some(vec!["metric `sessions`".to_owned()])
+        );
+        assert!(
+            SemanticModel::builtin()
+                .unwrap()
+                .with_values("colour", ["red".to_owned()])
+                .is_err()
+        );
     }
 
     #[test]

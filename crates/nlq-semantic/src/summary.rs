@@ -5,7 +5,7 @@
 use nlq_core::{QueryResult, Value};
 
 use crate::model::{Format, SemanticModel};
-use crate::understand::Plan;
+use crate::understand::{FilterOp, Plan};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
@@ -32,8 +32,13 @@ pub fn summarize(model: &SemanticModel, plan: &Plan, result: &QueryResult, lang:
         None => format!("{} .. {}", plan.range.start, plan.range.end),
     };
     for filter in &plan.filters {
+        let op = match (filter.op, lang) {
+            (FilterOp::In, _) => "=",
+            (FilterOp::NotIn, Lang::Ko) => "제외:",
+            (FilterOp::NotIn, Lang::En) => "excluding",
+        };
         range.push_str(&format!(
-            ", {} = {}",
+            ", {} {op} {}",
             filter.dimension,
             filter.values.join(" | ")
         ));
@@ -96,6 +101,8 @@ pub fn summarize(model: &SemanticModel, plan: &Plan, result: &QueryResult, lang:
             });
         }
     }
+    // "가장 적은", "fewest": the row the question asked for is the smallest.
+    let lowest = plan.top.is_some_and(|t| !t.descending);
     if let Some((i, name, format)) = metric_columns.first()
         && let Some(best) = result
             .rows
@@ -103,7 +110,11 @@ pub fn summarize(model: &SemanticModel, plan: &Plan, result: &QueryResult, lang:
             .filter(|r| r.get(*i).and_then(Value::as_f64).is_some())
             .max_by(|a, b| {
                 let (x, y) = (a[*i].as_f64().unwrap_or(0.0), b[*i].as_f64().unwrap_or(0.0));
-                x.total_cmp(&y)
+                if lowest {
+                    y.total_cmp(&x)
+                } else {
+                    x.total_cmp(&y)
+                }
             })
     {
         let key: Vec<String> = (usize::from(plan.compare.is_some())..offset)
@@ -111,12 +122,14 @@ pub fn summarize(model: &SemanticModel, plan: &Plan, result: &QueryResult, lang:
             .collect();
         parts.push(match lang {
             Lang::Ko => format!(
-                "{name} 최고: {} ({})",
+                "{name} {}: {} ({})",
+                if lowest { "최저" } else { "최고" },
                 key.join(" / "),
                 show(best.get(*i), *format)
             ),
             Lang::En => format!(
-                "highest {name}: {} ({})",
+                "{} {name}: {} ({})",
+                if lowest { "lowest" } else { "highest" },
                 key.join(" / "),
                 show(best.get(*i), *format)
             ),

@@ -106,6 +106,9 @@ pub struct TimeMatch {
     /// Byte ranges of the input the expression used: the caller must not read numbers
     /// inside them as "top N" etc.
     pub spans: Vec<Range<usize>>,
+    /// "12월까지", "until december": the range begins on the first day of data, which only the
+    /// caller knows; `range.start` is the earliest representable day until it says.
+    pub open_start: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -133,6 +136,7 @@ pub fn find(text: &str, as_of: NaiveDate) -> Result<Vec<TimeMatch>, TimeError> {
                 unit,
                 words: words.to_owned(),
                 spans: std::iter::once(at..end).collect(),
+                open_start: matches!(expr, Expr::Until(_)),
             });
             at = end;
             continue;
@@ -285,6 +289,8 @@ enum Expr {
     Span(Atom, Atom),
     /// From the start of the period to yesterday.
     Since(Atom),
+    /// From the first day of data to the end of the period: "12월까지", "until december".
+    Until(Atom),
     Back(Back),
 }
 
@@ -642,6 +648,8 @@ const EN_CONTEXT: &[&str] = &[
 const RANK_WORDS: &[&str] = &["top", "bottom", "best", "worst", "first", "상위", "하위"];
 
 const RANGE_WORDS: &[&str] = &["to", "through", "thru", "until", "till"];
+/// Before a period that ends a range open at its start: "until december".
+const UNTIL_WORDS: &[&str] = &["until", "till", "up until", "up to", "through", "thru"];
 const DASHES: &[&str] = &["~", "-", "–", "—"];
 
 // ---------------------------------------------------------------------------------------------
@@ -799,6 +807,10 @@ impl<'t> Scan<'t> {
             let (a, e) = self.endpoint(self.sp(e))?;
             return Some((Expr::Since(a), e));
         }
+        if let Some(e) = self.words(at, UNTIL_WORDS) {
+            let (a, e) = self.endpoint(self.sp(e))?;
+            return Some((Expr::Until(a), e));
+        }
         let (first, end) = self.single(at)?;
         if let Expr::One(a) = first
             && let Some(r) = self.joined(a, at, end)
@@ -884,8 +896,12 @@ impl<'t> Scan<'t> {
             let e = self.lits(e, &["에서", "에", "의"]).unwrap_or(e);
             return Some((Expr::Span(a, b), e));
         }
-        let e = self.lits(p, &["이후로", "이후", "이래로", "이래"])?;
-        Some((Expr::Since(a), e))
+        if let Some(e) = self.lits(p, &["이후로", "이후", "이래로", "이래"]) {
+            return Some((Expr::Since(a), e));
+        }
+        // "12월까지" alone: from the first day of data.
+        let e = self.lit(p, "까지")?;
+        Some((Expr::Until(a), e))
     }
 
     /// "between A and B", "between A - B".
@@ -1575,6 +1591,14 @@ impl Resolver<'_> {
                 let range = DateRange {
                     start: r.start,
                     end: self.yesterday()?,
+                };
+                (range, PeriodUnit::Days)
+            }
+            Expr::Until(a) => {
+                let (r, _) = self.atom(a)?;
+                let range = DateRange {
+                    start: NaiveDate::MIN,
+                    end: r.end,
                 };
                 (range, PeriodUnit::Days)
             }

@@ -17,6 +17,9 @@ pub struct QueryResponse {
     /// `answered`, `needs_approval`, `refused`, `out_of_scope`, `needs_llm`, `clarify`, `error`.
     pub status: String,
     pub message: Option<String>,
+    /// With `clarify`: complete questions the user may pick instead of answering.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<String>,
     pub sql: Option<String>,
     pub plan: Option<Json>,
     pub columns: Vec<Json>,
@@ -58,6 +61,7 @@ impl QueryResponse {
             question: answer.question.clone(),
             status,
             message: answer.message.clone(),
+            choices: answer.choices.clone(),
             sql: answer.sql.clone(),
             plan: answer.plan.as_ref().map(json),
             row_count: rows.len(),

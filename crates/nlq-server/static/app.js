@@ -257,6 +257,25 @@ function setStatus(kind, text) {
   box.textContent = text;
 }
 
+/** A clarification's choices: each button asks its complete question. */
+function showChoices(choices) {
+  const box = $('#choices');
+  clear(box);
+  box.hidden = !Array.isArray(choices) || !choices.length;
+  for (const choice of choices || []) {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'choice';
+    button.textContent = choice;
+    button.dataset.testid = 'choice';
+    button.addEventListener('click', () => {
+      $('#question').value = choice;
+      ask(choice);
+    });
+    box.appendChild(button);
+  }
+}
+
 function resetAnswer() {
   clear($('#stages'));
   $('#sql').textContent = '';
@@ -272,6 +291,7 @@ function resetAnswer() {
   clearChart();
   renderTable([], [], null);
   setStatus(null, null);
+  showChoices([]);
 }
 
 // ---------- progress list ----------
@@ -359,6 +379,7 @@ function renderResponse(resp) {
   if (resp.status && resp.status !== 'answered' && resp.status !== 'needs_approval') {
     const label = STATUS_TEXT[resp.status] || resp.status;
     setStatus(resp.status === 'error' ? 'error' : 'info', `${label}: ${resp.message || 'no further detail.'}`);
+    showChoices(resp.choices);
   } else if (resp.status === 'answered') {
     if (!resp.rows || !resp.rows.length) setStatus('info', 'The query ran and returned no rows.');
     else setStatus(null, null);

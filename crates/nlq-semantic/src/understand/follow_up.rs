@@ -10,50 +10,6 @@
 
 use super::*;
 
-/// Follow-up words that may stand anywhere. They decide that a question continues the
-/// previous one even when it would also make sense alone ("what about revenue by country").
-const MARKERS: &[&str] = &[
-    // Korean, as left after particles: "이번에는" → "이번", "경우에는" → "경우".
-    "그럼",
-    "그러면",
-    "그렇다면",
-    "이번엔",
-    "이번",
-    "보면",
-    "경우",
-    "바꿔",
-    "바꿔줘",
-    "바꿔서",
-    "바꾸면",
-    // English: "what" and "how" of "what about", "how about" are fillers already.
-    "about",
-    "instead",
-    "only",
-    "just",
-    "then",
-    "so",
-    "same",
-    "but",
-    "break",
-    "change",
-    "switch",
-    "ok",
-    "okay",
-];
-
-/// Connectives a new question uses too ("users and sessions"): follow-up words only first.
-const LEADS: &[&str] = &["and", "그리고"];
-
-/// Words that add what the follow-up names to the previous plan instead of replacing it.
-const ALSO: &[&str] = &["also", "too"];
-
-/// The particle "도" (also) after a word, alone or after a case particle ("국가별로도").
-const ALSO_PARTICLES: &[&str] = &["도", "로도", "으로도", "에서도", "에도"];
-
-/// Fillers of a new question that in a follow-up may mean dropping a filter or a breakdown
-/// ("그럼 전체는?", "what about all devices?"): the engine cannot tell, so they are not read.
-const UNDO_WORDS: &[&str] = &["전체", "총", "합계", "모든", "all", "total", "overall"];
-
 impl Reader<'_> {
     /// Reads `question` as a follow-up to `previous` (the plan of the last answered question).
     ///
@@ -95,6 +51,9 @@ impl Reader<'_> {
         let mut used: Vec<Range<usize>> =
             times.iter().flat_map(|t| t.spans.iter().cloned()).collect();
         let mut hits = self.terms(&text, &mut used);
+        let lex = self.lexicon();
+        let words = &lex.follow_up;
+        let has = |list: &[String], w: &str| list.iter().any(|x| x == w);
         let intents = &model.intents;
         if find_any(&text, intents.change_data.all(), &used).is_some()
             || find_any(&text, intents.out_of_scope.all(), &used).is_some()
@@ -102,9 +61,8 @@ impl Reader<'_> {
         {
             return None;
         }
-        let top = read_top(&text, &mut used);
-        let percent = read_words(&text, &mut used, PERCENT_WORDS);
-        let compare_words = read_words(&text, &mut used, COMPARE_WORDS);
+        let ops = self.operators(&text, &mut used, &mut hits);
+        let (top, percent, compare_words) = (ops.top, ops.percent, ops.compare);
 
         let mut marked = false;
         let mut also = false;
@@ -112,38 +70,40 @@ impl Reader<'_> {
         let mut also_after: Vec<usize> = Vec::new();
         let mut notes = Vec::new();
         let mut confidence = 1.0;
-        let mut unknown = Vec::new();
-        let free = free_words(&text, &used);
+        let mut unknown = ops.unread.clone();
+        if !ops.thresholds.is_empty() || ops.cumulative || ops.count_cue {
+            // Conditions, running totals and counted events change the previous plan in ways
+            // it does not write down: read them as a new question or hand them on.
+            unknown.push("a condition on the previous answer".to_owned());
+        }
+        let free = free_words(lex, &text, &used);
         for (n, (span, token, word)) in free.iter().enumerate() {
             let rest = &token[word.len()..];
             if word.is_empty() {
-                if ALSO_PARTICLES.contains(&token.as_str()) {
+                if has(&words.also_particles, token) {
                     also_after.push(span.start);
                 }
-            } else if n == 0 && span.start == 0 && LEADS.contains(word) {
+            } else if n == 0 && span.start == 0 && has(&words.leads, word) {
                 marked = true;
             } else if *word == "instead" && free.get(n + 1).is_some_and(|(_, _, w)| *w == "of") {
                 // "by country instead of device" names what to drop, which is not read.
                 unknown.push(token.clone());
-            } else if MARKERS.contains(word) {
+            } else if has(&words.markers, word) {
                 marked = true;
-            } else if ALSO.contains(word) {
+            } else if has(&words.also, word) {
                 also = true;
                 marked = true;
-            } else if UNDO_WORDS.contains(word) {
+            } else if has(&words.undo, word) {
                 unknown.push(token.clone());
-            } else if known(word) {
-                // A filler or particles: read, and nothing to change.
-            } else if let Some((term, meant)) = self.correct(word) {
+            } else if lex.ignorable(word) || word.chars().all(|c| !c.is_alphanumeric()) {
+                // A word of the general language: read, and nothing to change.
+            } else if let Some((readings, meant)) = self.correct(word) {
                 notes.push(format!("read \"{token}\" as \"{meant}\""));
                 confidence *= TYPO_CONFIDENCE;
-                if ALSO_PARTICLES.contains(&rest) {
+                if has(&words.also_particles, rest) {
                     also_after.push(span.end);
                 }
-                hits.push(Hit {
-                    span: span.clone(),
-                    term,
-                });
+                hits.push(Hit::new(span.clone(), readings));
             } else {
                 unknown.push(token.clone());
             }
@@ -189,6 +149,7 @@ impl Reader<'_> {
                 question: "What should change from the previous question: the period, the \
                            breakdown, a filter, or the number?"
                     .to_owned(),
+                choices: Vec::new(),
             });
         }
 
@@ -205,11 +166,17 @@ impl Reader<'_> {
             .collect::<Option<Vec<usize>>>()?;
         let mut filters = previous.filters.clone();
         let mut changed = Vec::new();
+        if let Err(question) = self.settle_values(&mut hits, &metrics) {
+            return Some(Understanding::Clarify {
+                question,
+                choices: Vec::new(),
+            });
+        }
 
         let named = |pick: fn(Term) -> Option<usize>| -> (Vec<usize>, bool) {
             let mut out: Vec<usize> = Vec::new();
             let mut add = false;
-            for hit in &hits {
+            for hit in hits.iter().filter(|h| !h.qualifier) {
                 if let Some(i) = pick(hit.term) {
                     add |= adds(hit.span.end);
                     if !out.contains(&i) {
@@ -249,12 +216,18 @@ impl Reader<'_> {
             };
             let set = &model.values[s];
             let value = set.values[v].value.clone();
+            let op = if hit.exclude {
+                FilterOp::NotIn
+            } else {
+                FilterOp::In
+            };
             let at = match filters.iter().position(|f| f.dimension == set.dimension) {
                 Some(at) => at,
                 None => {
                     filters.push(Filter {
                         dimension: set.dimension.clone(),
                         values: Vec::new(),
+                        op,
                     });
                     filters.len() - 1
                 }
@@ -262,9 +235,17 @@ impl Reader<'_> {
             let filter = &mut filters[at];
             if !touched.contains(&at) {
                 touched.push(at);
-                if !adds(hit.span.end) {
+                if !adds(hit.span.end) || filter.op != op {
                     filter.values.clear();
+                    filter.op = op;
                 }
+            } else if filter.op != op {
+                return Some(Understanding::NeedsLlm {
+                    reason: format!(
+                        "the follow-up both asks for and excludes values of {}",
+                        set.dimension
+                    ),
+                });
             }
             if !filter.values.contains(&value) {
                 filter.values.push(value);
@@ -272,7 +253,8 @@ impl Reader<'_> {
         }
         for &at in &touched {
             let f = &filters[at];
-            changed.push(format!("{} = {}", f.dimension, f.values.join(" | ")));
+            let op = if f.op == FilterOp::NotIn { "!=" } else { "=" };
+            changed.push(format!("{} {op} {}", f.dimension, f.values.join(" | ")));
         }
 
         let period = if times.is_empty() && !compare_words {
@@ -289,7 +271,7 @@ impl Reader<'_> {
                         .to_owned(),
                 });
             }
-            match self.period(&times, compare_words) {
+            match self.period(&text, &times, compare_words) {
                 Ok(period) => {
                     changed.push(format!(
                         "period {}",
@@ -318,6 +300,7 @@ impl Reader<'_> {
             period,
             top.or(previous.top),
             percent || previous.percent,
+            previous.having.clone(),
         );
         Some(match understanding {
             Understanding::Data { mut plan } => {

@@ -163,6 +163,7 @@ mod tests {
             question: question.into(),
             status: "answered".into(),
             message: None,
+            choices: vec![],
             sql: Some("SELECT 1".into()),
             plan: None,
             columns: vec![],

@@ -15,6 +15,7 @@ const BASE_URL = (process.env.BASE_URL || '').replace(/\/+$/, '');
 const SCREENSHOT_DIR = process.env.SCREENSHOT_DIR || '.';
 const TIMEOUT = Number(process.env.TIMEOUT_MS || 30000);
 const FOLLOW_UP = '그럼 모바일만?';
+const CLARIFY = '1월 트렌드 분석';
 
 if (!BASE_URL) {
   console.error('FAIL: set BASE_URL, e.g. BASE_URL=http://127.0.0.1:8080');
@@ -175,6 +176,28 @@ async function main() {
     const historyCount = await page.locator('#history > li').count();
     if (historyCount !== 2) fail(`#history has ${historyCount} entries, expected 2`);
     pass('#history has 2 entries');
+
+    // c. a question without a number asks back with choices; a choice answers it
+    await page.locator('#new-conversation').click();
+    await page.fill('#question', CLARIFY);
+    await page.locator('#ask').click();
+    await waitForState(3, ['done', 'error', 'needs_approval'], 'the clarifying stream did not finish');
+    await waitFor('no choices appeared in #choices', () =>
+      page.waitForSelector('#choices button', { state: 'visible', timeout: TIMEOUT }),
+    );
+    const choices = await page.locator('#choices button').allTextContents();
+    if (choices.length < 3) fail(`expected 3 to 5 choices, got ${JSON.stringify(choices)}`);
+    pass(`"${CLARIFY}" asks back with ${choices.length} choices (${choices[0]})`);
+    await page.locator('#choices button').first().click();
+    let state4 = await waitForState(4, ['needs_approval', 'done', 'error'], 'the chosen question did not finish');
+    if (state4 === 'needs_approval' && (await page.locator('#approve').isVisible())) {
+      await approveAndWait(4);
+      state4 = 'done';
+    }
+    const rows4 = await page.locator('#result-table tbody tr').count();
+    if (rows4 < 1) fail(`the chosen question "${choices[0]}" returned no rows (state "${state4}"): ${await text('#status-message')}`);
+    if (await page.locator('#choices').isVisible()) fail('the choices stayed on the page after one was answered');
+    pass(`the choice "${choices[0]}" answered with ${rows4} rows`);
 
     if (pageErrors.length) fail(`uncaught errors in the page: ${pageErrors.join(' | ')}`);
     pass('no uncaught page errors');
