@@ -224,11 +224,11 @@ async fn sync_once(store: &dyn MetaStore, job: &Job, logger: &Logger) -> anyhow:
     let mut config = SyncConfig::new(&opened.project, &opened.dataset);
     config.sample_shards = args.sample_shards;
     config.max_bytes = args.max_bytes;
-    config.examples = nlq_semantic::SemanticModel::builtin()?
-        .for_dataset(&opened.project, &opened.dataset)?
+    config.examples = opened
+        .model
         .golden
-        .into_iter()
-        .map(|golden| (golden.question, golden.sql))
+        .iter()
+        .map(|golden| (golden.question.clone(), golden.sql.clone()))
         .collect();
     let check = ValidatorCheck(&validator);
     let events = |event: &SyncEvent| logger.sync_event(event);

@@ -2,7 +2,7 @@
 //! (the embedded sample or BigQuery), the validator and the pipeline over it, with the
 //! MetaSync document when there is one.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,7 +17,7 @@ use nlq_exec::embedded::{self, EmbeddedConfig, EmbeddedWarehouse};
 use nlq_metasync::MetadataDocument;
 use nlq_pipeline::Pipeline;
 use nlq_pipeline::metadata::CatalogParams;
-use nlq_semantic::SemanticModel;
+use nlq_semantic::{SemanticError, SemanticModel};
 use nlq_validate::{DatasetFacts, ParamCatalog, Policy, StandardParams, Validator};
 
 use crate::metadata;
@@ -143,6 +143,35 @@ pub struct WarehouseArgs {
     /// BigQuery: the API's base URL (an emulator's, e.g. http://127.0.0.1:9050).
     #[arg(long, global = true, env = "NLQ_BQ_ENDPOINT")]
     pub bq_endpoint: Option<String>,
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+/// The semantic model the questions are read with.
+#[derive(clap::Args, Clone, Default)]
+pub struct ModelArgs {
+    /// A semantic model file (metrics, dimensions, values, lexicon; shaped like
+    /// fixtures/semantic/ga4.yaml) instead of the built-in one.
+    #[arg(long = "semantic-model", global = true, env = "NLQ_SEMANTIC_MODEL")]
+    pub semantic_model: Option<PathBuf>,
+}
+
+impl ModelArgs {
+    /// The model, checked whole: a file that cannot be read or used is refused with its path,
+    /// the line and key at fault and what is wrong (a user error: exit 2). Nothing half-loads.
+    pub fn load(&self) -> Result<SemanticModel, SemanticError> {
+        let Some(path) = &self.semantic_model else {
+            return SemanticModel::builtin();
+        };
+        let model_error = |message: String| SemanticError::Model {
+            message: format!("{}: {message}", path.display()),
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|err| model_error(format!("cannot be read ({err})")))?;
+        SemanticModel::from_yaml(&text).map_err(|err| match err {
+            SemanticError::Model { message } => model_error(message),
+        })
+    }
 }
 
 /// What opening a warehouse needs besides its flags.
@@ -217,10 +246,19 @@ impl WarehouseArgs {
     /// The warehouse the flags name, with the dataset's facts and the MetaSync document.
     pub fn open(&self, options: OpenOptions<'_>) -> anyhow::Result<Opened> {
         let (project, dataset) = self.dataset()?;
+        // A broken model file is refused before anything slow starts.
+        let model = self.model.load()?.for_dataset(&project, &dataset)?;
         let metadata = match options.metadata {
             Some(args) => args.load(options.data_dir, &project, &dataset)?,
             None => None,
         };
+        // The property's own events (sign_up, generate_lead ...) as the catalog saw them.
+        let model = Arc::new(match &metadata {
+            Some(document) => {
+                model.with_values("event_name", document.catalog.events.keys().cloned())?
+            }
+            None => model,
+        });
         // An explicit date wins, then the registry's: the dates the semantic engine and the
         // LLM resolve then agree with the shards the registry lists.
         let as_of = options.as_of.clone().or_else(|| {
@@ -236,7 +274,9 @@ impl WarehouseArgs {
             } else {
                 Arc::new(EmbeddedWarehouse::open(&config)?)
             };
-            return Opened::embedded(warehouse, metadata);
+            let mut opened = Opened::embedded(warehouse, metadata)?;
+            opened.model = model;
+            return Ok(opened);
         }
         let config = self.bigquery_config(&options)?;
         let warehouse = Arc::new(runtime()?.block_on(BigQueryWarehouse::connect(config))?);
@@ -253,6 +293,7 @@ impl WarehouseArgs {
             dataset,
             facts,
             metadata,
+            model,
         })
     }
 }
@@ -294,6 +335,8 @@ pub struct Opened {
     /// The tables (the registry's when a MetaSync document is loaded) and "today".
     pub facts: DatasetFacts,
     pub metadata: Option<Arc<MetadataDocument>>,
+    /// The semantic model (`--semantic-model`, else the built-in one) over this dataset.
+    pub model: Arc<SemanticModel>,
 }
 
 impl Opened {
@@ -319,6 +362,7 @@ impl Opened {
             dataset: PUBLIC_DATASET.to_owned(),
             facts,
             metadata,
+            model: Arc::new(SemanticModel::builtin()?),
         })
     }
 
@@ -350,9 +394,8 @@ impl Opened {
 
     /// The pipeline; the semantic model, its golden examples too, reads this dataset.
     pub fn pipeline(&self, policy: Policy) -> anyhow::Result<Pipeline> {
-        let model = SemanticModel::builtin()?.for_dataset(&self.project, &self.dataset)?;
         let validator = self.validator(policy)?;
-        Ok(Pipeline::new(Arc::new(model), validator, &self.facts)?)
+        Ok(Pipeline::new(self.model.clone(), validator, &self.facts)?)
     }
 }
 

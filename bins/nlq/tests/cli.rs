@@ -337,6 +337,97 @@ fn ask_answers_in_the_documented_json_shape() {
     assert!(sql.contains("BETWEEN '20210125' AND '20210131'"), "{sql}");
 }
 
+/// A semantic model file of the built-in shape, with one edit, in a temporary folder.
+fn model_file(name: &str, replace: &str, by: &str) -> std::path::PathBuf {
+    let text = include_str!("../../../fixtures/semantic/ga4.yaml");
+    assert!(text.contains(replace), "{replace}");
+    let dir = std::env::temp_dir().join(format!("nlq-model-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("model.yaml");
+    std::fs::write(&path, text.replacen(replace, by, 1)).unwrap();
+    path
+}
+
+#[test]
+fn a_semantic_model_file_extends_the_words_and_a_broken_one_is_refused() {
+    // A word the built-in model does not know, taught by a deployment's own file.
+    let question = "지난 7일 디바이스별 손님 수";
+    let Some(builtin) = nlq(&["ask", question, "--format", "json"]) else {
+        return;
+    };
+    let json: serde_json::Value = serde_json::from_slice(&builtin.stdout).unwrap();
+    assert_eq!(json["status"], "needs_llm", "{json}");
+    let extended = model_file(
+        "extended",
+        "[사용자 수, 사용자수,",
+        "[손님 수, 사용자 수, 사용자수,",
+    );
+    let path = extended.to_str().unwrap();
+    let out = nlq(&[
+        "--semantic-model",
+        path,
+        "ask",
+        question,
+        "--format",
+        "json",
+    ])
+    .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["status"], "answered", "{json}");
+    assert_eq!(json["plan"]["metrics"][0], "users");
+
+    let broken = model_file(
+        "broken",
+        "    format: count\n",
+        "    format: count\n    colour: red\n",
+    );
+    let path = broken.to_str().unwrap();
+    let out = nlq(&["--semantic-model", path, "ask", question]).unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(path) && stderr.contains("colour") && stderr.contains("line"),
+        "{stderr}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "nothing answered with a half-loaded model"
+    );
+    let missing = nlq(&[
+        "--semantic-model",
+        "/nonexistent/model.yaml",
+        "ask",
+        question,
+    ])
+    .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot be read"));
+    for dir in [extended, broken] {
+        let _ = std::fs::remove_dir_all(dir.parent().unwrap());
+    }
+}
+
+#[test]
+fn a_share_of_sessions_adds_up_to_one_hundred_percent() {
+    let Some(out) = nlq(&["ask", "각 국가가 차지하는 세션 비율", "--format", "json"])
+    else {
+        return;
+    };
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["status"], "answered", "{json}");
+    assert_eq!(json["columns"][2]["name"], "sessions_share_pct", "{json}");
+    let rows = json["rows"].as_array().unwrap();
+    assert!(rows.len() > 1, "{json}");
+    let total: f64 = rows.iter().map(|r| r[2].as_f64().unwrap()).sum();
+    assert!((total - 100.0).abs() < 1e-6, "shares add up to {total}");
+    let sessions: f64 = rows.iter().map(|r| r[1].as_f64().unwrap()).sum();
+    let first = rows[0][1].as_f64().unwrap() / sessions * 100.0;
+    assert!(
+        (rows[0][2].as_f64().unwrap() - first).abs() < 1e-6,
+        "{json}"
+    );
+}
+
 #[test]
 fn ask_refuses_politely_without_running_anything() {
     let Some(out) = nlq(&["ask", "events_20201101 테이블 삭제해줘"]) else {

@@ -84,7 +84,9 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
-            ExitCode::from(if err.is::<Refused>() { 2 } else { 1 })
+            // 2: the flags or files given were wrong (a broken semantic model included).
+            let user = err.is::<Refused>() || err.is::<nlq_semantic::SemanticError>();
+            ExitCode::from(if user { 2 } else { 1 })
         }
     }
 }
