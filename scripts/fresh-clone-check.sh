@@ -11,8 +11,10 @@
 # them too, and whichever builds second could reuse the other's (seen: a test built in one
 # clone printed the other's CARGO_MANIFEST_DIR; a file missing from the new clone went
 # unnoticed). A pass-through RUSTC_WORKSPACE_WRAPPER, which cargo hashes into the workspace
-# crates' artifact names only, keeps the clone's crates apart from the working copy's. Its path
-# is fixed so that each run replaces the previous run's artifacts instead of adding more.
+# crates' artifact names only, keeps the clone's crates apart from the working copy's. It is
+# `env`, not a shell script: sh drops variables whose names are not shell names, such as
+# CARGO_BIN_EXE_nlq-server, and the tests that read it would not compile (seen). A fixed path
+# means each run replaces the previous run's artifacts instead of adding more.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 mode=build
@@ -33,12 +35,8 @@ trap 'rm -rf "$tmp"' EXIT
 git clone --quiet --no-hardlinks "$root" "$tmp/nlq"
 log "cloned $(git -C "$tmp/nlq" rev-parse --short HEAD) into $tmp/nlq"
 
-mkdir -p "$CARGO_TARGET_DIR"
-wrapper="$CARGO_TARGET_DIR/nlq-fresh-clone-rustc"
-printf '#!/bin/sh\n# Used by scripts/fresh-clone-check.sh: runs rustc unchanged.\nexec "$@"\n' >"$wrapper.tmp"
-chmod +x "$wrapper.tmp"
-mv "$wrapper.tmp" "$wrapper"
-export RUSTC_WORKSPACE_WRAPPER="$wrapper"
+RUSTC_WORKSPACE_WRAPPER=$(command -v env)
+export RUSTC_WORKSPACE_WRAPPER
 
 cd "$tmp/nlq"
 if [ "$mode" = full ]; then
