@@ -260,6 +260,10 @@ pub(crate) struct Grounding<'a> {
     pub first_suffix: String,
     pub last_suffix: String,
     pub history: &'a [Turn],
+    /// What the semantic engine read before handing the question on ("no number named; it
+    /// would offer ...", "does not know the words ..."): a hint for the SQL prompts, never a
+    /// verified plan.
+    pub hint: Option<String>,
 }
 
 /// One question's way through the LLM path.
@@ -695,7 +699,7 @@ impl LlmPath {
         let mut values = BTreeMap::from([
             ("as_of", g.as_of.clone()),
             ("ga4_rules", rules),
-            ("context", context(g.history)),
+            ("context", with_hint(context(g.history), g.hint.as_deref())),
             ("question", run.question.to_owned()),
             // The longest variables of the repair and review prompts, so the budget holds
             // for them too.
@@ -828,6 +832,17 @@ fn schema_columns(
             .collect(),
         needed,
     ))
+}
+
+/// The conversation, then the semantic engine's partial reading when it handed the question on.
+fn with_hint(context: String, hint: Option<&str>) -> String {
+    match hint {
+        Some(hint) => format!(
+            "{context}\n\nThe deterministic semantic engine's partial reading of the question \
+             (a hint, not a verified plan): {hint}"
+        ),
+        None => context,
+    }
 }
 
 /// The conversation so far, oldest first, for the prompts.

@@ -117,6 +117,7 @@ impl Pipeline {
     fn run_for<'a>(
         &'a self,
         request: &Request<'a>,
+        hint: Option<String>,
         events: &'a (dyn Fn(&Event) + Send + Sync),
     ) -> Run<'a> {
         Run {
@@ -127,6 +128,7 @@ impl Pipeline {
                 first_suffix: self.data.start.format("%Y%m%d").to_string(),
                 last_suffix: self.data.end.format("%Y%m%d").to_string(),
                 history: request.history,
+                hint,
             },
             validator: &self.validator,
             labels: request.labels(),
@@ -145,7 +147,7 @@ impl Pipeline {
         let Some(llm) = &self.llm else {
             return finish(answer, Status::NeedsLlm, Some(reason), events);
         };
-        let run = self.run_for(request, events);
+        let run = self.run_for(request, Some(reason), events);
         let started = Instant::now();
         let mut report = LlmReport::default();
         let end = llm.answer(&run, &mut report).await;
@@ -294,6 +296,23 @@ impl Pipeline {
                     ms,
                 });
                 return self.ask_llm(request, reason, answer, events).await;
+            }
+            // Every word read but no number named: an LLM may still know which one the
+            // question means; the user is asked only when there is none (or it asks back).
+            Understanding::Clarify { question, choices }
+                if self.llm.is_some() && !choices.is_empty() =>
+            {
+                events(&Event::Understood {
+                    intent: "needs_llm".into(),
+                    plan: None,
+                    ms,
+                });
+                let hint = format!(
+                    "every word was read but no number was named ({question}); the likeliest \
+                     readings are: {}",
+                    choices.join(" | ")
+                );
+                return self.ask_llm(request, hint, answer, events).await;
             }
             other => {
                 let (intent, status, message) = match other {
@@ -490,7 +509,7 @@ impl Pipeline {
             };
         }
         if let Some(llm) = &self.llm {
-            let run = self.run_for(request, events);
+            let run = self.run_for(request, None, events);
             let mut report = LlmReport::default();
             let summary = llm
                 .summarize(&run, &period(result), result, &mut report)

@@ -607,3 +607,29 @@ async fn metadata_grounds_the_prompt_in_the_catalog_and_the_verified_examples() 
     assert!(at("event `page_view`") < at("event `purchase` (20 events"));
     assert!(prompt.contains("event_params: cart_tier int_value ('x')"));
 }
+
+#[tokio::test]
+async fn a_question_without_a_number_goes_to_the_llm_with_the_engines_reading() {
+    const PAGES: &str = r#"{"sql": "SELECT COUNTIF(event_name = 'page_view') AS page_views FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*` WHERE _TABLE_SUFFIX BETWEEN '20210101' AND '20210131'", "explanation": "page views in January", "assumptions": ["activity = page views"]}"#;
+    let provider = Scripted::new(&[PAGES]);
+    let Some(pipeline) = pipeline(provider.clone()) else {
+        return;
+    };
+    // Every word is read, no number is named: the engine alone would ask back.
+    let question = "1월 트렌드 분석";
+    let answer = pipeline.ask(question, &|_| {}).await;
+    assert_eq!(answer.status, Status::Answered, "{:?}", answer.message);
+    assert!(answer.choices.is_empty());
+    let sql_prompt = provider.prompt("sql");
+    assert!(
+        sql_prompt.contains("partial reading")
+            && sql_prompt.contains("no number was named")
+            && sql_prompt.contains("1월 트렌드 분석 사용자 수"),
+        "{sql_prompt}"
+    );
+    // A word the engine does not know is named to the model too.
+    let provider = Scripted::new(&[GOOD]);
+    let pipeline = pipeline_with(provider.clone(), |llm| llm).unwrap();
+    pipeline.ask(QUESTION, &|_| {}).await;
+    assert!(provider.prompt("sql").contains("does not know the words"));
+}

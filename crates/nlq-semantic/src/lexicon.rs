@@ -157,6 +157,9 @@ pub struct Lexicon {
     pub breakdown_marks: Vec<String>,
     /// "누적", "cumulative": a total from the first day of data.
     pub cumulative: Words,
+    /// Metric words that, right after a value, may only say whose numbers are asked for
+    /// ("desktop users' bounce rate").
+    pub population: Vec<String>,
     /// Metrics offered when a question names none (names of the model's metrics).
     pub clarify_metrics: Vec<String>,
     /// Words that join two values or two operands: "and", "or", "과".
@@ -197,6 +200,7 @@ impl Lexicon {
         self.count_cues.normalize();
         norm(&mut self.joiners);
         norm(&mut self.per);
+        norm(&mut self.population);
         norm(&mut self.breakdown_marks);
         self.cumulative.normalize();
         let f = &mut self.follow_up;
@@ -221,18 +225,71 @@ impl Lexicon {
                 ),
             });
         }
-        if let Some(w) = self
-            .ignore
-            .all()
-            .chain(&self.stop_words)
-            .chain(&self.particles)
-            .find(|w| w.is_empty())
-        {
-            return Err(SemanticError::Model {
-                message: format!(
-                    "lexicon: an empty word ({w:?}) in `ignore`, `stop_words` or `particles`"
-                ),
-            });
+        // A word that normalizes to nothing (punctuation, spaces) would match everywhere.
+        let f = &self.follow_up;
+        let lists: [(&str, Vec<&String>); 16] = [
+            ("particles", self.particles.iter().collect()),
+            ("ignore", self.ignore.all().collect()),
+            ("stop_words", self.stop_words.iter().collect()),
+            (
+                "rank",
+                self.rank
+                    .descending
+                    .all()
+                    .chain(self.rank.ascending.all())
+                    .collect(),
+            ),
+            (
+                "superlative",
+                self.superlative
+                    .descending
+                    .all()
+                    .chain(self.superlative.ascending.all())
+                    .collect(),
+            ),
+            ("counters", self.counters.iter().collect()),
+            (
+                "exclude",
+                self.exclude
+                    .before
+                    .iter()
+                    .chain(&self.exclude.after)
+                    .collect(),
+            ),
+            (
+                "thresholds",
+                self.thresholds
+                    .iter()
+                    .flat_map(|t| t.before.iter().chain(&t.after))
+                    .collect(),
+            ),
+            ("units", self.units.iter().collect()),
+            ("percent", self.percent.all().collect()),
+            ("compare", self.compare.all().collect()),
+            ("count_cues", self.count_cues.all().collect()),
+            ("per", self.per.iter().collect()),
+            ("population", self.population.iter().collect()),
+            ("joiners", self.joiners.iter().collect()),
+            (
+                "follow_up",
+                f.markers
+                    .iter()
+                    .chain(&f.leads)
+                    .chain(&f.also)
+                    .chain(&f.also_particles)
+                    .chain(&f.undo)
+                    .collect(),
+            ),
+        ];
+        for (name, words) in lists {
+            if words.iter().any(|w| w.is_empty()) {
+                return Err(SemanticError::Model {
+                    message: format!(
+                        "lexicon: `{name}` has a word that is only punctuation or spaces, which \
+                         questions never contain after normalization; take it out"
+                    ),
+                });
+            }
         }
         Ok(())
     }

@@ -626,5 +626,12 @@ mod tests {
         assert!(m.contains("the SQL of `page_views` does not parse"), "{m}");
         let m = message(with("  - name: users\n", "  - name: events\n"));
         assert!(m.contains("`events` is defined twice"), "{m}");
+        let m = message(with("joiners: [and, or,", "joiners: [and, \",\", or,"));
+        assert!(
+            m.contains("`joiners` has a word that is only punctuation"),
+            "{m}"
+        );
+        let m = message(with("  ignore:\n    ko: [", "  ignore:\n    ko: [only, "));
+        assert!(m.contains("\"only\" is both ignored and meaningful"), "{m}");
     }
 }

@@ -307,6 +307,11 @@ const fn prev(cal: Cal) -> Expr {
 }
 
 const WEEKEND: Expr = Expr::One(Atom::LastWeekend);
+const CHRISTMAS: Expr = Expr::One(Atom::Named(Named::Date {
+    year: None,
+    month: 12,
+    day: 25,
+}));
 const YEAR_AGO: Expr = Expr::Back(Back::YearAgo);
 const SAME: Expr = Expr::Back(Back::Same);
 const DAY_BEFORE: Expr = Expr::Back(Back::Day);
@@ -403,6 +408,8 @@ const KO_WORDS: &[(&str, Expr)] = &[
     ("직전 해", prev(Y)),
     ("전년", prev(Y)),
     ("전년도", prev(Y)),
+    ("크리스마스", CHRISTMAS),
+    ("성탄절", CHRISTMAS),
     ("그 전날", DAY_BEFORE),
     ("그 전 날", DAY_BEFORE),
     ("그전날", DAY_BEFORE),
@@ -456,6 +463,20 @@ const KO_STRICT: &[&str] = &[
     "그 이전",
 ];
 
+/// Parts of a month after "N월", with the first day each covers.
+const KO_MONTH_PARTS: &[(&str, u32)] = &[
+    ("초", 1),
+    ("초순", 1),
+    ("상순", 1),
+    ("초반", 1),
+    ("중순", 11),
+    ("중반", 11),
+    ("말", 21),
+    ("하순", 21),
+    ("후반", 21),
+    ("말경", 21),
+];
+
 /// What may follow a strict word.
 const KO_AFTER: &[&str] = &[
     "부터", "까지", "대비", "비교", "보다", "에서", "동안", "하고", "에", "의", "과", "와", "은",
@@ -492,6 +513,9 @@ const EN_WORDS: &[(&str, Expr)] = &[
     ("month before last", cal(M, 2)),
     ("quarter before last", cal(Q, 2)),
     ("year before last", cal(Y, 2)),
+    ("christmas day", CHRISTMAS),
+    ("christmas", CHRISTMAS),
+    ("xmas", CHRISTMAS),
     ("last weekend", WEEKEND),
     ("past weekend", WEEKEND),
     ("past week", Expr::One(Atom::Rolling(7))),
@@ -1082,6 +1106,9 @@ impl<'t> Scan<'t> {
             quarter,
             ended,
         };
+        if let Some(r) = self.ko_part_of_month(p, year, n, ended) {
+            return Some(r);
+        }
         if let Some(e) = self.ko_unit(p, "월") {
             if let Some(r) = self.ko_day_of_month(self.sp(e), year, n) {
                 return Some(r);
@@ -1126,6 +1153,26 @@ impl<'t> Scan<'t> {
         Some((Expr::Span(Atom::Named(a), Atom::Named(b)), e))
     }
 
+    /// "12월 초", "12월초", "1월 중순", "11월 말": days 1-10, 11-20, 21 to the month's end.
+    fn ko_part_of_month(&self, at: usize, year: Option<i32>, month: u32, ended: bool) -> Parsed {
+        let p = self.sp(self.lit(at, "월")?);
+        let (first, e) = KO_MONTH_PARTS
+            .iter()
+            .filter_map(|(w, first)| self.lit(p, w).map(|e| (*first, e)))
+            .max_by_key(|(_, e)| *e)?;
+        // "12월 말고" is "not December", not its end.
+        if !self.ko_end(e) {
+            return None;
+        }
+        let date = |day| Atom::Named(Named::Date { year, month, day });
+        let end = match first {
+            1 => date(10),
+            11 => date(20),
+            _ => Atom::Named(Named::Month { year, month, ended }),
+        };
+        Some((Expr::Span(date(first), end), e))
+    }
+
     /// "~", "-", "부터" between the two numbers of a short range, with optional spaces.
     fn ko_dash(&self, at: usize) -> Option<usize> {
         let p = self.sp(at);
@@ -1159,6 +1206,27 @@ impl<'t> Scan<'t> {
     /// "2020.12"; "20201201" only when it is a real date (otherwise it is some other number).
     fn numeric(&self, at: usize) -> Parsed {
         let (n, digits, e) = self.num(at)?;
+        // "12/25": a day of the latest such month, written month first.
+        if digits <= 2
+            && !self
+                .prev_char(at)
+                .is_some_and(|c| c == '/' || c.is_ascii_digit())
+            && let Some(p) = self.lit(e, "/")
+            && let Some((day, e)) = self.small(p, 2)
+            && !self.latin_at(e)
+            && self.num(e).is_none()
+            && self.lit(e, "/").is_none()
+            && let Ok(month) = u32::try_from(n)
+            && (1..=12).contains(&month)
+            && (1..=max_day(month)).contains(&day)
+        {
+            let date = Named::Date {
+                year: None,
+                month,
+                day,
+            };
+            return Some((Expr::One(Atom::Named(date)), e));
+        }
         if digits == 8 {
             let (y, m, d) = (n / 10_000, n / 100 % 100, n % 100);
             let y = i32::try_from(y).ok()?;
@@ -2458,6 +2526,22 @@ mod tests {
     }
 
     #[test]
+    fn parts_of_months_and_month_day_dates() {
+        check(
+            FEB1,
+            &[
+                ("12월말", &[("20201221", "20201231")]),
+                ("12월 초", &[("20201201", "20201210")]),
+                ("2020년 2월 하순", &[("20200221", "20200229")]),
+                ("1월 중순에", &[("20210111", "20210120")]),
+                ("12/25", &[("20201225", "20201225")]),
+                ("크리스마스", &[("20201225", "20201225")]),
+                ("christmas", &[("20201225", "20201225")]),
+            ],
+        );
+    }
+
+    #[test]
     fn numbers_that_are_not_time() {
         check(
             FEB1,
@@ -2473,7 +2557,6 @@ mod tests {
                 ("일별 사용자", &[]),
                 ("주별 세션", &[]),
                 ("월요일 매출", &[]),
-                ("12월말", &[]),
                 ("2주년", &[]),
                 ("1주차", &[]),
                 ("전주시 사용자", &[]),
@@ -2487,7 +2570,8 @@ mod tests {
                 ("매출 2000.50 이상", &[]),
                 ("네 주문 내역", &[]),
                 ("top 3 may", &[]),
-                ("12/25", &[]),
+                ("1/2/3", &[]),
+                ("13/25", &[]),
             ],
         );
     }

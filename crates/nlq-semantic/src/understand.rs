@@ -421,7 +421,7 @@ impl<'m> Reader<'m> {
         let mut filters: Vec<Filter> = Vec::new();
         for hit in &hits {
             match hit.term {
-                Term::Metric(i) if !metrics.contains(&i) => metrics.push(i),
+                Term::Metric(i) if !hit.qualifier && !metrics.contains(&i) => metrics.push(i),
                 Term::Dimension(i) if !hit.qualifier && !dimensions.contains(&i) => {
                     dimensions.push(i)
                 }
@@ -512,7 +512,27 @@ impl<'m> Reader<'m> {
                 value,
             });
         }
-        let period = match self.period(text, &times, ops.compare) {
+        // "mobile vs desktop", "구글 대비 빙": values of one dimension compared side by side
+        // are that dimension's rows for those values, not two periods.
+        let mut compare = ops.compare;
+        if compare && times.len() < 2 {
+            let compared: Vec<usize> = filters
+                .iter()
+                .filter(|f| f.op == FilterOp::In && f.values.len() >= 2)
+                .filter_map(|f| model.dimensions.iter().position(|d| d.name == f.dimension))
+                .collect();
+            if let [one] = compared.as_slice() {
+                if !dimensions.contains(one) {
+                    dimensions.insert(0, *one);
+                }
+                compare = false;
+                notes.push(format!(
+                    "compared {} side by side",
+                    model.dimensions[*one].name
+                ));
+            }
+        }
+        let period = match self.period(text, &times, compare) {
             Ok(period) => period,
             Err(reason) => return Understanding::NeedsLlm { reason },
         };
@@ -1361,6 +1381,83 @@ mod tests {
         assert_eq!(
             short(&choices[0]).split(" | ").nth(2),
             Some("event_name=scroll device_category=mobile")
+        );
+    }
+
+    #[test]
+    fn parts_of_months_and_holidays_are_days() {
+        check(&[
+            (
+                "12월 초 매출",
+                "revenue | - | - | 20201201-20201210 | - | - | -",
+            ),
+            (
+                "1월 중순 매출",
+                "revenue | - | - | 20210111-20210120 | - | - | -",
+            ),
+            (
+                "11월말 매출",
+                "revenue | - | - | 20201121-20201130 | - | - | -",
+            ),
+            (
+                "12/25 매출",
+                "revenue | - | - | 20201225-20201225 | - | - | -",
+            ),
+            (
+                "크리스마스 매출",
+                "revenue | - | - | 20201225-20201225 | - | - | -",
+            ),
+            (
+                "revenue on christmas",
+                "revenue | - | - | 20201225-20201225 | - | - | -",
+            ),
+        ]);
+        // "말고" after a month is "not that month": not read as its end.
+        assert!(!matches!(
+            intent("12월 말고 11월 매출"),
+            Understanding::Data { .. }
+        ));
+    }
+
+    #[test]
+    fn a_population_after_a_value_is_not_a_second_number() {
+        check(&[
+            (
+                "bounce rate for desktop users last 30 days",
+                "bounce_rate | - | device_category=desktop | 20210102-20210131 | - | - | -",
+            ),
+            (
+                "모바일 사용자의 이탈률",
+                "bounce_rate | - | device_category=mobile | 20201101-20210131 | - | - | -",
+            ),
+            (
+                "desktop users and bounce rate",
+                "users,bounce_rate | - | device_category=desktop | 20201101-20210131 | - | - | -",
+            ),
+            (
+                "모바일 사용자와 이탈률",
+                "users,bounce_rate | - | device_category=mobile | 20201101-20210131 | - | - | -",
+            ),
+        ]);
+    }
+
+    #[test]
+    fn values_compared_are_rows_side_by_side() {
+        check(&[
+            (
+                "users from google vs bing last month",
+                "users | source | source=google+bing | 20210101-20210131 | - | - | -",
+            ),
+            (
+                "모바일 대비 데스크톱 매출",
+                "revenue | device_category | device_category=mobile+desktop | 20201101-20210131 | - | - | -",
+            ),
+        ]);
+        // Two periods are still a comparison of periods.
+        let periods = intent("지난주와 그 전주 모바일 대비 데스크톱 매출");
+        assert!(
+            !matches!(&periods, Understanding::Data { plan } if plan.compare.is_none()),
+            "{periods:?}"
         );
     }
 

@@ -65,6 +65,7 @@ impl Reader<'_> {
         self.per(text, used, hits);
         self.exclusions(text, used, hits);
         self.qualifiers(text, hits);
+        self.populations(text, hits);
         ops.top = self.top(text, used, hits, &mut ops.unread);
         ops.percent = !read_words(text, used, lex.percent.all()).is_empty();
         ops.compare = !read_words(text, used, lex.compare.all()).is_empty();
@@ -393,6 +394,45 @@ impl Reader<'_> {
                 hits[v].term = reading;
                 hits[v].readings = vec![reading];
                 hits[d].qualifier = true;
+            }
+        }
+    }
+
+    /// "bounce rate for desktop users", "모바일 사용자의 이탈률": a population word right after
+    /// a value says whose numbers they are when another number is asked for; "desktop users
+    /// and bounce rate" (joined) asks for both.
+    fn populations(&self, text: &str, hits: &mut [Hit]) {
+        let lex = self.lexicon();
+        let joiners: Vec<&str> = lex.joiners.iter().map(String::as_str).collect();
+        let is_metric = |h: &Hit| matches!(h.term, Term::Metric(_)) && !h.qualifier;
+        for m in 0..hits.len() {
+            if !is_metric(&hits[m])
+                || !lex
+                    .population
+                    .iter()
+                    .any(|w| *w == text[hits[m].span.clone()])
+            {
+                continue;
+            }
+            let span = hits[m].span.clone();
+            let after_value = hits.iter().any(|h| {
+                matches!(h.term, Term::Value(..))
+                    && h.span.end <= span.start
+                    && self.joined(text, h.span.end, span.start, &[])
+            });
+            // What follows in the same word and the next word: a joiner keeps it a number.
+            let rest = &text[span.end..];
+            let (glued, next) = match rest.find(' ') {
+                Some(i) => (&rest[..i], rest[i + 1..].split(' ').next().unwrap_or("")),
+                None => (rest, ""),
+            };
+            let joiner = |w: &str| {
+                !w.is_empty() && (joiners.contains(&w) || joiners.contains(&lex.strip(w)))
+            };
+            let joined_on = joiner(glued) || joiner(next);
+            let other = hits.iter().enumerate().any(|(i, h)| i != m && is_metric(h));
+            if after_value && !joined_on && other {
+                hits[m].qualifier = true;
             }
         }
     }
