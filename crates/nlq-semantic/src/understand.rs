@@ -1352,6 +1352,22 @@ mod tests {
                 "지난주 구매 몇 건",
                 "purchases | - | - | 20210125-20210131 | - | - | -",
             ),
+            (
+                "page_view 수 지난주",
+                "events | - | event_name=page_view | 20210125-20210131 | - | - | -",
+            ),
+            (
+                "view_item 이벤트 일별 추이",
+                "events | date | event_name=view_item | 20201101-20210131 | - | - | -",
+            ),
+            (
+                "가장 적게 팔린 상품 3개",
+                "items_purchased | item_name | - | 20201101-20210131 | bottom3 | - | -",
+            ),
+            (
+                "지난주 매출 얼마였지?",
+                "revenue | - | - | 20210125-20210131 | - | - | -",
+            ),
         ]);
         // "per" between two numbers is a ratio the model may not have.
         assert!(matches!(
