@@ -409,6 +409,11 @@ const KO_WORDS: &[(&str, Expr)] = &[
     ("전년", prev(Y)),
     ("전년도", prev(Y)),
     ("크리스마스", CHRISTMAS),
+    // A daily export's last 24 hours before the as-of date are yesterday.
+    ("지난 24시간", day(1)),
+    ("지난24시간", day(1)),
+    ("최근 24시간", day(1)),
+    ("최근24시간", day(1)),
     ("성탄절", CHRISTMAS),
     ("그 전날", DAY_BEFORE),
     ("그 전 날", DAY_BEFORE),
@@ -514,6 +519,8 @@ const EN_WORDS: &[(&str, Expr)] = &[
     ("quarter before last", cal(Q, 2)),
     ("year before last", cal(Y, 2)),
     ("christmas day", CHRISTMAS),
+    ("last 24 hours", day(1)),
+    ("past 24 hours", day(1)),
     ("christmas", CHRISTMAS),
     ("xmas", CHRISTMAS),
     ("last weekend", WEEKEND),
@@ -1091,6 +1098,27 @@ impl<'t> Scan<'t> {
         };
         if let Some(r) = self.ko_month_body(self.sp(p), year, ended) {
             return Some(r);
+        }
+        // "2020년 상반기", "하반기": six months; without a year, the latest such run, as for
+        // "1월부터 6월까지".
+        if let Some((first, e)) = [("상반기", 1), ("하반기", 7)]
+            .iter()
+            .filter_map(|(w, first)| self.lit(self.sp(p), w).map(|e| (*first, e)))
+            .next()
+            .filter(|(_, e)| self.ko_end(*e))
+        {
+            let month = |month| Atom::Named(Named::Month { year, month, ended });
+            let last = Atom::Named(Named::Month {
+                year: None,
+                month: first + 5,
+                ended: false,
+            });
+            let last = if year.is_some() {
+                month(first + 5)
+            } else {
+                last
+            };
+            return Some((Expr::Span(month(first), last), e));
         }
         let y = year.filter(|_| alone)?;
         Some((Expr::One(Atom::Named(Named::Year(y))), p))
@@ -2536,6 +2564,11 @@ mod tests {
                 ("1월 중순에", &[("20210111", "20210120")]),
                 ("12/25", &[("20201225", "20201225")]),
                 ("크리스마스", &[("20201225", "20201225")]),
+                ("2020년 상반기", &[("20200101", "20200630")]),
+                ("하반기", &[("20200701", "20201231")]),
+                ("상반기 매출", &[("20200101", "20200630")]),
+                ("지난 24시간", &[("20210131", "20210131")]),
+                ("the last 24 hours", &[("20210131", "20210131")]),
                 ("christmas", &[("20201225", "20201225")]),
             ],
         );
