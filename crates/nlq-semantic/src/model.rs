@@ -73,6 +73,10 @@ pub struct Dimension {
     /// Time dimensions are ordered by time.
     #[serde(default)]
     pub time: Option<TimeGrain>,
+    /// Dimensions that describe the same thing (traffic, device, geo, item, page): a value
+    /// that could belong to several dimensions goes with the group of the filters beside it.
+    #[serde(default)]
+    pub group: Option<String>,
     #[serde(default)]
     pub ko: Vec<String>,
     #[serde(default)]

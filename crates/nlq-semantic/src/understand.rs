@@ -606,6 +606,12 @@ impl<'m> Reader<'m> {
             let m = &model.metrics[i];
             m.grain == Grain::Event && m.per_item.is_none()
         });
+        // The groups of the values already certain.
+        let groups: Vec<Option<&str>> = hits
+            .iter()
+            .filter(|h| h.readings.len() == 1 && matches!(h.term, Term::Value(..)))
+            .map(|h| self.group_of(h.term))
+            .collect();
         for hit in hits.iter_mut() {
             if hit.readings.len() < 2 {
                 continue;
@@ -626,6 +632,16 @@ impl<'m> Reader<'m> {
                     _ => true,
                 })
                 .collect();
+            // A filter of the same group beside it decides: "구글 오가닉" is traffic.
+            let grouped: Vec<Term> = usable
+                .iter()
+                .copied()
+                .filter(|t| {
+                    let group = self.group_of(*t);
+                    group.is_some() && groups.contains(&group)
+                })
+                .collect();
+            let usable = if grouped.len() == 1 { grouped } else { usable };
             match usable.as_slice() {
                 [one] => {
                     hit.term = *one;
@@ -643,6 +659,17 @@ impl<'m> Reader<'m> {
             }
         }
         Ok(())
+    }
+
+    /// The group of the dimension a value belongs to.
+    fn group_of(&self, term: Term) -> Option<&'m str> {
+        let model = self.model;
+        match term {
+            Term::Value(s, _) => model
+                .dimension(&model.values[s].dimension)
+                .and_then(|d| d.group.as_deref()),
+            _ => None,
+        }
     }
 
     /// The period a question's time words name: the whole dataset when there are none, two
@@ -1432,6 +1459,28 @@ mod tests {
         assert!(!matches!(
             intent("12월 말고 11월 매출"),
             Understanding::Data { .. }
+        ));
+    }
+
+    #[test]
+    fn a_filter_of_the_same_group_decides_an_ambiguous_value() {
+        check(&[
+            (
+                "구글 오가닉 매출",
+                "revenue | - | source=google medium=organic | 20201101-20210131 | - | - | -",
+            ),
+            (
+                "december revenue from google cpc",
+                "revenue | - | source=google medium=cpc | 20201201-20201231 | - | - | -",
+            ),
+            (
+                "android 태블릿 매출",
+                "revenue | - | operating_system=Android device_category=tablet | 20201101-20210131 | - | - | -",
+            ),
+        ]);
+        assert!(matches!(
+            intent("유튜브 매출"),
+            Understanding::Clarify { .. }
         ));
     }
 
