@@ -138,6 +138,10 @@ pub struct SemanticModel {
     /// a brand), which the reader tells apart by the words around it.
     #[serde(skip)]
     words: Vec<(String, Vec<Term>)>,
+    /// For each word of `words`, the word without spaces when it is Korean (two syllables or
+    /// more): Korean words match whatever their spacing.
+    #[serde(skip)]
+    squeezed: Vec<Option<String>>,
 }
 
 /// What a word in a question names.
@@ -197,7 +201,7 @@ impl SemanticModel {
         model.check_names()?;
         model.expand()?;
         model.check_sql()?;
-        model.words = model.index_words()?;
+        model.index()?;
         model.lexicon.prepare()?;
         if let Some(name) = model
             .lexicon
@@ -223,6 +227,31 @@ impl SemanticModel {
     /// The words of the model, longest first (see `index_words`).
     pub fn words(&self) -> &[(String, Vec<Term>)] {
         &self.words
+    }
+
+    /// The words with, for Korean ones, their spelling without spaces.
+    pub(crate) fn words_squeezed(
+        &self,
+    ) -> impl Iterator<Item = (&(String, Vec<Term>), Option<&str>)> {
+        self.words
+            .iter()
+            .zip(self.squeezed.iter().map(Option::as_deref))
+    }
+
+    fn index(&mut self) -> Result<(), SemanticError> {
+        self.words = self.index_words()?;
+        self.squeezed = self
+            .words
+            .iter()
+            .map(|(word, _)| {
+                let squeezed: String = word.chars().filter(|c| *c != ' ').collect();
+                let korean = squeezed
+                    .chars()
+                    .any(|c| ('\u{AC00}'..='\u{D7A3}').contains(&c));
+                (korean && squeezed.chars().count() >= 2).then_some(squeezed)
+            })
+            .collect();
+        Ok(())
     }
 
     /// The model with more values of `dimension` matched as written (a MetaSync catalog's
@@ -269,7 +298,7 @@ impl SemanticModel {
                 en: Vec::new(),
             });
         }
-        self.words = self.index_words()?;
+        self.index()?;
         Ok(self)
     }
 

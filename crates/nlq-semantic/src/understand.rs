@@ -333,14 +333,34 @@ impl<'m> Reader<'m> {
         }
     }
 
-    /// Model words in the text, longest first, never overlapping what is already read.
+    /// Model words in the text, longest first, never overlapping what is already read. Korean
+    /// words match whatever their spacing ("세 션", "전환 율", "이번주" for "이번 주"): the text
+    /// and the word are compared without spaces, and the match covers the spaces between.
     fn terms(&self, text: &str, used: &mut Vec<Range<usize>>) -> Vec<Hit> {
         let mut hits = Vec::new();
-        for (word, terms) in self.model.words() {
+        // The text without spaces, and for each of its bytes the offset in the text.
+        let mut compact = String::with_capacity(text.len());
+        let mut offsets = Vec::with_capacity(text.len());
+        for (i, c) in text.char_indices().filter(|(_, c)| *c != ' ') {
+            compact.push(c);
+            offsets.extend(i..i + c.len_utf8());
+        }
+        for ((word, terms), squeezed) in self.model.words_squeezed() {
+            let mut spans = Vec::new();
             let mut from = 0;
             while let Some(at) = text[from..].find(word.as_str()) {
-                let span = from + at..from + at + word.len();
-                from = span.end;
+                spans.push(from + at..from + at + word.len());
+                from = from + at + word.len();
+            }
+            if let Some(squeezed) = squeezed {
+                let mut from = 0;
+                while let Some(at) = compact[from..].find(squeezed) {
+                    let (first, last) = (from + at, from + at + squeezed.len() - 1);
+                    spans.push(offsets[first]..offsets[last] + 1);
+                    from = last + 1;
+                }
+            }
+            for span in spans {
                 if overlaps(used, &span) || !bounded(text, &span) {
                     continue;
                 }
@@ -1482,6 +1502,24 @@ mod tests {
             intent("유튜브 매출"),
             Understanding::Clarify { .. }
         ));
+    }
+
+    #[test]
+    fn korean_words_match_whatever_their_spacing() {
+        check(&[
+            (
+                "세 션 수 국가별",
+                "sessions | country | - | 20201101-20210131 | - | - | -",
+            ),
+            (
+                "구매 전환 율 디바이스별",
+                "purchase_conversion_rate | device_category | - | 20201101-20210131 | - | - | -",
+            ),
+            (
+                "국가별신규사용자수상위5개",
+                "new_users | country | - | 20201101-20210131 | top5 | - | -",
+            ),
+        ]);
     }
 
     #[test]

@@ -589,10 +589,16 @@ fn starts(text: &str, word: &str, used: &[Range<usize>]) -> Vec<Range<usize>> {
     while let Some(at) = text[from..].find(word) {
         let span = from + at..from + at + word.len();
         from = span.end;
-        let begins = text[..span.start]
-            .chars()
-            .next_back()
-            .is_none_or(|c| !c.is_alphanumeric());
+        // A Latin word begins after a non-letter; a Korean one may follow a Korean word
+        // ("사용자수상위5개").
+        let latin = word.starts_with(|c: char| c.is_ascii_alphanumeric());
+        let begins = text[..span.start].chars().next_back().is_none_or(|c| {
+            if latin {
+                !c.is_alphanumeric()
+            } else {
+                !c.is_ascii_alphanumeric()
+            }
+        });
         let after_ok = text[span.end..]
             .chars()
             .next()
