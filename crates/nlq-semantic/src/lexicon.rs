@@ -333,3 +333,33 @@ impl Lexicon {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::SemanticModel;
+
+    #[test]
+    fn endings_are_stripped_by_rule_and_ignored_words_kept_whole() {
+        let model = SemanticModel::builtin().unwrap();
+        let lex = &model.lexicon;
+        for (token, word) in [
+            ("사용자는", "사용자"),
+            ("알려줄래요", "알려"),
+            ("정리해주세요", "정리"),
+            ("지난주꺼", "지난주"),
+            ("얼마였지", "얼마"),
+            ("보여줘", "보여줘"),
+            ("은", ""),
+            ("users", "users"),
+        ] {
+            assert_eq!(lex.strip(token), word, "{token}");
+        }
+        assert!(lex.ignorable("please") && lex.ignorable("좀") && lex.ignorable("the"));
+        // Stop words that change an answer are taken out of the list at load.
+        assert!(!lex.ignorable("not") && !lex.ignorable("between") && !lex.ignorable("why"));
+        assert_eq!(
+            (lex.number("세"), lex.number("five"), lex.number("12")),
+            (Some(3), Some(5), Some(12))
+        );
+    }
+}

@@ -16,7 +16,8 @@ use crate::model::Term;
 /// A threshold as read, before the plan binds it to a metric.
 #[derive(Debug, Clone)]
 pub(super) struct Threshold {
-    /// The metric hit it names, or None when it names none ("countries with at least 50").
+    /// The metric it names (its index in the model), or None when it names none ("countries
+    /// with at least 50").
     pub metric: Option<usize>,
     pub op: Cmp,
     pub value: f64,
