@@ -110,6 +110,10 @@ pub struct Intents {
     pub change_data: Words,
     pub out_of_scope: Words,
     pub help: Words,
+    /// Greetings and chat: out of scope, but only when nothing else of the question is read
+    /// ("hi, users by device" is a data question).
+    #[serde(default)]
+    pub small_talk: Words,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -218,6 +222,7 @@ impl SemanticModel {
             &mut model.intents.change_data,
             &mut model.intents.out_of_scope,
             &mut model.intents.help,
+            &mut model.intents.small_talk,
         ] {
             words.normalize();
         }

@@ -241,6 +241,17 @@ impl<'m> Reader<'m> {
         if hits.is_empty() && find_any(&text, intents.help.all(), &used).is_some() {
             return Understanding::Help;
         }
+        if hits.is_empty()
+            && times.is_empty()
+            && let Some(word) = find_any(&text, intents.small_talk.all(), &used)
+        {
+            return Understanding::OutOfScope {
+                reason: format!(
+                    "\"{word}\": nlq answers questions about the GA4 data, e.g. \"지난 7일 \
+                     디바이스별 방문자 수\" or \"top 10 products by revenue in December\""
+                ),
+            };
+        }
         let ops = self.operators(&text, &mut used, &mut hits);
 
         let mut notes = Vec::new();
@@ -475,6 +486,20 @@ impl<'m> Reader<'m> {
             }
         }
         let mut notes = Vec::new();
+        // "users who did not purchase" is a set of users without that event, which a filter on
+        // the other events does not give: only a count of events may exclude events.
+        let events_metric = model.metrics.iter().position(|m| m.name == "events");
+        if filters
+            .iter()
+            .any(|f| f.op == FilterOp::NotIn && f.dimension == "event_name")
+            && metrics.iter().any(|&m| Some(m) != events_metric)
+        {
+            return Understanding::NeedsLlm {
+                reason: "excluding an event from a count of users or sessions asks for those \
+                         without it, which one filter does not give"
+                    .to_owned(),
+            };
+        }
         // "scroll 이벤트 몇 번": an event named as a value and a count asked for.
         if metrics.is_empty()
             && ops.count_cue
@@ -911,8 +936,10 @@ fn quoted_list(words: &[String]) -> String {
         .join(", ")
 }
 
-/// The first of `words` in `text` outside the `used` spans, as a whole word where it starts or
-/// ends with a letter or digit of the Latin alphabet.
+/// The first of `words` in `text` not inside one `used` span (an intent word inside a model
+/// word is part of that word: 환율 in 전환율; one that covers a model word and more is not:
+/// "phone numbers" around "phone"), as a whole word where it starts or ends with a letter or
+/// digit of the Latin alphabet.
 fn find_any<'w>(
     text: &str,
     words: impl Iterator<Item = &'w String>,
@@ -924,7 +951,10 @@ fn find_any<'w>(
             let mut from = 0;
             while let Some(at) = text[from..].find(w.as_str()) {
                 let span = from + at..from + at + w.len();
-                if bounded(text, &span) && !overlaps(used, &span) {
+                let inside = used
+                    .iter()
+                    .any(|u| u.start <= span.start && span.end <= u.end);
+                if bounded(text, &span) && !inside {
                     return true;
                 }
                 from = span.end;
@@ -1307,6 +1337,15 @@ mod tests {
             intent("top 3 countries by users top 5"),
             Understanding::NeedsLlm { .. }
         ));
+        // A superlative picks one row, unless the breakdown is plural and no number is said.
+        assert_eq!(
+            short("which country had the lowest revenue"),
+            "revenue | country | - | 20201101-20210131 | bottom1 | - | -"
+        );
+        assert!(matches!(
+            intent("lowest revenue countries"),
+            Understanding::NeedsLlm { .. }
+        ));
     }
 
     #[test]
@@ -1342,10 +1381,15 @@ mod tests {
             intent("users by country excluding"),
             Understanding::NeedsLlm { .. }
         ));
+        // "did not purchase" is about users, not about their other events.
         assert!(matches!(
-            intent("users not from mobile by country"),
+            intent("users who did not purchase by country"),
             Understanding::NeedsLlm { .. }
         ));
+        assert_eq!(
+            short("users not from mobile by country"),
+            short("users by country excluding mobile")
+        );
     }
 
     #[test]
@@ -1567,6 +1611,11 @@ mod tests {
     #[test]
     fn personal_data_and_chit_chat_are_refused_offline() {
         for q in [
+            "안녕하세요",
+            "고마워요",
+            "너는 누구야?",
+            "hello there",
+            "customers' phone numbers who purchased in december",
             "12월에 구매한 고객 이름 알려줘",
             "customer names and email addresses of buyers",
             "구매자 명단 뽑아줘",

@@ -305,7 +305,12 @@ impl Reader<'_> {
                 let first = order.iter().position(|&i| {
                     is_value(&hits[i])
                         && hits[i].span.start >= span.end
-                        && self.joined(text, span.end, hits[i].span.start, &["-", "the", "all"])
+                        && self.joined(
+                            text,
+                            span.end,
+                            hits[i].span.start,
+                            &["-", "the", "all", "on", "from", "in", "using", "via", "any"],
+                        )
                 });
                 let Some(mut k) = first else { continue };
                 used.push(span);
@@ -544,6 +549,18 @@ impl Reader<'_> {
                     .collect::<Vec<_>>()
                     .join(", ")
             ));
+            return None;
+        }
+        // "lowest revenue countries": a superlative over a plural breakdown without a number
+        // asks for several rows, how many is not said.
+        let plural = hits.iter().any(|h| {
+            let word = &text[h.span.clone()];
+            matches!(h.term, Term::Dimension(_))
+                && word.ends_with('s')
+                && word.starts_with(|c: char| c.is_ascii_alphabetic())
+        });
+        if ns.is_empty() && direction.is_some() && plural {
+            unread.push("a superlative over several rows without their number".to_owned());
             return None;
         }
         let ranked = found.iter().find_map(|(_, d)| *d);
