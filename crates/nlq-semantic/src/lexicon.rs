@@ -45,11 +45,20 @@ pub struct Sided {
     /// Written after it.
     #[serde(default)]
     pub after: Vec<String>,
+    /// Words that may stand between a word written before and what it acts on ("not on
+    /// mobile").
+    #[serde(default)]
+    pub gap: Vec<String>,
 }
 
 impl Sided {
     fn normalize(&mut self) {
-        for w in self.before.iter_mut().chain(self.after.iter_mut()) {
+        for w in self
+            .before
+            .iter_mut()
+            .chain(self.after.iter_mut())
+            .chain(self.gap.iter_mut())
+        {
             *w = normalize(w);
         }
     }
@@ -155,6 +164,9 @@ pub struct Lexicon {
     pub per: Vec<String>,
     /// A dimension word containing one of these is a breakdown ("브랜드별", "by brand").
     pub breakdown_marks: Vec<String>,
+    /// Words that may stand between a dimension word and the value it qualifies ("brand is
+    /// google").
+    pub qualifier_gap: Vec<String>,
     /// "누적", "cumulative": a total from the first day of data.
     pub cumulative: Words,
     /// Metric words that, right after a value, may only say whose numbers are asked for
@@ -202,6 +214,7 @@ impl Lexicon {
         norm(&mut self.per);
         norm(&mut self.population);
         norm(&mut self.breakdown_marks);
+        norm(&mut self.qualifier_gap);
         self.cumulative.normalize();
         let f = &mut self.follow_up;
         for list in [
@@ -254,6 +267,7 @@ impl Lexicon {
                     .before
                     .iter()
                     .chain(&self.exclude.after)
+                    .chain(&self.exclude.gap)
                     .collect(),
             ),
             (
@@ -269,7 +283,10 @@ impl Lexicon {
             ("count_cues", self.count_cues.all().collect()),
             ("per", self.per.iter().collect()),
             ("population", self.population.iter().collect()),
-            ("joiners", self.joiners.iter().collect()),
+            (
+                "joiners",
+                self.joiners.iter().chain(&self.qualifier_gap).collect(),
+            ),
             (
                 "follow_up",
                 f.markers

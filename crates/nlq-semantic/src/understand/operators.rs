@@ -297,6 +297,7 @@ impl Reader<'_> {
     fn exclusions(&self, text: &str, used: &mut Vec<Range<usize>>, hits: &mut [Hit]) {
         let lex = self.lexicon();
         let joiners: Vec<&str> = lex.joiners.iter().map(String::as_str).collect();
+        let gap: Vec<&str> = lex.exclude.gap.iter().map(String::as_str).collect();
         let is_value = |h: &Hit| h.readings.iter().all(|t| matches!(t, Term::Value(..)));
         let mut order: Vec<usize> = (0..hits.len()).collect();
         order.sort_by_key(|&i| hits[i].span.start);
@@ -305,12 +306,7 @@ impl Reader<'_> {
                 let first = order.iter().position(|&i| {
                     is_value(&hits[i])
                         && hits[i].span.start >= span.end
-                        && self.joined(
-                            text,
-                            span.end,
-                            hits[i].span.start,
-                            &["-", "the", "all", "on", "from", "in", "using", "via", "any"],
-                        )
+                        && self.joined(text, span.end, hits[i].span.start, &gap)
                 });
                 let Some(mut k) = first else { continue };
                 used.push(span);
@@ -360,7 +356,7 @@ impl Reader<'_> {
     fn qualifiers(&self, text: &str, hits: &mut [Hit]) {
         let model = self.model;
         let lex = self.lexicon();
-        let glue = ["=", ":", "is", "the"];
+        let glue: Vec<&str> = lex.qualifier_gap.iter().map(String::as_str).collect();
         for d in 0..hits.len() {
             let Term::Dimension(dim) = hits[d].term else {
                 continue;
