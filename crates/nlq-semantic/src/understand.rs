@@ -256,7 +256,7 @@ impl<'m> Reader<'m> {
 
         let mut notes = Vec::new();
         let mut confidence = 1.0;
-        let mut unknown = ops.unread.clone();
+        let mut unknown = Vec::new();
         let mut ignored: Vec<String> = ops.ignored.clone();
         for (span, token, word) in free_words(self.lexicon(), &text, &used) {
             if word.is_empty() {
@@ -284,6 +284,11 @@ impl<'m> Reader<'m> {
                     "the semantic engine does not know the words {}",
                     quoted_list(&unknown)
                 ),
+            };
+        }
+        if !ops.doubts.is_empty() {
+            return Understanding::NeedsLlm {
+                reason: ops.doubts.join("; "),
             };
         }
         if confidence < MIN_CONFIDENCE {
@@ -577,7 +582,7 @@ impl<'m> Reader<'m> {
                 ));
             }
         }
-        let period = match self.period(text, &times, compare) {
+        let period = match self.period(&times, compare) {
             Ok(period) => period,
             Err(reason) => return Understanding::NeedsLlm { reason },
         };
@@ -720,12 +725,7 @@ impl<'m> Reader<'m> {
     /// The period a question's time words name: the whole dataset when there are none, two
     /// periods when it asks to compare them. A range open at its start ("12월까지") begins on
     /// the first day of data. `Err`: why the engine cannot read them (NeedsLlm).
-    fn period(
-        &self,
-        _text: &str,
-        times: &[TimeMatch],
-        compare_words: bool,
-    ) -> Result<Period, String> {
+    fn period(&self, times: &[TimeMatch], compare_words: bool) -> Result<Period, String> {
         let open = |t: &TimeMatch| {
             let mut range = t.range;
             if t.open_start {

@@ -70,11 +70,12 @@ impl Reader<'_> {
         let mut also_after: Vec<usize> = Vec::new();
         let mut notes = Vec::new();
         let mut confidence = 1.0;
-        let mut unknown = ops.unread.clone();
+        let mut unknown = Vec::new();
+        let mut doubts = ops.doubts.clone();
         if !ops.thresholds.is_empty() || ops.cumulative || ops.count_cue {
             // Conditions, running totals and counted events change the previous plan in ways
             // it does not write down: read them as a new question or hand them on.
-            unknown.push("a condition on the previous answer".to_owned());
+            doubts.push("a condition on the previous answer is not read in a follow-up".to_owned());
         }
         let free = free_words(lex, &text, &used);
         for (n, (span, token, word)) in free.iter().enumerate() {
@@ -134,6 +135,11 @@ impl Reader<'_> {
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
+            });
+        }
+        if !doubts.is_empty() {
+            return Some(Understanding::NeedsLlm {
+                reason: doubts.join("; "),
             });
         }
         if confidence < MIN_CONFIDENCE {
@@ -271,7 +277,7 @@ impl Reader<'_> {
                         .to_owned(),
                 });
             }
-            match self.period(&text, &times, compare_words) {
+            match self.period(&times, compare_words) {
                 Ok(period) => {
                     changed.push(format!(
                         "period {}",

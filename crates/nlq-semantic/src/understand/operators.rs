@@ -5,7 +5,8 @@
 //! superlatives both ways ("가장 적은", "fewest"), percent, compare, count and cumulative words.
 //!
 //! An operator word that cannot be attached to what it acts on is left unread, so the
-//! question is handed on instead of answered without it.
+//! question is handed on instead of answered without it; operators read but in conflict
+//! ("top 3 ... top 5") are `doubts`, handed on with their reason.
 
 use std::ops::Range;
 
@@ -36,8 +37,8 @@ pub(super) struct Operators {
     pub count_cue: bool,
     /// "누적", "cumulative".
     pub cumulative: bool,
-    /// Operator words that could not be attached: handed on.
-    pub unread: Vec<String>,
+    /// Why operators that were read cannot be answered faithfully: handed on.
+    pub doubts: Vec<String>,
     /// Phrases read and ignored.
     pub ignored: Vec<String>,
 }
@@ -67,7 +68,7 @@ impl Reader<'_> {
         self.exclusions(text, used, hits);
         self.qualifiers(text, hits);
         self.populations(text, hits);
-        ops.top = self.top(text, used, hits, &mut ops.unread);
+        ops.top = self.top(text, used, hits, &mut ops.doubts);
         ops.percent = !read_words(text, used, lex.percent.all()).is_empty();
         ops.compare = !read_words(text, used, lex.compare.all()).is_empty();
         ops.count_cue = !read_words(text, used, lex.count_cues.all()).is_empty();
@@ -82,15 +83,18 @@ impl Reader<'_> {
 
     /// Only spaces, particles and `also` words between two offsets.
     fn joined(&self, text: &str, from: usize, to: usize, also: &[&str]) -> bool {
+        self.joined_by(text, from, to, |w| also.contains(&w))
+    }
+
+    /// Only spaces, particles and words `also` accepts between two offsets.
+    fn joined_by(&self, text: &str, from: usize, to: usize, also: impl Fn(&str) -> bool) -> bool {
         if from > to {
             return false;
         }
         let lex = self.lexicon();
         text[from..to].split(' ').all(|piece| {
-            piece.is_empty()
-                || lex.strip(piece).is_empty()
-                || also.contains(&piece)
-                || also.contains(&lex.strip(piece))
+            let word = lex.strip(piece);
+            piece.is_empty() || word.is_empty() || also(piece) || also(word)
         })
     }
 
@@ -156,25 +160,10 @@ impl Reader<'_> {
     /// A unit after a number ("명", "달러", " users", "%"), optional: the offset after it and
     /// whether it was a percent sign.
     fn unit_after(&self, text: &str, at: usize, used: &[Range<usize>]) -> (usize, bool) {
-        let lex = self.lexicon();
-        for gap in ["", " "] {
-            let from = at + gap.len();
-            if !text[at..].starts_with(gap) {
-                continue;
-            }
-            if let Some(unit) = lex
-                .units
-                .iter()
-                .filter(|u| text[from..].starts_with(u.as_str()))
-                .filter(|u| !overlaps(used, &(from..from + u.len())))
-                .filter(|u| bounded(text, &(from..from + u.len())))
-                .max_by_key(|u| u.len())
-            {
-                let percent = matches!(unit.as_str(), "%" | "퍼센트" | "percent");
-                return (from + unit.len(), percent);
-            }
+        match word_after(text, at, used, &self.lexicon().units) {
+            Some((end, unit)) => (end, matches!(unit, "%" | "퍼센트" | "percent")),
+            None => (at, false),
         }
-        (at, false)
     }
 
     /// The metric hits right before `at` (particles or up to two ignorable words between)
@@ -186,12 +175,6 @@ impl Reader<'_> {
         at: Range<usize>,
     ) -> (Option<usize>, Option<usize>) {
         let lex = self.lexicon();
-        let words: Vec<&str> = lex
-            .stop_words
-            .iter()
-            .chain(lex.ignore.all())
-            .map(String::as_str)
-            .collect();
         let metric = |h: &Hit| match h.term {
             Term::Metric(i) => Some(i),
             _ => None,
@@ -202,7 +185,7 @@ impl Reader<'_> {
             .filter(|h| {
                 let gap = &text[h.span.end..at.start];
                 gap.split(' ').filter(|p| !p.is_empty()).count() <= 2
-                    && self.joined(text, h.span.end, at.start, &words)
+                    && self.joined_by(text, h.span.end, at.start, |w| lex.ignorable(w))
             })
             .max_by_key(|h| h.span.end)
             .and_then(metric);
@@ -444,28 +427,12 @@ impl Reader<'_> {
         text: &str,
         used: &mut Vec<Range<usize>>,
         hits: &[Hit],
-        unread: &mut Vec<String>,
+        doubts: &mut Vec<String>,
     ) -> Option<Top> {
         let lex = self.lexicon();
         let mut found: Vec<(u64, Option<bool>)> = Vec::new();
-        let counter_after = |used: &Vec<Range<usize>>, at: usize| -> Option<usize> {
-            for gap in ["", " "] {
-                let from = at + gap.len();
-                if !text[at..].starts_with(gap) {
-                    continue;
-                }
-                if let Some(c) = lex
-                    .counters
-                    .iter()
-                    .filter(|c| text[from..].starts_with(c.as_str()))
-                    .filter(|c| !overlaps(used, &(from..from + c.len())))
-                    .max_by_key(|c| c.len())
-                {
-                    return Some(from + c.len());
-                }
-            }
-            None
-        };
+        let counter_after =
+            |used: &[Range<usize>], at| word_after(text, at, used, &lex.counters).map(|(e, _)| e);
         // "top 5", "top3", "상위10개", "하위 3", "top three"
         for (words, descending) in [(&lex.rank.descending, true), (&lex.rank.ascending, false)] {
             for word in sorted_all(words.all()) {
@@ -529,7 +496,7 @@ impl Reader<'_> {
         ] {
             if !read_words(text, used, words.all()).is_empty() {
                 if direction.is_some_and(|d| d != descending) {
-                    unread.push("both largest and smallest first".to_owned());
+                    doubts.push("both largest and smallest first".to_owned());
                 }
                 direction = Some(descending);
             }
@@ -537,7 +504,7 @@ impl Reader<'_> {
         let mut ns: Vec<u64> = found.iter().map(|(n, _)| *n).filter(|&n| n > 0).collect();
         ns.dedup();
         if found.iter().any(|(n, _)| *n == 0) || ns.len() > 1 {
-            unread.push(format!(
+            doubts.push(format!(
                 "several numbers of rows ({})",
                 found
                     .iter()
@@ -556,7 +523,7 @@ impl Reader<'_> {
                 && word.starts_with(|c: char| c.is_ascii_alphabetic())
         });
         if ns.is_empty() && direction.is_some() && plural {
-            unread.push("a superlative over several rows without their number".to_owned());
+            doubts.push("a superlative over several rows without their number".to_owned());
             return None;
         }
         let ranked = found.iter().find_map(|(_, d)| *d);
@@ -567,6 +534,32 @@ impl Reader<'_> {
             (None, None) => None,
         }
     }
+}
+
+/// The longest of `words` right after `at` (glued, or after one space) and not yet read: the
+/// offset after it, and the word.
+fn word_after<'w>(
+    text: &str,
+    at: usize,
+    used: &[Range<usize>],
+    words: &'w [String],
+) -> Option<(usize, &'w str)> {
+    for gap in ["", " "] {
+        if !text[at..].starts_with(gap) {
+            continue;
+        }
+        let from = at + gap.len();
+        if let Some(word) = words
+            .iter()
+            .map(|w| (w.as_str(), from..from + w.len()))
+            .filter(|(w, span)| text[from..].starts_with(w) && !overlaps(used, span))
+            .filter(|(_, span)| bounded(text, span))
+            .max_by_key(|(w, _)| w.len())
+        {
+            return Some((word.1.end, word.0));
+        }
+    }
+    None
 }
 
 fn sorted(words: &[String]) -> Vec<&str> {
