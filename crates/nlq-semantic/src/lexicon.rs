@@ -51,19 +51,6 @@ pub struct Sided {
     pub gap: Vec<String>,
 }
 
-impl Sided {
-    fn normalize(&mut self) {
-        for w in self
-            .before
-            .iter_mut()
-            .chain(self.after.iter_mut())
-            .chain(self.gap.iter_mut())
-        {
-            *w = normalize(w);
-        }
-    }
-}
-
 /// A comparison of a metric with a number (`HAVING metric op value`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 pub enum Cmp {
@@ -182,50 +169,24 @@ pub struct Lexicon {
 impl Lexicon {
     /// Normalizes every word and checks that nothing meaningful is ignored.
     pub(crate) fn prepare(&mut self) -> Result<(), SemanticError> {
-        let norm = |list: &mut Vec<String>| {
+        for (name, list) in self.lists() {
             for w in list.iter_mut() {
                 *w = normalize(w);
             }
-        };
-        norm(&mut self.particles);
-        self.ignore.normalize();
-        norm(&mut self.stop_words);
-        norm(&mut self.meaningful);
-        for r in [&mut self.rank, &mut self.superlative] {
-            r.descending.normalize();
-            r.ascending.normalize();
+            // A word that normalizes to nothing (punctuation, spaces) would match everywhere.
+            if list.iter().any(String::is_empty) {
+                return Err(SemanticError::Model {
+                    message: format!(
+                        "lexicon: `{name}` has a word that is only punctuation or spaces, which \
+                         questions never contain after normalization; take it out"
+                    ),
+                });
+            }
         }
-        norm(&mut self.counters);
         self.numbers = std::mem::take(&mut self.numbers)
             .into_iter()
             .map(|(k, v)| (normalize(&k), v))
             .collect();
-        self.exclude.normalize();
-        for t in &mut self.thresholds {
-            norm(&mut t.before);
-            norm(&mut t.after);
-        }
-        norm(&mut self.units);
-        self.percent.normalize();
-        self.compare.normalize();
-        norm(&mut self.counts_back);
-        self.count_cues.normalize();
-        norm(&mut self.joiners);
-        norm(&mut self.per);
-        norm(&mut self.population);
-        norm(&mut self.breakdown_marks);
-        norm(&mut self.qualifier_gap);
-        self.cumulative.normalize();
-        let f = &mut self.follow_up;
-        for list in [
-            &mut f.markers,
-            &mut f.leads,
-            &mut f.also,
-            &mut f.also_particles,
-            &mut f.undo,
-        ] {
-            norm(list);
-        }
         // Longest first: "이었어요" must be tried before "요".
         self.particles
             .sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
@@ -238,77 +199,55 @@ impl Lexicon {
                 ),
             });
         }
-        // A word that normalizes to nothing (punctuation, spaces) would match everywhere.
-        let f = &self.follow_up;
-        let lists: [(&str, Vec<&String>); 16] = [
-            ("particles", self.particles.iter().collect()),
-            ("ignore", self.ignore.all().collect()),
-            ("stop_words", self.stop_words.iter().collect()),
-            (
-                "rank",
-                self.rank
-                    .descending
-                    .all()
-                    .chain(self.rank.ascending.all())
-                    .collect(),
-            ),
-            (
-                "superlative",
-                self.superlative
-                    .descending
-                    .all()
-                    .chain(self.superlative.ascending.all())
-                    .collect(),
-            ),
-            ("counters", self.counters.iter().collect()),
-            (
-                "exclude",
-                self.exclude
-                    .before
-                    .iter()
-                    .chain(&self.exclude.after)
-                    .chain(&self.exclude.gap)
-                    .collect(),
-            ),
-            (
-                "thresholds",
-                self.thresholds
-                    .iter()
-                    .flat_map(|t| t.before.iter().chain(&t.after))
-                    .collect(),
-            ),
-            ("units", self.units.iter().collect()),
-            ("percent", self.percent.all().collect()),
-            ("compare", self.compare.all().collect()),
-            ("count_cues", self.count_cues.all().collect()),
-            ("per", self.per.iter().collect()),
-            ("population", self.population.iter().collect()),
-            (
-                "joiners",
-                self.joiners.iter().chain(&self.qualifier_gap).collect(),
-            ),
-            (
-                "follow_up",
-                f.markers
-                    .iter()
-                    .chain(&f.leads)
-                    .chain(&f.also)
-                    .chain(&f.also_particles)
-                    .chain(&f.undo)
-                    .collect(),
-            ),
-        ];
-        for (name, words) in lists {
-            if words.iter().any(|w| w.is_empty()) {
-                return Err(SemanticError::Model {
-                    message: format!(
-                        "lexicon: `{name}` has a word that is only punctuation or spaces, which \
-                         questions never contain after normalization; take it out"
-                    ),
-                });
-            }
-        }
         Ok(())
+    }
+
+    /// Every word list, named by its key in the model file.
+    fn lists(&mut self) -> Vec<(&'static str, &mut Vec<String>)> {
+        let mut out: Vec<(&'static str, &mut Vec<String>)> = vec![
+            ("particles", &mut self.particles),
+            ("ignore", &mut self.ignore.ko),
+            ("ignore", &mut self.ignore.en),
+            ("stop_words", &mut self.stop_words),
+            ("meaningful", &mut self.meaningful),
+            ("rank", &mut self.rank.descending.ko),
+            ("rank", &mut self.rank.descending.en),
+            ("rank", &mut self.rank.ascending.ko),
+            ("rank", &mut self.rank.ascending.en),
+            ("superlative", &mut self.superlative.descending.ko),
+            ("superlative", &mut self.superlative.descending.en),
+            ("superlative", &mut self.superlative.ascending.ko),
+            ("superlative", &mut self.superlative.ascending.en),
+            ("counters", &mut self.counters),
+            ("exclude", &mut self.exclude.before),
+            ("exclude", &mut self.exclude.after),
+            ("exclude", &mut self.exclude.gap),
+            ("units", &mut self.units),
+            ("percent", &mut self.percent.ko),
+            ("percent", &mut self.percent.en),
+            ("compare", &mut self.compare.ko),
+            ("compare", &mut self.compare.en),
+            ("counts_back", &mut self.counts_back),
+            ("count_cues", &mut self.count_cues.ko),
+            ("count_cues", &mut self.count_cues.en),
+            ("per", &mut self.per),
+            ("breakdown_marks", &mut self.breakdown_marks),
+            ("qualifier_gap", &mut self.qualifier_gap),
+            ("cumulative", &mut self.cumulative.ko),
+            ("cumulative", &mut self.cumulative.en),
+            ("population", &mut self.population),
+            ("joiners", &mut self.joiners),
+            ("follow_up", &mut self.follow_up.markers),
+            ("follow_up", &mut self.follow_up.leads),
+            ("follow_up", &mut self.follow_up.also),
+            ("follow_up", &mut self.follow_up.also_particles),
+            ("follow_up", &mut self.follow_up.undo),
+        ];
+        for t in &mut self.thresholds {
+            out.push(("thresholds", &mut t.before));
+            out.push(("thresholds", &mut t.after));
+        }
+        out
     }
 
     /// A word read and ignored: it carries no analytic meaning.

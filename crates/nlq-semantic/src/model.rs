@@ -250,9 +250,7 @@ impl SemanticModel {
             .iter()
             .map(|(word, _)| {
                 let squeezed: String = word.chars().filter(|c| *c != ' ').collect();
-                let korean = squeezed
-                    .chars()
-                    .any(|c| ('\u{AC00}'..='\u{D7A3}').contains(&c));
+                let korean = squeezed.chars().any(crate::normalize::is_syllable);
                 (korean && squeezed.chars().count() >= 2).then_some(squeezed)
             })
             .collect();

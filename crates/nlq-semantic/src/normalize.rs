@@ -33,6 +33,11 @@ pub fn normalize(text: &str) -> String {
     out
 }
 
+/// A precomposed Hangul syllable (가..힣): what Korean words of the model are written in.
+pub(crate) fn is_syllable(c: char) -> bool {
+    ('\u{AC00}'..='\u{D7A3}').contains(&c)
+}
+
 #[cfg(test)]
 mod tests {
     use super::normalize;

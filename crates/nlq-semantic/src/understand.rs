@@ -608,7 +608,7 @@ impl<'m> Reader<'m> {
     /// answers it.
     fn choices(&self, text: &str, events: bool) -> Vec<String> {
         let model = self.model;
-        let korean = text.chars().any(|c| ('\u{AC00}'..='\u{D7A3}').contains(&c));
+        let korean = text.chars().any(crate::normalize::is_syllable);
         let base = text.trim_end_matches(['.', ' ']);
         let mut names: Vec<&str> = Vec::new();
         if events {

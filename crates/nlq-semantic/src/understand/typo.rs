@@ -27,7 +27,7 @@ pub(super) fn letters(word: &str) -> Vec<u32> {
 /// eight letters; two beyond.
 pub(super) fn allowed(word: &str) -> usize {
     let chars: Vec<char> = word.chars().collect();
-    let hangul = chars.iter().all(|c| ('\u{AC00}'..='\u{D7A3}').contains(c));
+    let hangul = chars.iter().copied().all(crate::normalize::is_syllable);
     let latin = chars
         .iter()
         .all(|c| c.is_ascii_lowercase() || *c == '-' || *c == '\'');
