@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Instant;
 
 use nlq_eval::{Outcome, Question, Status, compare};
@@ -23,9 +24,12 @@ pub fn run(
     }
     let runtime = nlq::setup::runtime()?;
     let mut outcomes = Vec::with_capacity(questions.len());
+    // Parsed once: every day's pipeline reads the same model.
+    let model = Arc::new(nlq_semantic::SemanticModel::builtin()?);
     for (day, group) in by_day {
         let config = nlq::setup::embedded_config(data_dir, day);
-        let opened = nlq::setup::Opened::embedded(nlq::setup::open_embedded(&config)?, None)?;
+        let opened =
+            nlq::setup::Opened::embedded(nlq::setup::open_embedded(&config)?, None, model.clone())?;
         let mut policy = Policy::for_dataset(&opened.project, &opened.dataset);
         // The canary reruns a day of the query: no new information for an evaluation.
         policy.canary = false;

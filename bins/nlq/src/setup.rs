@@ -274,9 +274,7 @@ impl WarehouseArgs {
             } else {
                 Arc::new(EmbeddedWarehouse::open(&config)?)
             };
-            let mut opened = Opened::embedded(warehouse, metadata)?;
-            opened.model = model;
-            return Ok(opened);
+            return Opened::embedded(warehouse, metadata, model);
         }
         let config = self.bigquery_config(&options)?;
         let warehouse = Arc::new(runtime()?.block_on(BigQueryWarehouse::connect(config))?);
@@ -344,6 +342,7 @@ impl Opened {
     pub fn embedded(
         warehouse: Arc<EmbeddedWarehouse>,
         metadata: Option<Arc<MetadataDocument>>,
+        model: Arc<SemanticModel>,
     ) -> anyhow::Result<Opened> {
         let today = warehouse.catalog().current_date.clone();
         let facts = match &metadata {
@@ -362,7 +361,7 @@ impl Opened {
             dataset: PUBLIC_DATASET.to_owned(),
             facts,
             metadata,
-            model: Arc::new(SemanticModel::builtin()?),
+            model,
         })
     }
 
