@@ -1,23 +1,13 @@
 //! A conversation: the first question read with `understand`, each next one with `follow_up`
 //! against the plan before it, and `understand` again when it is not a follow-up.
 
-use chrono::NaiveDate;
-use nlq_semantic::{DateRange, Plan, Reader, SemanticModel, Understanding, compile};
+use nlq_semantic::{Plan, SemanticModel, Understanding, compile};
 
-fn day(s: &str) -> NaiveDate {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
-}
+use crate::sample_reader;
 
 /// Reads `questions` in order the way a conversation does; the plan of each.
 fn converse(model: &SemanticModel, questions: &[&str]) -> Vec<Understanding> {
-    let reader = Reader::new(
-        model,
-        day("2021-02-01"),
-        DateRange {
-            start: day("2020-11-01"),
-            end: day("2021-01-31"),
-        },
-    );
+    let reader = sample_reader(model);
     let mut previous: Option<Plan> = None;
     let mut out = Vec::new();
     for question in questions {

@@ -5,8 +5,9 @@
 //! invariant: a paraphrase yields the canonical wording's plan, or defers (needs_llm,
 //! clarify); it never yields a different plan. The counts are printed for the closing note.
 
-use chrono::NaiveDate;
-use nlq_semantic::{DateRange, Plan, Reader, SemanticModel, Understanding};
+use nlq_semantic::{Plan, SemanticModel, Understanding};
+
+use crate::sample_reader;
 
 struct Metric {
     ko: &'static str,
@@ -323,15 +324,7 @@ fn key(plan: &Plan) -> String {
 #[test]
 fn paraphrases_agree_with_the_canonical_plan_or_defer() {
     let model = SemanticModel::builtin().unwrap();
-    let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-    let reader = Reader::new(
-        &model,
-        day("2021-02-01"),
-        DateRange {
-            start: day("2020-11-01"),
-            end: day("2021-01-31"),
-        },
-    );
+    let reader = sample_reader(&model);
     let (mut generated, mut agree, mut defer) = (0usize, 0usize, 0usize);
     let mut canonical_deferred = Vec::new();
     let mut wrong = Vec::new();
