@@ -22,8 +22,16 @@ CHECKED = ["crates", "bins", "scripts", "docs", "README.md"]
 
 # A run of `../` followed by the rest of the path, as written in a string, a comment or a doc.
 RELATIVE = re.compile(r"(?:^|(?<=[\s\"'`(=:]))(/?(?:\.\./)+[^\s\"'`)<>,;]*)")
-# The team's sibling folder: `shared/ga4/...`, `../shared`, `shared/testing/...` and its files.
-SIBLING = re.compile(r"(?<![\w.-])shared/(?:ga4|testing|hooks|DESIGN\.md|STYLE\.md)\b")
+# The team's sibling folder and what it holds; one name for the pattern and the self-test.
+SIBLING_NAME = "shared"
+SIBLING_ENTRIES = ["ga4", "testing", "hooks", "DESIGN.md", "STYLE.md"]
+SIBLING = re.compile(
+    r"(?<![\w.-])"
+    + SIBLING_NAME
+    + "/(?:"
+    + "|".join(re.escape(e) for e in SIBLING_ENTRIES)
+    + r")\b"
+)
 # Absolute paths into a person's home or this machine's workplace.
 ABSOLUTE = re.compile(r"(?<![\w.~-])(/home/[\w.-]+|/root/|/Users/[\w.-]+|/work/)")
 
@@ -112,10 +120,10 @@ def check(root):
 
 def self_test():
     cases = {
-        "crates/a/tests/it/main.rs": 'include_str!("../../../../../shared/ga4/q.jsonl")',
+        "crates/a/tests/it/main.rs": f'include_str!("{"../" * 5}{SIBLING_NAME}/ga4/q.jsonl")',
         "bins/b/tests/cli.rs": 'concat!(env!("CARGO_MANIFEST_DIR"), "/../../../data/q.jsonl")',
         "scripts/run.sh": "cat /home/alice/notes.txt",
-        "docs/guide.md": "See shared/testing/EMULATORS.md for the bugs.",
+        "docs/guide.md": f"See {SIBLING_NAME}/testing/EMULATORS.md for the bugs.",
         "README.md": "Run `nlq eval ../../outside/dev.jsonl`.",
     }
     clean = {
