@@ -70,7 +70,14 @@ pub fn parse_query(sql: &str) -> Result<Statement, SqlError> {
         1 => {
             let statement = statements.remove(0);
             match statement {
-                Statement::Query(_) => Ok(statement),
+                Statement::Query(_) => match select_into(&statement) {
+                    // `SELECT ... INTO t` parses as a query but writes a table.
+                    Some(position) => Err(SqlError::NotAQuery {
+                        construct: "SELECT ... INTO".to_owned(),
+                        position,
+                    }),
+                    None => Ok(statement),
+                },
                 other => Err(SqlError::NotAQuery {
                     construct: statement_kind(&other),
                     // The text holds this one statement: it starts at the first word (sqlparser's
@@ -90,6 +97,7 @@ pub fn parse_query(sql: &str) -> Result<Statement, SqlError> {
 pub fn translate(sql: &str, catalog: &Catalog) -> Result<Translation, SqlError> {
     let mut statement = parse_query(sql)?;
     let columns = columns::referenced_columns(&statement, &catalog.schema);
+    rewrite::rename_shadowing_aliases(&mut statement, &catalog.schema);
     rewrite::name_anonymous_columns(&mut statement);
     let mut rewriter = rewrite::ToDuckDb::new(catalog);
     if let std::ops::ControlFlow::Break(err) = statement.visit(&mut rewriter) {
@@ -102,6 +110,40 @@ pub fn translate(sql: &str, catalog: &Catalog) -> Result<Translation, SqlError> 
         tables_read,
         columns,
     })
+}
+
+/// Where a `SELECT ... INTO` is, at any depth: `Some(position)` when there is one.
+fn select_into(statement: &Statement) -> Option<Option<SqlPosition>> {
+    struct Into(Option<Option<SqlPosition>>);
+    impl sqlparser::ast::Visitor for Into {
+        type Break = ();
+        fn pre_visit_query(&mut self, query: &sqlparser::ast::Query) -> std::ops::ControlFlow<()> {
+            fn find(body: &sqlparser::ast::SetExpr) -> Option<Option<SqlPosition>> {
+                match body {
+                    sqlparser::ast::SetExpr::Select(select) => select.into.as_ref().map(|into| {
+                        into.targets
+                            .first()
+                            .and_then(|n| span_start(sqlparser::ast::Spanned::span(n)))
+                            .or_else(|| span_start(select.select_token.0.span))
+                    }),
+                    sqlparser::ast::SetExpr::SetOperation { left, right, .. } => {
+                        find(left).or_else(|| find(right))
+                    }
+                    sqlparser::ast::SetExpr::Query(query) => find(&query.body),
+                    _ => None,
+                }
+            }
+            self.0 = find(&query.body);
+            if self.0.is_some() {
+                std::ops::ControlFlow::Break(())
+            } else {
+                std::ops::ControlFlow::Continue(())
+            }
+        }
+    }
+    let mut into = Into(None);
+    let _ = sqlparser::ast::Visit::visit(statement, &mut into);
+    into.0
 }
 
 /// A name for a statement that is not a query, for the error that refuses it.

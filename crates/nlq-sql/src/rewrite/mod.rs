@@ -8,6 +8,7 @@
 
 mod build;
 mod functions;
+mod shadowing;
 mod unnest;
 
 use std::collections::BTreeSet;
@@ -22,6 +23,8 @@ use sqlparser::ast::{
 use crate::catalog::Catalog;
 use crate::error::SqlError;
 use crate::tables::{self, TableRef};
+
+pub(crate) use shadowing::rename_shadowing_aliases;
 
 pub(crate) struct ToDuckDb<'a> {
     catalog: &'a Catalog,

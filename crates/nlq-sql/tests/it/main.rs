@@ -85,6 +85,30 @@ fn unnest_in_from_names_the_element_like_bigquery() {
     );
 }
 
+/// `UNNEST(items) AS items`: BigQuery resolves `items` to the element; DuckDB would call it
+/// ambiguous with the column, so the alias and what refers to it get a fresh name.
+#[test]
+fn an_unnest_alias_equal_to_a_column_shadows_it_like_bigquery() {
+    insta::assert_snapshot!(
+        duck("SELECT items.item_name, SUM(items.price) FROM events_20201130, UNNEST(items) AS items WHERE items.price > 1 GROUP BY items.item_name ORDER BY items.item_name"),
+        @"SELECT __items_1.item_name, SUM(__items_1.price) AS f0_ FROM events_20201130, UNNEST(items) AS __items_1 (__items_1) WHERE __items_1.price > 1 GROUP BY __items_1.item_name ORDER BY __items_1.item_name"
+    );
+    // In a correlated subquery, and beside a second UNNEST that reads the first.
+    insta::assert_snapshot!(
+        duck("SELECT (SELECT event_params.value.string_value FROM UNNEST(event_params) AS event_params WHERE event_params.key = 'page_title') AS title FROM events_20201130"),
+        @r#"SELECT "list_filter"(event_params, lambda __event_params_1 : __event_params_1.key = 'page_title')[1].value.string_value AS title FROM events_20201130"#
+    );
+    insta::assert_snapshot!(
+        duck("SELECT event_params.key, items FROM events_20201130 CROSS JOIN UNNEST(event_params) AS event_params LEFT JOIN UNNEST(items) AS items ON items.item_id = event_params.value.string_value"),
+        @"SELECT __event_params_1.key, __items_2 AS items FROM events_20201130 CROSS JOIN UNNEST(event_params) AS __event_params_1 (__event_params_1) LEFT JOIN UNNEST(items) AS __items_2 (__items_2) ON __items_2.item_id = __event_params_1.value.string_value"
+    );
+    // A subquery with a table of its own sees that table's column, not the outer alias.
+    insta::assert_snapshot!(
+        duck("SELECT items.item_id FROM events_20201130, UNNEST(items) AS items WHERE EXISTS (SELECT 1 FROM events_20201201 AS e WHERE ARRAY_LENGTH(items) > 0)"),
+        @r#"SELECT __items_1.item_id FROM events_20201130, UNNEST(items) AS __items_1 (__items_1) WHERE EXISTS (SELECT 1 FROM events_20201201 AS e WHERE "len"(items) > 0)"#
+    );
+}
+
 #[test]
 fn functions_keep_bigquery_semantics() {
     insta::assert_snapshot!(
@@ -160,6 +184,20 @@ fn statements_that_are_not_queries_are_refused_by_name() {
             }
             other => panic!("{sql}: {other:?}"),
         }
+    }
+    // SELECT ... INTO writes: refused where its target is named.
+    match translate(
+        "SELECT event_name\nINTO copy FROM events_20201130",
+        &catalog(),
+    ) {
+        Err(SqlError::NotAQuery {
+            construct,
+            position,
+        }) => {
+            assert_eq!(construct, "SELECT ... INTO");
+            assert_eq!(position.map(|p| (p.line, p.column)), Some((2, 6)));
+        }
+        other => panic!("SELECT INTO: {other:?}"),
     }
     // Keywords inside strings, comments and names are not statements.
     duck("SELECT 'DROP TABLE t' AS a /* DELETE FROM t */ FROM events_20201130 AS `delete`");
