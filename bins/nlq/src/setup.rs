@@ -40,6 +40,10 @@ pub struct PolicyArgs {
     /// Validate and estimate, never run.
     #[arg(long)]
     pub dry_run: bool,
+    /// Run despite a lint rule's error (`lint.items_fanout` or `items_fanout`); the answer
+    /// still reports it, as a warning. Repeat for several rules. Guard rules cannot be allowed.
+    #[arg(long = "allow", value_name = "RULE")]
+    pub allow: Vec<String>,
 }
 
 impl PolicyArgs {
@@ -51,6 +55,14 @@ impl PolicyArgs {
         policy.timeout = Duration::from_secs(self.timeout_secs);
         policy.dry_run_only = self.dry_run;
         policy.max_rows = max_rows;
+        policy.allow = self
+            .allow
+            .iter()
+            .map(|rule| match rule.contains('.') {
+                true => rule.clone(),
+                false => format!("lint.{rule}"),
+            })
+            .collect();
         policy
     }
 }

@@ -26,6 +26,19 @@ use nlq_core::SqlPosition;
 use crate::finding::Finding;
 use crate::params::ParamCatalog;
 
+/// Every rule's name. An analyst may `allow` any of them (its errors become warnings);
+/// the guard's rules are not here and can never be allowed.
+pub const RULES: &[&str] = &[
+    items_fanout::RULE,
+    no_limit::RULE,
+    param_value_type::RULE,
+    select_star::RULE,
+    suffix_out_of_range::RULE,
+    timestamp_micros::RULE,
+    unbounded_wildcard::RULE,
+    unnest_cross_join::RULE,
+];
+
 /// What the rules know beyond the SQL.
 #[derive(Clone, Copy)]
 pub struct LintContext<'a> {

@@ -41,6 +41,9 @@ pub struct Policy {
     pub canary: bool,
     /// Ask the warehouse for its plan.
     pub explain: bool,
+    /// Lint rules (`lint.items_fanout`) whose errors the analyst accepts: they are reported as
+    /// warnings that say so, and the query runs. Guard rules cannot be allowed.
+    pub allow: Vec<String>,
 }
 
 impl Policy {
@@ -57,6 +60,7 @@ impl Policy {
             timeout: Duration::from_secs(60),
             canary: true,
             explain: true,
+            allow: Vec::new(),
         }
     }
 
@@ -82,6 +86,23 @@ impl Policy {
         }
         if self.timeout.is_zero() {
             return invalid("the timeout must be longer than zero");
+        }
+        if let Some(rule) = self
+            .allow
+            .iter()
+            .find(|rule| !crate::lint::RULES.contains(&rule.as_str()))
+        {
+            let what = if rule.starts_with("guard.") {
+                "is a guard rule: the guard always holds"
+            } else {
+                "is not a lint rule"
+            };
+            return Err(ValidateError::InvalidPolicy {
+                message: format!(
+                    "`{rule}` cannot be allowed: it {what}; rules that can be allowed: {}",
+                    crate::lint::RULES.join(", ")
+                ),
+            });
         }
         Ok(())
     }
@@ -263,6 +284,17 @@ impl Validator {
         }
     }
 
+    /// A lint error the policy allows runs, as a warning that says it was allowed.
+    fn allowed(&self, mut finding: Finding) -> Finding {
+        if finding.severity == Severity::Error
+            && self.policy.allow.iter().any(|r| r == finding.rule)
+        {
+            finding.severity = Severity::Warning;
+            finding.message = format!("allowed by request ({}): {}", finding.rule, finding.message);
+        }
+        finding
+    }
+
     pub fn policy(&self) -> &Policy {
         &self.policy
     }
@@ -398,7 +430,10 @@ impl Validator {
             today: &self.facts.today,
             params: self.params.as_ref(),
         };
-        let findings = lint(&statement, &context);
+        let findings = lint(&statement, &context)
+            .into_iter()
+            .map(|finding| self.allowed(finding))
+            .collect();
         if !report.push(Step::Lint, started, findings, json!({})) {
             return (report, None);
         }

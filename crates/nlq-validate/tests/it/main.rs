@@ -35,6 +35,10 @@ fn malicious() -> Vec<(String, &'static str)> {
         ("DELETE ga4_obfuscated_sample_ecommerce.events_20201101 WHERE true".into(), "guard.not_a_query"),
         ("MERGE ga4_obfuscated_sample_ecommerce.t USING s ON t.a = s.a WHEN MATCHED THEN DELETE".into(), "guard.not_a_query"),
         ("TRUNCATE TABLE ga4_obfuscated_sample_ecommerce.events_20201101".into(), "guard.not_a_query"),
+        // SELECT ... INTO writes a table though it reads like a query.
+        ("SELECT event_name INTO ga4_obfuscated_sample_ecommerce.copy FROM ga4_obfuscated_sample_ecommerce.events_20201101".into(), "guard.not_a_query"),
+        ("SELECT 1 AS a UNION ALL SELECT event_name INTO t FROM ga4_obfuscated_sample_ecommerce.events_20201101".into(), "guard.not_a_query"),
+        ("WITH x AS (SELECT 1 AS a) SELECT a INTO TEMPORARY t FROM x".into(), "guard.not_a_query"),
         // schema changes
         ("CREATE TABLE ga4_obfuscated_sample_ecommerce.x AS SELECT 1 AS a".into(), "guard.not_a_query"),
         ("CREATE OR REPLACE TABLE ga4_obfuscated_sample_ecommerce.x (a INT64)".into(), "guard.not_a_query"),

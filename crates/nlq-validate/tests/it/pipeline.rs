@@ -221,6 +221,72 @@ async fn guard_and_lint_refusals_never_reach_the_warehouse() {
     }
 }
 
+/// An analyst who knows the fan-out is what they mean may allow the lint rule; the answer
+/// still says so. The guard cannot be allowed.
+#[tokio::test]
+async fn an_allowed_lint_rule_runs_as_a_warning_and_the_guard_never_does() {
+    let fanout = format!(
+        "SELECT SUM(ecommerce.purchase_revenue) AS r FROM {T}, UNNEST(items) \
+         WHERE _TABLE_SUFFIX = '20201201'"
+    );
+    let warehouse = Arc::new(Scripted::new());
+    let outcome = validator(warehouse.clone(), |p| {
+        p.allow = vec!["lint.items_fanout".into()];
+    })
+    .run(&fanout)
+    .await;
+    assert!(outcome.report.passed(), "{:?}", outcome.report);
+    assert!(outcome.result.is_some());
+    let finding = outcome
+        .report
+        .findings()
+        .find(|f| f.rule == "lint.items_fanout")
+        .expect("the allowed rule is still reported");
+    assert_eq!(finding.severity, nlq_validate::Severity::Warning);
+    assert!(
+        finding.message.starts_with("allowed by request"),
+        "{}",
+        finding.message
+    );
+
+    // Another rule's errors are not allowed by it.
+    let micros = format!(
+        "SELECT MAX(TIMESTAMP_SECONDS(event_timestamp)) AS t FROM {T} WHERE _TABLE_SUFFIX = '20201201'"
+    );
+    let report = validator(Arc::new(Scripted::new()), |p| {
+        p.allow = vec!["lint.items_fanout".into()];
+    })
+    .check(&micros)
+    .await;
+    assert_eq!(
+        report.first_error().map(|f| f.rule),
+        Some("lint.timestamp_micros")
+    );
+
+    for rule in [
+        "guard.not_a_query",
+        "guard.dataset_not_allowed",
+        "lint.no_such_rule",
+    ] {
+        let mut policy = Policy::for_dataset("p", "d");
+        policy.allow = vec![rule.into()];
+        let facts = DatasetFacts {
+            tables: vec![],
+            today: "2021-01-01".into(),
+        };
+        let err = Validator::new(
+            Arc::new(Scripted::new()),
+            policy,
+            facts,
+            Arc::new(StandardParams),
+        )
+        .err()
+        .unwrap_or_else(|| panic!("{rule} was accepted"));
+        assert!(err.to_string().contains(rule), "{err}");
+        assert!(err.to_string().contains("lint.items_fanout"), "{err}");
+    }
+}
+
 #[tokio::test]
 async fn over_the_cap_stops_after_the_dry_run_with_a_cheaper_suggestion() {
     let warehouse = Arc::new(Scripted {
