@@ -43,7 +43,9 @@ enum Command {
     /// Run BigQuery Standard SQL on the warehouse (the embedded GA4 sample by default).
     Sql {
         /// The query, written for `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*`;
-        /// `-` reads it from standard input (no shell quoting of backticks needed).
+        /// `-` reads it from standard input (no shell quoting of backticks needed). It may
+        /// begin with a hyphen (a `-- comment` line).
+        #[arg(allow_hyphen_values = true)]
         sql: String,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
@@ -61,6 +63,7 @@ enum Command {
     /// with positions, bytes and cost.
     Check {
         /// The query; `-` reads it from standard input.
+        #[arg(allow_hyphen_values = true)]
         sql: String,
         #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
         format: ReportFormat,
@@ -73,6 +76,7 @@ enum Command {
     /// Ask a question in Korean or English; the semantic engine answers the GA4 grid.
     Ask {
         /// The question; `-` reads it from standard input.
+        #[arg(allow_hyphen_values = true)]
         question: String,
         #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
         format: ReportFormat,
@@ -453,4 +457,42 @@ fn dir_size(dir: &std::path::Path) -> u64 {
                 .sum()
         })
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sql_of(args: &[&str]) -> (String, bool) {
+        match Cli::try_parse_from(args).map(|cli| cli.command) {
+            Ok(Command::Sql { sql, explain, .. }) => (sql, explain),
+            Ok(_) => panic!("{args:?}: not the sql command"),
+            Err(err) => panic!("{args:?}: {err}"),
+        }
+    }
+
+    /// A query pasted with its `--` comment line first is the query, not an unknown flag.
+    #[test]
+    fn sql_and_questions_may_begin_with_a_hyphen() {
+        let query = "-- daily users\nSELECT 1 AS x";
+        assert_eq!(sql_of(&["nlq", "sql", query]), (query.to_owned(), false));
+        assert_eq!(
+            sql_of(&["nlq", "sql", "--explain", query]),
+            (query.to_owned(), true)
+        );
+        assert_eq!(
+            sql_of(&["nlq", "sql", query, "--explain"]),
+            (query.to_owned(), true)
+        );
+        match Cli::try_parse_from(["nlq", "ask", "-5% 이상 떨어진 날?"]).map(|c| c.command) {
+            Ok(Command::Ask { question, .. }) => assert_eq!(question, "-5% 이상 떨어진 날?"),
+            _ => panic!("ask with a leading hyphen"),
+        }
+        match Cli::try_parse_from(["nlq", "check", "--plan", "--\nSELECT 1"]).map(|c| c.command) {
+            Ok(Command::Check { sql, plan, .. }) => {
+                assert_eq!((sql.as_str(), plan), ("--\nSELECT 1", true))
+            }
+            _ => panic!("check with a leading hyphen"),
+        }
+    }
 }
