@@ -1,7 +1,7 @@
 //! The reader's vocabulary beyond the model's own names: particles and endings, words read
 //! and ignored, operator words (top N, fewest, excluding, at least, percent, compare), written
-//! numbers and counters, follow-up markers. It is data (the `lexicon:` section of the model
-//! file), so a deployment extends it without touching Rust.
+//! numbers and counters, follow-up markers, time words (`time::TimeWords`). It is data (the
+//! `lexicon:` section of the model file), so a deployment extends it without touching Rust.
 //!
 //! Every word is normalized at load like a question, and a word that is both ignored and
 //! meaningful is refused: the reader must never skip a word that changes the answer.
@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::SemanticError;
 use crate::normalize::normalize;
+use crate::time::TimeWords;
 
 /// Korean and English spellings of one kind of word.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -109,6 +110,8 @@ pub struct FollowUpWords {
     pub also_particles: Vec<String>,
     /// May mean dropping a filter or a breakdown ("그럼 전체는?"): never read.
     pub undo: Vec<String>,
+    /// Before what a follow-up drops ("by country instead of device"), which is not read.
+    pub instead_of: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -164,6 +167,8 @@ pub struct Lexicon {
     /// Words that join two values or two operands: "and", "or", "과".
     pub joiners: Vec<String>,
     pub follow_up: FollowUpWords,
+    /// Days, periods, months, ranges: what the time scanner reads.
+    pub time: TimeWords,
 }
 
 impl Lexicon {
@@ -199,7 +204,7 @@ impl Lexicon {
                 ),
             });
         }
-        Ok(())
+        self.time.prepare()
     }
 
     /// Every word list, named by its key in the model file.
@@ -242,11 +247,13 @@ impl Lexicon {
             ("follow_up", &mut self.follow_up.also),
             ("follow_up", &mut self.follow_up.also_particles),
             ("follow_up", &mut self.follow_up.undo),
+            ("follow_up", &mut self.follow_up.instead_of),
         ];
         for t in &mut self.thresholds {
             out.push(("thresholds", &mut t.before));
             out.push(("thresholds", &mut t.after));
         }
+        out.extend(self.time.lists());
         out
     }
 

@@ -12,12 +12,19 @@
 //! B", "A 이후"). Parsing only recognizes shapes; checks (month 13, February 30, 0 days) and date
 //! arithmetic happen when a match is resolved, so every error names the words at fault. Slicing
 //! goes through `str::get` and date arithmetic is checked: no input makes it panic.
+//!
+//! The words are data, the `time:` section of the model file's lexicon ([`TimeWords`]), so a
+//! deployment adds a spelling without touching Rust; the scanner keeps the grammar around them:
+//! digits, the Korean units after a number and the particles that bound or join periods.
 
 use std::fmt::Display;
 use std::ops::Range;
 
 use chrono::{Datelike, Days, Months, NaiveDate};
 use serde::Serialize;
+
+mod words;
+pub use words::{Counts, MonthNames, MonthParts, Phrase, TimeWords, Units};
 
 /// An inclusive range of days.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -118,11 +125,16 @@ pub enum TimeError {
     Invalid(String),
 }
 
-/// Finds the time expression of a normalized question. When the question names two periods
-/// to compare ("지난주와 그 전주", "this month vs last month", "11월 대비 12월"), returns both,
-/// in the order written. No time words: an empty list (the caller uses the whole dataset).
-pub fn find(text: &str, as_of: NaiveDate) -> Result<Vec<TimeMatch>, TimeError> {
-    let scan = Scan { t: text, as_of };
+/// Finds the time expression of a normalized question, reading the lexicon's time `words`.
+/// When the question names two periods to compare ("지난주와 그 전주", "this month vs last
+/// month", "11월 대비 12월"), returns both, in the order written. No time words: an empty list
+/// (the caller uses the whole dataset).
+pub fn find(text: &str, as_of: NaiveDate, words: &TimeWords) -> Result<Vec<TimeMatch>, TimeError> {
+    let scan = Scan {
+        t: text,
+        as_of,
+        w: words,
+    };
     let mut found: Vec<TimeMatch> = Vec::new();
     let mut at = 0;
     while at < text.len() {
@@ -294,305 +306,8 @@ enum Expr {
     Back(Back),
 }
 
-const fn day(n: u64) -> Expr {
-    Expr::One(Atom::DayAgo(n))
-}
-
-const fn cal(cal: Cal, back: u64) -> Expr {
-    Expr::One(Atom::Calendar { cal, back })
-}
-
-const fn prev(cal: Cal) -> Expr {
-    Expr::Back(Back::Period(cal))
-}
-
-const WEEKEND: Expr = Expr::One(Atom::LastWeekend);
-const CHRISTMAS: Expr = Expr::One(Atom::Named(Named::Date {
-    year: None,
-    month: 12,
-    day: 25,
-}));
-const YEAR_AGO: Expr = Expr::Back(Back::YearAgo);
-const SAME: Expr = Expr::Back(Back::Same);
-const DAY_BEFORE: Expr = Expr::Back(Back::Day);
-
-use Cal::{Month as M, Quarter as Q, Week as W, Year as Y};
-
-/// Korean words for days, calendar periods and periods before an earlier one.
-const KO_WORDS: &[(&str, Expr)] = &[
-    ("오늘", day(0)),
-    ("금일", day(0)),
-    ("어제", day(1)),
-    ("어저께", day(1)),
-    ("그제", day(2)),
-    ("그저께", day(2)),
-    ("엊그제", day(2)),
-    ("엊그저께", day(2)),
-    ("이번 주", cal(W, 0)),
-    ("이번주", cal(W, 0)),
-    ("금주", cal(W, 0)),
-    ("지난주", cal(W, 1)),
-    ("지난 주", cal(W, 1)),
-    ("저번주", cal(W, 1)),
-    ("저번 주", cal(W, 1)),
-    ("지지난주", cal(W, 2)),
-    ("지지난 주", cal(W, 2)),
-    ("저저번주", cal(W, 2)),
-    ("저저번 주", cal(W, 2)),
-    ("지난 주말", WEEKEND),
-    ("지난주말", WEEKEND),
-    ("저번 주말", WEEKEND),
-    ("저번주말", WEEKEND),
-    ("이번 달", cal(M, 0)),
-    ("이번달", cal(M, 0)),
-    ("금월", cal(M, 0)),
-    ("이달", cal(M, 0)),
-    ("당월", cal(M, 0)),
-    ("지난달", cal(M, 1)),
-    ("지난 달", cal(M, 1)),
-    ("저번달", cal(M, 1)),
-    ("저번 달", cal(M, 1)),
-    ("지지난달", cal(M, 2)),
-    ("지지난 달", cal(M, 2)),
-    ("저저번달", cal(M, 2)),
-    ("저저번 달", cal(M, 2)),
-    ("이번 분기", cal(Q, 0)),
-    ("이번분기", cal(Q, 0)),
-    ("금분기", cal(Q, 0)),
-    ("당분기", cal(Q, 0)),
-    ("지난 분기", cal(Q, 1)),
-    ("지난분기", cal(Q, 1)),
-    ("저번 분기", cal(Q, 1)),
-    ("저번분기", cal(Q, 1)),
-    ("올해", cal(Y, 0)),
-    ("금년", cal(Y, 0)),
-    ("금년도", cal(Y, 0)),
-    ("이번 해", cal(Y, 0)),
-    ("작년", cal(Y, 1)),
-    ("작년도", cal(Y, 1)),
-    ("지난해", cal(Y, 1)),
-    ("지난 해", cal(Y, 1)),
-    ("재작년", cal(Y, 2)),
-    ("재작년도", cal(Y, 2)),
-    ("지지난해", cal(Y, 2)),
-    // The period before the one named just before.
-    ("그 전주", prev(W)),
-    ("그 전 주", prev(W)),
-    ("그전주", prev(W)),
-    ("그 이전 주", prev(W)),
-    ("직전 주", prev(W)),
-    ("직전주", prev(W)),
-    ("전주", prev(W)),
-    ("그 전달", prev(M)),
-    ("그 전 달", prev(M)),
-    ("그전달", prev(M)),
-    ("그 전월", prev(M)),
-    ("그전월", prev(M)),
-    ("그 이전 달", prev(M)),
-    ("직전 달", prev(M)),
-    ("직전달", prev(M)),
-    ("직전 월", prev(M)),
-    ("직전월", prev(M)),
-    ("전월", prev(M)),
-    ("그 전 분기", prev(Q)),
-    ("그전분기", prev(Q)),
-    ("직전 분기", prev(Q)),
-    ("직전분기", prev(Q)),
-    ("전분기", prev(Q)),
-    ("그 전해", prev(Y)),
-    ("그 전 해", prev(Y)),
-    ("그전해", prev(Y)),
-    ("그 전년", prev(Y)),
-    ("그 이전 해", prev(Y)),
-    ("직전 연도", prev(Y)),
-    ("직전 해", prev(Y)),
-    ("전년", prev(Y)),
-    ("전년도", prev(Y)),
-    ("크리스마스", CHRISTMAS),
-    // A daily export's last 24 hours before the as-of date are yesterday.
-    ("지난 24시간", day(1)),
-    ("지난24시간", day(1)),
-    ("최근 24시간", day(1)),
-    ("최근24시간", day(1)),
-    ("성탄절", CHRISTMAS),
-    ("그 전날", DAY_BEFORE),
-    ("그 전 날", DAY_BEFORE),
-    ("그전날", DAY_BEFORE),
-    ("그 전일", DAY_BEFORE),
-    ("전날", DAY_BEFORE),
-    ("전일", DAY_BEFORE),
-    ("그 전", SAME),
-    ("그전", SAME),
-    ("그 이전", SAME),
-    ("이전 기간", SAME),
-    ("직전 기간", SAME),
-    ("그 전 기간", SAME),
-    ("그 이전 기간", SAME),
-    ("전년 동기", YEAR_AGO),
-    ("전년동기", YEAR_AGO),
-    ("전년 동기간", YEAR_AGO),
-    ("작년 동기", YEAR_AGO),
-    ("작년동기", YEAR_AGO),
-    ("작년 동기간", YEAR_AGO),
-    ("전년 같은 기간", YEAR_AGO),
-    ("작년 같은 기간", YEAR_AGO),
-    ("전년 동월", YEAR_AGO),
-    ("작년 동월", YEAR_AGO),
-    ("전년 같은 달", YEAR_AGO),
-    ("작년 같은 달", YEAR_AGO),
-];
-
-/// Short Sino-Korean words that are also parts of other words (전주 is a city, 전월세 a lease):
-/// they count only when what follows is a space, the end, or a particle.
-const KO_STRICT: &[&str] = &[
-    "오늘",
-    "금일",
-    "그제",
-    "금주",
-    "금월",
-    "이달",
-    "당월",
-    "금분기",
-    "당분기",
-    "금년",
-    "금년도",
-    "전주",
-    "전월",
-    "전분기",
-    "전년",
-    "전년도",
-    "전날",
-    "전일",
-    "그 전",
-    "그전",
-    "그 이전",
-];
-
-/// Parts of a month after "N월", with the first day each covers.
-const KO_MONTH_PARTS: &[(&str, u32)] = &[
-    ("초", 1),
-    ("초순", 1),
-    ("상순", 1),
-    ("초반", 1),
-    ("중순", 11),
-    ("중반", 11),
-    ("말", 21),
-    ("하순", 21),
-    ("후반", 21),
-    ("말경", 21),
-];
-
-/// What may follow a strict word.
-const KO_AFTER: &[&str] = &[
-    "부터", "까지", "대비", "비교", "보다", "에서", "동안", "하고", "에", "의", "과", "와", "은",
-    "는", "이", "가", "을", "를", "도", "만", "로", "랑", "간",
-];
-
-/// English words for days, calendar periods and periods before an earlier one (after an
-/// optional "the").
-const EN_WORDS: &[(&str, Expr)] = &[
-    ("today", day(0)),
-    ("yesterday", day(1)),
-    ("day before yesterday", day(2)),
-    ("this week", cal(W, 0)),
-    ("current week", cal(W, 0)),
-    ("week to date", cal(W, 0)),
-    ("wtd", cal(W, 0)),
-    ("this month", cal(M, 0)),
-    ("current month", cal(M, 0)),
-    ("month to date", cal(M, 0)),
-    ("mtd", cal(M, 0)),
-    ("this quarter", cal(Q, 0)),
-    ("current quarter", cal(Q, 0)),
-    ("quarter to date", cal(Q, 0)),
-    ("qtd", cal(Q, 0)),
-    ("this year", cal(Y, 0)),
-    ("current year", cal(Y, 0)),
-    ("year to date", cal(Y, 0)),
-    ("ytd", cal(Y, 0)),
-    ("last week", cal(W, 1)),
-    ("last month", cal(M, 1)),
-    ("last quarter", cal(Q, 1)),
-    ("last year", cal(Y, 1)),
-    ("week before last", cal(W, 2)),
-    ("month before last", cal(M, 2)),
-    ("quarter before last", cal(Q, 2)),
-    ("year before last", cal(Y, 2)),
-    ("christmas day", CHRISTMAS),
-    ("last 24 hours", day(1)),
-    ("past 24 hours", day(1)),
-    ("christmas", CHRISTMAS),
-    ("xmas", CHRISTMAS),
-    ("last weekend", WEEKEND),
-    ("past weekend", WEEKEND),
-    ("past week", Expr::One(Atom::Rolling(7))),
-    ("past month", Expr::One(Atom::Rolling(30))),
-    ("past year", Expr::One(Atom::Rolling(365))),
-    // The period before the one named just before.
-    ("previous week", prev(W)),
-    ("prior week", prev(W)),
-    ("preceding week", prev(W)),
-    ("week before", prev(W)),
-    ("week prior", prev(W)),
-    ("previous month", prev(M)),
-    ("prior month", prev(M)),
-    ("preceding month", prev(M)),
-    ("month before", prev(M)),
-    ("month prior", prev(M)),
-    ("previous quarter", prev(Q)),
-    ("prior quarter", prev(Q)),
-    ("preceding quarter", prev(Q)),
-    ("quarter before", prev(Q)),
-    ("previous year", prev(Y)),
-    ("prior year", prev(Y)),
-    ("preceding year", prev(Y)),
-    ("year before", prev(Y)),
-    ("year prior", prev(Y)),
-    ("previous day", DAY_BEFORE),
-    ("prior day", DAY_BEFORE),
-    ("preceding day", DAY_BEFORE),
-    ("day before", DAY_BEFORE),
-    ("previous period", SAME),
-    ("prior period", SAME),
-    ("preceding period", SAME),
-    ("period before", SAME),
-    ("same period last year", YEAR_AGO),
-    ("same period of last year", YEAR_AGO),
-    ("same period a year ago", YEAR_AGO),
-    ("same period a year earlier", YEAR_AGO),
-    ("same period the year before", YEAR_AGO),
-    ("same period the previous year", YEAR_AGO),
-    ("same time last year", YEAR_AGO),
-    ("a year earlier", YEAR_AGO),
-];
-
-const EN_MONTHS: &[(&str, u32)] = &[
-    ("january", 1),
-    ("jan", 1),
-    ("february", 2),
-    ("feb", 2),
-    ("march", 3),
-    ("mar", 3),
-    ("april", 4),
-    ("apr", 4),
-    ("may", 5),
-    ("june", 6),
-    ("jun", 6),
-    ("july", 7),
-    ("jul", 7),
-    ("august", 8),
-    ("aug", 8),
-    ("september", 9),
-    ("sept", 9),
-    ("sep", 9),
-    ("october", 10),
-    ("oct", 10),
-    ("november", 11),
-    ("nov", 11),
-    ("december", 12),
-    ("dec", 12),
-];
-
+/// English month names for messages ("February has no day 30"); the names read in questions
+/// are in the lexicon.
 const MONTH_NAMES: [&str; 12] = [
     "January",
     "February",
@@ -608,81 +323,6 @@ const MONTH_NAMES: [&str; 12] = [
     "December",
 ];
 
-const EN_COUNTS: &[(&str, u64)] = &[
-    ("one", 1),
-    ("two", 2),
-    ("three", 3),
-    ("four", 4),
-    ("five", 5),
-    ("six", 6),
-    ("seven", 7),
-    ("eight", 8),
-    ("nine", 9),
-    ("ten", 10),
-    ("eleven", 11),
-    ("twelve", 12),
-    ("fourteen", 14),
-    ("fifteen", 15),
-    ("twenty", 20),
-    ("thirty", 30),
-    ("sixty", 60),
-    ("ninety", 90),
-];
-
-/// Native Korean counts before 주 and 달: "지난 한 주", "최근 두 달".
-const KO_COUNTS: &[(&str, u64)] = &[
-    ("한", 1),
-    ("두", 2),
-    ("세", 3),
-    ("석", 3),
-    ("네", 4),
-    ("넉", 4),
-    ("다섯", 5),
-    ("여섯", 6),
-    ("일곱", 7),
-    ("여덟", 8),
-    ("아홉", 9),
-    ("열", 10),
-    ("열두", 12),
-];
-
-/// English words after which a bare four-digit number is a year ("in 2020") and "may" is a
-/// month ("in may").
-const EN_CONTEXT: &[&str] = &[
-    "in",
-    "during",
-    "for",
-    "of",
-    "year",
-    "throughout",
-    "since",
-    "from",
-    "between",
-    "and",
-    "to",
-    "through",
-    "thru",
-    "until",
-    "till",
-    "vs",
-    "vs.",
-    "versus",
-    "with",
-    "last",
-    "this",
-    "early",
-    "late",
-    "mid",
-];
-
-/// Words before a number that make it a count of rows, not a day ("top 5 december").
-const RANK_WORDS: &[&str] = &["top", "bottom", "best", "worst", "first", "상위", "하위"];
-
-const RANGE_WORDS: &[&str] = &["to", "through", "thru", "until", "till"];
-/// Before a period that ends a range open at its start: "until december".
-const UNTIL_WORDS: &[&str] = &["until", "till", "up until", "up to", "through", "thru"];
-const DASHES: &[&str] = &["~", "-", "–", "—"];
-
 // ---------------------------------------------------------------------------------------------
 // The scanner: positions are byte offsets of the normalized text; every parser returns what it
 // read and the offset just after it, or None.
@@ -690,6 +330,7 @@ const DASHES: &[&str] = &["~", "-", "–", "—"];
 struct Scan<'t> {
     t: &'t str,
     as_of: NaiveDate,
+    w: &'t TimeWords,
 }
 
 type Parsed = Option<(Expr, usize)>;
@@ -720,8 +361,11 @@ impl<'t> Scan<'t> {
     }
 
     /// The longest of `options` at `at`.
-    fn lits(&self, at: usize, options: &[&str]) -> Option<usize> {
-        options.iter().filter_map(|o| self.lit(at, o)).max()
+    fn lits(&self, at: usize, options: &[impl AsRef<str>]) -> Option<usize> {
+        options
+            .iter()
+            .filter_map(|o| self.lit(at, o.as_ref()))
+            .max()
     }
 
     fn latin_at(&self, at: usize) -> bool {
@@ -733,8 +377,29 @@ impl<'t> Scan<'t> {
         self.lit(at, w).filter(|&e| !self.latin_at(e))
     }
 
-    fn words(&self, at: usize, options: &[&str]) -> Option<usize> {
+    fn words(&self, at: usize, options: &[String]) -> Option<usize> {
         options.iter().filter_map(|o| self.word(at, o)).max()
+    }
+
+    /// The longest of `table`'s words at `at`, read with `read` (`lit` or `word`), and its
+    /// value.
+    fn longest<V: Copy>(
+        &self,
+        at: usize,
+        table: impl IntoIterator<Item = (impl AsRef<str>, V)>,
+        read: impl Fn(usize, &str) -> Option<usize>,
+    ) -> Option<(V, usize)> {
+        table
+            .into_iter()
+            .filter_map(|(w, v)| read(at, w.as_ref()).map(|e| (v, e)))
+            .max_by_key(|(_, e)| *e)
+    }
+
+    /// Whether the text at `at` starts with one of `options`.
+    fn starts_with_any(&self, at: usize, options: &[String]) -> bool {
+        options
+            .iter()
+            .any(|o| self.rest(at).starts_with(o.as_str()))
     }
 
     /// Skips one optional space (the text has no runs of spaces).
@@ -777,8 +442,15 @@ impl<'t> Scan<'t> {
         Some((i32::try_from(n).ok()?, end))
     }
 
-    fn this_year(&self) -> i32 {
-        self.as_of.year()
+    /// The year `back` years before the as-of date's.
+    fn years_back(&self, back: u64) -> Option<i32> {
+        self.as_of.year().checked_sub(i32::try_from(back).ok()?)
+    }
+
+    /// After a word that makes a bare year a year ("in 2020") and "may" a month ("in may").
+    fn after_year_context(&self, at: usize) -> bool {
+        let prev = self.prev_word(at);
+        self.w.year_context.iter().any(|w| w == prev)
     }
 
     /// Where an expression may begin: a Latin letter or digit not inside a Latin word or number,
@@ -794,12 +466,8 @@ impl<'t> Scan<'t> {
     /// A Korean unit after a number ("12월", "7일", "2주"), unless it begins another word
     /// ("월별", "월요일", "2주차", "12월말", "2000년생").
     fn ko_unit(&self, at: usize, unit: &str) -> Option<usize> {
-        self.lit(at, unit).filter(|&e| {
-            !matches!(
-                self.next_char(e),
-                Some('별' | '요' | '차' | '째' | '말' | '초' | '생')
-            )
-        })
+        self.lit(at, unit)
+            .filter(|&e| !self.starts_with_any(e, &self.w.unit_breakers))
     }
 
     /// After a strict Korean word: the end, a non-Hangul character, or a particle.
@@ -807,22 +475,23 @@ impl<'t> Scan<'t> {
         match self.next_char(at) {
             None => true,
             Some(c) if !is_hangul(c) => true,
-            Some(_) => KO_AFTER.iter().any(|p| self.rest(at).starts_with(p)),
+            Some(_) => self.starts_with_any(at, &self.w.strict_after),
         }
     }
 
-    /// The longest Korean table word at `at` that is not the start of another word.
-    fn ko_table(&self, at: usize, table: &[(&str, Expr)]) -> Parsed {
-        table
+    /// The longest Korean phrase at `at` that is not the start of another word.
+    fn ko_phrase(&self, at: usize) -> Parsed {
+        self.w
+            .ko_phrases
             .iter()
-            .filter_map(|(w, x)| {
-                let e = self.lit(at, w)?;
-                let ok = if KO_STRICT.contains(w) {
+            .filter_map(|p| {
+                let e = self.lit(at, &p.word)?;
+                let ok = if p.strict {
                     self.ko_end(e)
                 } else {
-                    !matches!(self.next_char(e), Some('말' | '외' | '차' | '째' | '별'))
+                    !self.starts_with_any(e, &self.w.phrase_breakers)
                 };
-                ok.then_some((*x, e))
+                ok.then_some((p.expr, e))
             })
             .max_by_key(|(_, e)| *e)
     }
@@ -834,11 +503,11 @@ impl<'t> Scan<'t> {
         if let Some(r) = self.en_between(at).or_else(|| self.en_from(at)) {
             return Some(r);
         }
-        if let Some(e) = self.word(at, "since") {
+        if let Some(e) = self.words(at, &self.w.since) {
             let (a, e) = self.endpoint(self.sp(e))?;
             return Some((Expr::Since(a), e));
         }
-        if let Some(e) = self.words(at, UNTIL_WORDS) {
+        if let Some(e) = self.words(at, &self.w.until) {
             let (a, e) = self.endpoint(self.sp(e))?;
             return Some((Expr::Until(a), e));
         }
@@ -854,7 +523,7 @@ impl<'t> Scan<'t> {
     /// The longest single expression of any family at `at`.
     fn single(&self, at: usize) -> Parsed {
         let candidates = [
-            self.ko_table(at, KO_WORDS),
+            self.ko_phrase(at),
             self.ko_rolling(at),
             self.ko_ago(at),
             self.ko_back_days(at),
@@ -882,13 +551,13 @@ impl<'t> Scan<'t> {
         }
     }
 
-    /// The end of a range: a period, or "지금", "현재", "now", "date" (yesterday).
+    /// The end of a range: a period, or a word for now ("지금", "now": yesterday).
     fn end_point(&self, at: usize) -> Option<(Atom, usize)> {
         self.endpoint(at).or_else(|| {
             let e = self
-                .lits(at, &["지금", "현재"])
+                .lits(at, &self.w.now.ko)
                 .filter(|&e| self.ko_end(e))
-                .or_else(|| self.words(at, &["now", "date", "present"]))?;
+                .or_else(|| self.words(at, &self.w.now.en))?;
             Some((Atom::Now, e))
         })
     }
@@ -899,7 +568,7 @@ impl<'t> Scan<'t> {
     fn joined(&self, a: Atom, at: usize, end: usize) -> Parsed {
         let p = self.sp(end);
         let until = |e: usize| self.lit(self.sp(e), "까지").unwrap_or(e);
-        if let Some(c) = self.lit(p, "부터").or_else(|| self.lits(p, DASHES)) {
+        if let Some(c) = self.lit(p, "부터").or_else(|| self.lits(p, &self.w.dashes)) {
             if let Some((b, e)) = self.end_point(self.sp(c)) {
                 return Some((Expr::Span(a, b), until(e)));
             }
@@ -914,8 +583,13 @@ impl<'t> Scan<'t> {
             return Some((Expr::Span(a, b), e));
         }
         // "compare december to november" is a comparison, not a range.
-        if let Some(c) = self.words(p, RANGE_WORDS)
-            && !self.t.get(..at).unwrap_or("").contains("compar")
+        let before = self.t.get(..at).unwrap_or("");
+        if let Some(c) = self.words(p, &self.w.to)
+            && !self
+                .w
+                .not_range_after
+                .iter()
+                .any(|w| before.contains(w.as_str()))
             && let Some((b, e)) = self.end_point(self.sp(c))
         {
             return Some((Expr::Span(a, b), e));
@@ -927,7 +601,7 @@ impl<'t> Scan<'t> {
             let e = self.lits(e, &["에서", "에", "의"]).unwrap_or(e);
             return Some((Expr::Span(a, b), e));
         }
-        if let Some(e) = self.lits(p, &["이후로", "이후", "이래로", "이래"]) {
+        if let Some(e) = self.lits(p, &self.w.since_after) {
             return Some((Expr::Since(a), e));
         }
         // "12월까지" alone: from the first day of data.
@@ -940,7 +614,9 @@ impl<'t> Scan<'t> {
         let p = self.lit(self.word(at, "between")?, " ")?;
         let (a, e) = self.endpoint(p)?;
         let p = self.sp(e);
-        let c = self.word(p, "and").or_else(|| self.lits(p, DASHES))?;
+        let c = self
+            .word(p, "and")
+            .or_else(|| self.lits(p, &self.w.dashes))?;
         let (b, e) = self.end_point(self.sp(c))?;
         Some((Expr::Span(a, b), e))
     }
@@ -951,8 +627,8 @@ impl<'t> Scan<'t> {
         let (a, e) = self.endpoint(p)?;
         let p = self.sp(e);
         let c = self
-            .words(p, RANGE_WORDS)
-            .or_else(|| self.lits(p, DASHES))?;
+            .words(p, &self.w.to)
+            .or_else(|| self.lits(p, &self.w.dashes))?;
         let (b, e) = self.end_point(self.sp(c))?;
         Some((Expr::Span(a, b), e))
     }
@@ -965,10 +641,8 @@ impl<'t> Scan<'t> {
         if let Some((n, _, e)) = self.num(at) {
             return Some((n, true, e));
         }
-        KO_COUNTS
-            .iter()
-            .filter_map(|(w, n)| self.lit(at, w).map(|e| (*n, false, e)))
-            .max_by_key(|(_, _, e)| *e)
+        let (n, e) = self.longest(at, &self.w.counts.ko, |at, w| self.lit(at, w))?;
+        Some((*n, false, e))
     }
 
     /// Rolling windows ending yesterday: "지난 7일", "최근14일간", "지난 30일 동안", "7일간",
@@ -976,7 +650,7 @@ impl<'t> Scan<'t> {
     /// days); whole calendar months and years before the current one: "지난 3개월", "최근 두
     /// 달", "지난 1년". Without 지난/최근/과거 the count needs 간 or 동안 ("7일간", "3개월 동안").
     fn ko_rolling(&self, at: usize) -> Parsed {
-        let (prefixed, p) = match self.lits(at, &["지난", "최근", "과거"]) {
+        let (prefixed, p) = match self.lits(at, &self.w.recent.ko) {
             Some(e) => (true, self.sp(e)),
             None => (false, at),
         };
@@ -990,10 +664,10 @@ impl<'t> Scan<'t> {
 
     /// The length of a rolling window: "7일", "일주일", "2주", "한 달", "3개월", "1년".
     fn ko_length(&self, at: usize) -> Option<(Atom, usize)> {
-        if let Some(e) = self.lits(at, &["일주일", "한 주일"]) {
+        if let Some(e) = self.lits(at, &self.w.one_week) {
             return Some((Atom::Rolling(7), e));
         }
-        if let Some(e) = self.lits(at, &["한 달", "한달"]) {
+        if let Some(e) = self.lits(at, &self.w.one_month) {
             return Some((Atom::Rolling(30), e));
         }
         let (n, digits, e) = self.ko_count(at)?;
@@ -1008,10 +682,10 @@ impl<'t> Scan<'t> {
             .ko_unit(p, "달")
             .or_else(|| self.ko_unit(p, "개월").filter(|_| digits));
         if let Some(e) = month {
-            return Some((Atom::LastCalendar { cal: M, n }, e));
+            return Some((Atom::LastCalendar { cal: Cal::Month, n }, e));
         }
         let e = self.ko_unit(p, "년").filter(|_| digits && n < 100)?;
-        Some((Atom::LastCalendar { cal: Y, n }, e))
+        Some((Atom::LastCalendar { cal: Cal::Year, n }, e))
     }
 
     /// "N 전": "3일 전" (that day), "2주 전" (the calendar week two weeks back), "3개월 전",
@@ -1022,23 +696,43 @@ impl<'t> Scan<'t> {
         let (atom, e) = if let Some(e) = self.ko_unit(p, "일").filter(|_| digits) {
             (Atom::DayAgo(n), e)
         } else if let Some(e) = self.ko_unit(p, "주") {
-            (Atom::Calendar { cal: W, back: n }, e)
+            (
+                Atom::Calendar {
+                    cal: Cal::Week,
+                    back: n,
+                },
+                e,
+            )
         } else if let Some(e) = self
             .ko_unit(p, "달")
             .or_else(|| self.ko_unit(p, "개월").filter(|_| digits))
         {
-            (Atom::Calendar { cal: M, back: n }, e)
+            (
+                Atom::Calendar {
+                    cal: Cal::Month,
+                    back: n,
+                },
+                e,
+            )
         } else {
             let e = self.ko_unit(p, "년").filter(|_| digits && n < 100)?;
-            (Atom::Calendar { cal: Y, back: n }, e)
+            (
+                Atom::Calendar {
+                    cal: Cal::Year,
+                    back: n,
+                },
+                e,
+            )
         };
-        let e = self.lit(self.sp(e), "전").filter(|&e| self.ko_end(e))?;
+        let e = self
+            .lits(self.sp(e), &self.w.ago.ko)
+            .filter(|&e| self.ko_end(e))?;
         Some((Expr::One(atom), e))
     }
 
     /// The days before an earlier period: "그 전 7일", "이전 7일", "직전 2주간".
     fn ko_back_days(&self, at: usize) -> Parsed {
-        let p = self.lits(at, &["그 전", "그전", "그 이전", "이전", "직전", "앞선"])?;
+        let p = self.lits(at, &self.w.preceding.ko)?;
         let (n, digits, e) = self.ko_count(self.sp(p))?;
         let p = self.sp(e);
         let (days, e) = if let Some(e) = self.ko_unit(p, "일").filter(|_| digits) {
@@ -1055,8 +749,8 @@ impl<'t> Scan<'t> {
     }
 
     /// A Korean year before a month, quarter or date: "2020년", "2020년도", "20년" (only with a
-    /// month or quarter after it), "올해", "작년", "지난해", "재작년". The flag says the year
-    /// alone is a period here ("2020년"; "작년" alone is read by the word table).
+    /// month or quarter after it), a phrase for a calendar year ("올해", "작년", "재작년"). The
+    /// flag says the year alone is a period here ("2020년"; "작년" alone is a phrase).
     fn ko_year(&self, at: usize) -> Option<(i32, bool, usize)> {
         if let Some((n, digits, e)) = self.num(at) {
             let e = self.ko_unit(self.sp(e), "년")?;
@@ -1068,19 +762,9 @@ impl<'t> Scan<'t> {
                 _ => None,
             };
         }
-        let back = [
-            ("올해", 0),
-            ("금년", 0),
-            ("작년", 1),
-            ("지난해", 1),
-            ("지난 해", 1),
-            ("재작년", 2),
-        ]
-        .iter()
-        .filter_map(|(w, back)| self.lit(at, w).map(|e| (*back, e)))
-        .max_by_key(|(_, e)| *e);
-        let (back, e) = back?;
-        Some((self.this_year() - back, false, e))
+        let years = self.w.ko_years.iter().map(|(w, back)| (w, *back));
+        let (back, e) = self.longest(at, years, |at, w| self.lit(at, w))?;
+        Some((self.years_back(back)?, false, e))
     }
 
     /// Korean calendar names: "2020년", "2020년 12월", "12월", "12월 1일", "2020년 12월 1일",
@@ -1092,7 +776,7 @@ impl<'t> Scan<'t> {
             Some((y, alone, e)) => (Some(y), alone, e),
             None => (None, false, at),
         };
-        let (ended, p) = match self.lits(p, &["지난", "저번"]).filter(|_| year.is_none()) {
+        let (ended, p) = match self.lits(p, &self.w.ended.ko).filter(|_| year.is_none()) {
             Some(e) => (true, e),
             None => (false, p),
         };
@@ -1101,10 +785,8 @@ impl<'t> Scan<'t> {
         }
         // "2020년 상반기", "하반기": six months; without a year, the latest such run, as for
         // "1월부터 6월까지".
-        if let Some((first, e)) = [("상반기", 1), ("하반기", 7)]
-            .iter()
-            .filter_map(|(w, first)| self.lit(self.sp(p), w).map(|e| (*first, e)))
-            .next()
+        if let Some((&first, e)) = self
+            .longest(self.sp(p), &self.w.halves, |at, w| self.lit(at, w))
             .filter(|(_, e)| self.ko_end(*e))
         {
             let month = |month| Atom::Named(Named::Month { year, month, ended });
@@ -1142,7 +824,7 @@ impl<'t> Scan<'t> {
                 return Some(r);
             }
             // "12월 한 달 (동안)": the month itself.
-            let e = match self.lits(self.sp(e), &["한 달", "한달"]) {
+            let e = match self.lits(self.sp(e), &self.w.one_month) {
                 Some(e) => self
                     .lit(e, "간")
                     .or_else(|| self.lit(self.sp(e), "동안"))
@@ -1184,27 +866,33 @@ impl<'t> Scan<'t> {
     /// "12월 초", "12월초", "1월 중순", "11월 말": days 1-10, 11-20, 21 to the month's end.
     fn ko_part_of_month(&self, at: usize, year: Option<i32>, month: u32, ended: bool) -> Parsed {
         let p = self.sp(self.lit(at, "월")?);
-        let (first, e) = KO_MONTH_PARTS
-            .iter()
-            .filter_map(|(w, first)| self.lit(p, w).map(|e| (*first, e)))
-            .max_by_key(|(_, e)| *e)?;
+        let parts = &self.w.month_parts;
+        let date = |day| Atom::Named(Named::Date { year, month, day });
+        let whole = Atom::Named(Named::Month { year, month, ended });
+        let ((first, end), e) = self.longest(
+            p,
+            [
+                (&parts.early, (1, date(10))),
+                (&parts.middle, (11, date(20))),
+                (&parts.late, (21, whole)),
+            ]
+            .into_iter()
+            .flat_map(|(words, part)| words.iter().map(move |w| (w, part))),
+            |at, w| self.lit(at, w),
+        )?;
         // "12월 말고" is "not December", not its end.
         if !self.ko_end(e) {
             return None;
         }
-        let date = |day| Atom::Named(Named::Date { year, month, day });
-        let end = match first {
-            1 => date(10),
-            11 => date(20),
-            _ => Atom::Named(Named::Month { year, month, ended }),
-        };
         Some((Expr::Span(date(first), end), e))
     }
 
     /// "~", "-", "부터" between the two numbers of a short range, with optional spaces.
     fn ko_dash(&self, at: usize) -> Option<usize> {
         let p = self.sp(at);
-        let e = self.lit(p, "부터").or_else(|| self.lits(p, DASHES))?;
+        let e = self
+            .lit(p, "부터")
+            .or_else(|| self.lits(p, &self.w.dashes))?;
         Some(self.sp(e))
     }
 
@@ -1314,41 +1002,25 @@ impl<'t> Scan<'t> {
 
     // --- English families. ---
 
-    /// Phrases of the English word table, after an optional "the".
+    /// English phrases, after an optional "the".
     fn en_words(&self, at: usize) -> Parsed {
-        let from = self.the(at);
-        EN_WORDS
-            .iter()
-            .filter_map(|(w, x)| self.word(from, w).map(|e| (*x, e)))
-            .max_by_key(|(_, e)| *e)
+        let phrases = self.w.en_phrases.iter().map(|(w, x)| (w, *x));
+        self.longest(self.the(at), phrases, |at, w| self.word(at, w))
     }
 
-    /// A count in English: digits or "one" .. "twelve", "thirty", ...
+    /// A count in English: digits or a written count ("two", "thirty").
     fn en_count(&self, at: usize) -> Option<(u64, usize)> {
         if let Some((n, _, e)) = self.num(at) {
             return (!self.latin_at(e)).then_some((n, e));
         }
-        EN_COUNTS
-            .iter()
-            .filter_map(|(w, n)| self.word(at, w).map(|e| (*n, e)))
-            .max_by_key(|(_, e)| *e)
+        let (n, e) = self.longest(at, &self.w.counts.en, |at, w| self.word(at, w))?;
+        Some((*n, e))
     }
 
     /// "day(s)", "week(s)", "month(s)", "year(s)"; None stands for days.
     fn en_unit(&self, at: usize) -> Option<(Option<Cal>, usize)> {
-        [
-            ("day", None),
-            ("days", None),
-            ("week", Some(W)),
-            ("weeks", Some(W)),
-            ("month", Some(M)),
-            ("months", Some(M)),
-            ("year", Some(Y)),
-            ("years", Some(Y)),
-        ]
-        .iter()
-        .filter_map(|(w, u)| self.word(at, w).map(|e| (*u, e)))
-        .max_by_key(|(_, e)| *e)
+        let units = self.w.unit_words.iter().map(|(w, u)| (w, *u));
+        self.longest(at, units, |at, w| self.word(at, w))
     }
 
     /// "last 7 days", "the past 14 days", "past 2 weeks", "last two weeks" (N×7 days); "last 3
@@ -1356,15 +1028,15 @@ impl<'t> Scan<'t> {
     /// 2 weeks": the days just before the period named before (alone, the last N days).
     fn en_rolling(&self, at: usize) -> Parsed {
         let from = self.the(at);
-        let (before, p) = match self.words(from, &["last", "past", "recent", "most recent"]) {
+        let (before, p) = match self.words(from, &self.w.recent.en) {
             Some(e) => (false, e),
-            None => (true, self.words(from, &["previous", "prior", "preceding"])?),
+            None => (true, self.words(from, &self.w.preceding.en)?),
         };
         let (n, e) = self.en_count(self.lit(p, " ")?)?;
         let (unit, e) = self.en_unit(self.lit(e, " ")?)?;
         let days = match unit {
             None => n,
-            Some(W) => n.saturating_mul(7),
+            Some(Cal::Week) => n.saturating_mul(7),
             Some(cal) => return Some((Expr::One(Atom::LastCalendar { cal, n }), e)),
         };
         let expr = if before {
@@ -1381,18 +1053,18 @@ impl<'t> Scan<'t> {
         let from = self.the(at);
         let (n, e) = self
             .en_count(from)
-            .or_else(|| self.words(from, &["a", "an"]).map(|e| (1, e)))?;
+            .or_else(|| self.words(from, &self.w.one).map(|e| (1, e)))?;
         let (unit, e) = self.en_unit(self.lit(e, " ")?)?;
         let p = self.lit(e, " ")?;
-        if let Some(e) = self.words(p, &["before", "prior", "earlier"]) {
+        if let Some(e) = self.words(p, &self.w.preceding_after) {
             let days = match unit {
                 None => n,
-                Some(W) => n.saturating_mul(7),
+                Some(Cal::Week) => n.saturating_mul(7),
                 Some(_) => return None,
             };
             return Some((Expr::Back(Back::Days(days)), e));
         }
-        let e = self.word(p, "ago")?;
+        let e = self.words(p, &self.w.ago.en)?;
         let atom = match unit {
             None => Atom::DayAgo(n),
             Some(cal) => Atom::Calendar { cal, back: n },
@@ -1420,28 +1092,33 @@ impl<'t> Scan<'t> {
     }
 
     /// A month name, its number, the offset after it (and an abbreviation's dot), and whether
-    /// it is the ambiguous "may".
+    /// it is an everyday word too ("may").
     fn en_month(&self, at: usize) -> Option<(u32, usize, bool)> {
-        let (w, m, e) = EN_MONTHS
-            .iter()
-            .filter_map(|(w, m)| self.word(at, w).map(|e| (*w, *m, e)))
-            .max_by_key(|(_, _, e)| *e)?;
-        let e = if w.len() <= 4 && w != "june" && w != "july" {
+        let ((w, m, short), e) = self.longest(
+            at,
+            self.w
+                .month_names
+                .iter()
+                .map(|(w, m, short)| (w, (w, *m, *short))),
+            |at, w| self.word(at, w),
+        )?;
+        let e = if short {
             self.lit(e, ".").unwrap_or(e)
         } else {
             e
         };
-        Some((m, e, w == "may"))
+        Some((m, e, self.w.ambiguous_months.contains(w)))
     }
 
     /// A day of the month: 1-2 digits and an optional "st", "nd", "rd", "th".
     fn en_day(&self, at: usize) -> Option<(u32, usize)> {
         let (d, e) = self.small(at, 2)?;
-        let e = self.lits(e, &["st", "nd", "rd", "th"]).unwrap_or(e);
+        let e = self.lits(e, &self.w.ordinals).unwrap_or(e);
         (!self.latin_at(e)).then_some((d, e))
     }
 
-    /// A year after a month, date or quarter: " 2020", " of 2020", " last year", " this year".
+    /// A year after a month, date or quarter: " 2020", " of 2020", or a phrase for a calendar
+    /// year: " last year", " this year".
     fn en_year_after(&self, at: usize) -> Option<(i32, usize)> {
         let p = self.lit(at, " ")?;
         let p = self
@@ -1451,16 +1128,14 @@ impl<'t> Scan<'t> {
         if let Some(r) = self.year4(p) {
             return Some(r);
         }
-        if let Some(e) = self.word(p, "last year") {
-            return Some((self.this_year() - 1, e));
-        }
-        let e = self.word(p, "this year")?;
-        Some((self.this_year(), e))
+        let years = self.w.en_years.iter().map(|(w, back)| (w, *back));
+        let (back, e) = self.longest(p, years, |at, w| self.word(at, w))?;
+        Some((self.years_back(back)?, e))
     }
 
     /// Month first: "[last] MONTH [D[st] [- E[th]]] [year]".
     fn en_month_first(&self, at: usize) -> Parsed {
-        let (ended, p) = match self.word(at, "last") {
+        let (ended, p) = match self.words(at, &self.w.ended.en) {
             Some(e) => (true, self.lit(e, " ")?),
             None => (false, at),
         };
@@ -1473,8 +1148,8 @@ impl<'t> Scan<'t> {
             let short = (|| {
                 let p = self.sp(e);
                 let c = self
-                    .words(p, RANGE_WORDS)
-                    .or_else(|| self.lits(p, DASHES))?;
+                    .words(p, &self.w.to)
+                    .or_else(|| self.lits(p, &self.w.dashes))?;
                 self.en_day(self.sp(c))
             })();
             let (day2, e) = short.map_or((None, e), |(d2, e2)| (Some(d2), e2));
@@ -1496,8 +1171,13 @@ impl<'t> Scan<'t> {
             return Some((Expr::One(Atom::Named(named)), e));
         }
         let context = ended
-            || EN_CONTEXT.contains(&self.prev_word(at))
-            || matches!(self.prev_char(self.prev_end(at)), Some('-' | '~'));
+            || self.after_year_context(at)
+            || self.t.get(..self.prev_end(at)).is_some_and(|before| {
+                self.w
+                    .ambiguous_after
+                    .iter()
+                    .any(|m| before.ends_with(m.as_str()))
+            });
         if weak && !context {
             return None;
         }
@@ -1520,7 +1200,7 @@ impl<'t> Scan<'t> {
 
     /// Day first: "1 december 2020", "1st december", "the 1st of december".
     fn en_day_first(&self, at: usize) -> Parsed {
-        if RANK_WORDS.contains(&self.prev_word(at)) {
+        if self.w.rank.iter().any(|w| w == self.prev_word(at)) {
             return None;
         }
         let (day, e) = self.en_day(self.the(at))?;
@@ -1563,7 +1243,7 @@ impl<'t> Scan<'t> {
 
     /// A bare year after "in", "during", "for", "since", "between" ...: "in 2020".
     fn en_year(&self, at: usize) -> Parsed {
-        if !EN_CONTEXT.contains(&self.prev_word(at)) {
+        if !self.after_year_context(at) {
             return None;
         }
         let (y, e) = self.year4(at)?;
@@ -1950,7 +1630,17 @@ impl Resolver<'_> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::OnceLock;
+
     use super::*;
+    use crate::SemanticModel;
+
+    /// `find` with the time words of the model nlq ships, loaded once.
+    fn find(text: &str, as_of: NaiveDate) -> Result<Vec<TimeMatch>, TimeError> {
+        static MODEL: OnceLock<SemanticModel> = OnceLock::new();
+        let model = MODEL.get_or_init(|| SemanticModel::builtin().unwrap());
+        super::find(text, as_of, &model.lexicon.time)
+    }
 
     fn day(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y%m%d").unwrap()

@@ -205,7 +205,7 @@ impl<'m> Reader<'m> {
         // The model's own words are read first, so an intent word inside one is not an intent
         // ("환율", exchange rate, inside "구매 전환율", conversion rate).
         let mut used: Vec<Range<usize>> = Vec::new();
-        let times = time::find(&text, self.as_of);
+        let times = time::find(&text, self.as_of, &self.lexicon().time);
         if let Ok(times) = &times {
             for t in times {
                 used.extend(t.spans.iter().cloned());
@@ -390,8 +390,8 @@ impl<'m> Reader<'m> {
     }
 
     /// "모바일 디바이스별": the longest word is the value "모바일 디바이스", which leaves "별"
-    /// unread. When a value word is followed by "별" and splits into a value and a dimension
-    /// word of the same dimension ("모바일" + "디바이스별"), it is read as both.
+    /// unread. When a value word is followed by a breakdown mark ("별") and splits into a value
+    /// and a dimension word of the same dimension ("모바일" + "디바이스별"), it is read as both.
     fn split_before_breakdown(
         &self,
         text: &str,
@@ -411,14 +411,19 @@ impl<'m> Reader<'m> {
             let Term::Value(s, _) = hits[i].term else {
                 continue;
             };
-            if !text[span.end..].starts_with('별') {
+            let Some(mark) = self
+                .lexicon()
+                .breakdown_marks
+                .iter()
+                .find(|m| text[span.end..].starts_with(m.as_str()))
+            else {
                 continue;
-            }
+            };
             let dimension = &model.values[s].dimension;
             let word = &text[span.clone()];
             for (at, _) in word.match_indices(' ') {
                 let (value, rest) = (&word[..at], &word[at + 1..]);
-                let breakdown = format!("{rest}별");
+                let breakdown = format!("{rest}{mark}");
                 let (Some(values), Some(dims)) = (lookup(value), lookup(&breakdown)) else {
                     continue;
                 };
@@ -429,7 +434,7 @@ impl<'m> Reader<'m> {
                 };
                 if values.iter().any(same) && dims.iter().any(same) {
                     let split = span.start + at;
-                    let end = span.end + '별'.len_utf8();
+                    let end = span.end + mark.len();
                     hits[i] = Hit::new(span.start..split, values);
                     hits.push(Hit::new(split + 1..end, dims));
                     used.push(span.end..end);

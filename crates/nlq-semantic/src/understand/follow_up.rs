@@ -47,7 +47,7 @@ impl Reader<'_> {
         if text.is_empty() {
             return None;
         }
-        let times = time::find(&text, self.as_of).ok()?;
+        let times = time::find(&text, self.as_of, &self.lexicon().time).ok()?;
         let mut used: Vec<Range<usize>> =
             times.iter().flat_map(|t| t.spans.iter().cloned()).collect();
         let mut hits = self.terms(&text, &mut used);
@@ -86,7 +86,11 @@ impl Reader<'_> {
                 }
             } else if n == 0 && span.start == 0 && has(&words.leads, word) {
                 marked = true;
-            } else if *word == "instead" && free.get(n + 1).is_some_and(|(_, _, w)| *w == "of") {
+            } else if words
+                .instead_of
+                .iter()
+                .any(|phrase| phrase_at(&free[n..], phrase))
+            {
                 // "by country instead of device" names what to drop, which is not read.
                 unknown.push(token.clone());
             } else if has(&words.markers, word) {
@@ -333,6 +337,13 @@ fn replace_or_add(slot: &mut Vec<usize>, named: Vec<usize>, add: bool) {
     } else {
         *slot = named;
     }
+}
+
+/// Whether the free words begin with the words of `phrase`, whatever lies between them.
+fn phrase_at(free: &[(Range<usize>, String, &str)], phrase: &str) -> bool {
+    let words: Vec<&str> = phrase.split(' ').collect();
+    free.get(..words.len())
+        .is_some_and(|next| next.iter().zip(&words).all(|((_, _, word), w)| word == w))
 }
 
 fn names<'a>(names: impl Iterator<Item = &'a String>) -> String {

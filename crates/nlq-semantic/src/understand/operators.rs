@@ -161,7 +161,7 @@ impl Reader<'_> {
     /// whether it was a percent sign.
     fn unit_after(&self, text: &str, at: usize, used: &[Range<usize>]) -> (usize, bool) {
         match word_after(text, at, used, &self.lexicon().units) {
-            Some((end, unit)) => (end, matches!(unit, "%" | "퍼센트" | "percent")),
+            Some((end, unit)) => (end, self.lexicon().percent.all().any(|w| w == unit)),
             None => (at, false),
         }
     }
