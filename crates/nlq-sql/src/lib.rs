@@ -29,7 +29,9 @@ use std::collections::BTreeSet;
 
 use sqlparser::ast::{Statement, VisitMut};
 use sqlparser::dialect::BigQueryDialect;
+use sqlparser::keywords::Keyword;
 use sqlparser::parser::Parser;
+use sqlparser::tokenizer::{Token, TokenWithSpan};
 
 use nlq_core::SqlPosition;
 
@@ -47,7 +49,16 @@ pub struct Translation {
 
 /// Parses BigQuery SQL that must be exactly one query (SELECT, WITH, set operations).
 pub fn parse_query(sql: &str) -> Result<Statement, SqlError> {
-    let mut statements = Parser::parse_sql(&BigQueryDialect {}, sql).map_err(|err| {
+    let dialect = BigQueryDialect {};
+    let parsed = sqlparser::tokenizer::Tokenizer::new(&dialect, sql)
+        .tokenize_with_location()
+        .map_err(sqlparser::parser::ParserError::from)
+        .and_then(|tokens| {
+            Parser::new(&dialect)
+                .with_tokens_with_locations(typed_array_literals(split_type_closings(tokens)))
+                .parse_statements()
+        });
+    let mut statements = parsed.map_err(|err| {
         match SqlError::from_parser(err) {
             // sqlparser gives no position for an early end of input: it is the end of the text.
             SqlError::Parse {
@@ -110,6 +121,160 @@ pub fn translate(sql: &str, catalog: &Catalog) -> Result<Translation, SqlError> 
         tables_read,
         columns,
     })
+}
+
+/// BigQuery's typed literals nest angle brackets (`ARRAY<STRUCT<a INT64, b STRING>>[...]`);
+/// the tokenizer reads their closing `>>` as a shift. Inside a type's brackets it is two
+/// closings; everywhere else a shift stays a shift.
+fn split_type_closings(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
+    let mut out: Vec<TokenWithSpan> = Vec::with_capacity(tokens.len());
+    let mut depth = 0usize;
+    for token in tokens {
+        let after_type_word = out
+            .iter()
+            .rev()
+            .find(|t| !matches!(t.token, Token::Whitespace(_)))
+            .is_some_and(|t| {
+                matches!(&t.token, Token::Word(w) if matches!(w.keyword, Keyword::ARRAY | Keyword::STRUCT))
+            });
+        match token.token {
+            Token::Lt if after_type_word => depth += 1,
+            Token::Gt if depth > 0 => depth -= 1,
+            Token::ShiftRight if depth >= 2 => {
+                depth -= 2;
+                let mut second = token.clone();
+                second.span.start.column += 1;
+                let mut first = token;
+                first.span.end = second.span.start;
+                first.token = Token::Gt;
+                second.token = Token::Gt;
+                out.push(first);
+                out.push(second);
+                continue;
+            }
+            _ => {}
+        }
+        out.push(token);
+    }
+    out
+}
+
+/// `ARRAY<T>[e, ...]`, BigQuery's typed array literal, which sqlparser reads as comparisons:
+/// the type moves onto the elements, where sqlparser reads it. A tuple element of an array of
+/// structs becomes `STRUCT<...>(...)` (its fields take the type's names and types); any other
+/// element becomes `CAST(e AS T)`.
+fn typed_array_literals(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
+    let significant = |tokens: &[TokenWithSpan], from: usize| {
+        (from..tokens.len()).find(|&i| !matches!(tokens[i].token, Token::Whitespace(_)))
+    };
+    let mut out = Vec::with_capacity(tokens.len());
+    let mut i = 0;
+    while i < tokens.len() {
+        let is_array = matches!(&tokens[i].token, Token::Word(w) if w.keyword == Keyword::ARRAY);
+        let typed = is_array
+            .then(|| typed_array_at(&tokens, i, &significant))
+            .flatten();
+        let Some((type_tokens, open, close)) = typed else {
+            out.push(tokens[i].clone());
+            i += 1;
+            continue;
+        };
+        let is_struct = matches!(type_tokens.first().map(|t| &t.token), Some(Token::Word(w)) if w.keyword == Keyword::STRUCT);
+        out.push(tokens[i].clone());
+        out.push(tokens[open].clone());
+        let mut element: Vec<TokenWithSpan> = Vec::new();
+        let mut depth = 0usize;
+        let flush = |element: &mut Vec<TokenWithSpan>, out: &mut Vec<TokenWithSpan>| {
+            let first = element
+                .iter()
+                .position(|t| !matches!(t.token, Token::Whitespace(_)));
+            let Some(first) = first else {
+                out.append(element);
+                return;
+            };
+            let span = element[first].span;
+            let token = |token: Token| TokenWithSpan { token, span };
+            if is_struct && element[first].token == Token::LParen {
+                out.extend(type_tokens.iter().cloned());
+                out.append(element);
+            } else {
+                out.push(token(Token::make_keyword("CAST")));
+                out.push(token(Token::LParen));
+                out.append(element);
+                out.push(token(Token::Whitespace(
+                    sqlparser::tokenizer::Whitespace::Space,
+                )));
+                out.push(token(Token::make_keyword("AS")));
+                out.push(token(Token::Whitespace(
+                    sqlparser::tokenizer::Whitespace::Space,
+                )));
+                out.extend(type_tokens.iter().cloned());
+                out.push(token(Token::RParen));
+            }
+        };
+        for token in &tokens[open + 1..close] {
+            match token.token {
+                Token::LParen | Token::LBracket => depth += 1,
+                Token::RParen | Token::RBracket => depth = depth.saturating_sub(1),
+                Token::Comma if depth == 0 => {
+                    flush(&mut element, &mut out);
+                    out.push(token.clone());
+                    continue;
+                }
+                _ => {}
+            }
+            element.push(token.clone());
+        }
+        flush(&mut element, &mut out);
+        out.push(tokens[close].clone());
+        i = close + 1;
+    }
+    out
+}
+
+/// At an `ARRAY` word: its type's tokens, and the positions of `[` and the matching `]`, when
+/// `<T>[` follows.
+fn typed_array_at(
+    tokens: &[TokenWithSpan],
+    at: usize,
+    significant: &dyn Fn(&[TokenWithSpan], usize) -> Option<usize>,
+) -> Option<(Vec<TokenWithSpan>, usize, usize)> {
+    let lt = significant(tokens, at + 1)?;
+    if tokens[lt].token != Token::Lt {
+        return None;
+    }
+    let mut depth = 0usize;
+    let mut gt = None;
+    for (i, t) in tokens.iter().enumerate().skip(lt) {
+        match t.token {
+            Token::Lt => depth += 1,
+            Token::Gt => {
+                depth -= 1;
+                if depth == 0 {
+                    gt = Some(i);
+                    break;
+                }
+            }
+            // Anything a type cannot hold: not a typed literal.
+            Token::LBracket | Token::RBracket | Token::SemiColon | Token::LParen => return None,
+            _ => {}
+        }
+    }
+    let gt = gt?;
+    let open = significant(tokens, gt + 1)?;
+    if tokens[open].token != Token::LBracket {
+        return None;
+    }
+    let mut depth = 0usize;
+    let close = (open..tokens.len()).find(|&i| {
+        match tokens[i].token {
+            Token::LBracket => depth += 1,
+            Token::RBracket => depth -= 1,
+            _ => {}
+        }
+        depth == 0
+    })?;
+    Some((tokens[lt + 1..gt].to_vec(), open, close))
 }
 
 /// Where a `SELECT ... INTO` is, at any depth: `Some(position)` when there is one.

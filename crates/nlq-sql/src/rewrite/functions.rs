@@ -91,6 +91,37 @@ const RENAMED: &[(&str, &str)] = &[
     ("FORMAT", "printf"),
     ("GENERATE_ARRAY", "generate_series"),
     ("LOG10", "log10"),
+    // Analytic in BigQuery; DuckDB's are aggregates that also run over a window.
+    ("PERCENTILE_CONT", "quantile_cont"),
+    ("PERCENTILE_DISC", "quantile_disc"),
+];
+
+/// BigQuery functions the embedded engine refuses, with what to write instead.
+const REFUSED: &[(&str, &str)] = &[
+    (
+        "NET.REG_DOMAIN",
+        "it needs the public suffix list, which the embedded engine does not have; NET.HOST gives the host",
+    ),
+    (
+        "NET.PUBLIC_SUFFIX",
+        "it needs the public suffix list, which the embedded engine does not have; NET.HOST gives the host",
+    ),
+    (
+        "HLL_COUNT.INIT",
+        "HLL sketches are BigQuery's own bytes; count with COUNT(DISTINCT ...) or APPROX_COUNT_DISTINCT",
+    ),
+    (
+        "HLL_COUNT.MERGE",
+        "HLL sketches are BigQuery's own bytes; count with COUNT(DISTINCT ...) or APPROX_COUNT_DISTINCT",
+    ),
+    (
+        "HLL_COUNT.MERGE_PARTIAL",
+        "HLL sketches are BigQuery's own bytes; count with COUNT(DISTINCT ...) or APPROX_COUNT_DISTINCT",
+    ),
+    (
+        "HLL_COUNT.EXTRACT",
+        "HLL sketches are BigQuery's own bytes; count with COUNT(DISTINCT ...) or APPROX_COUNT_DISTINCT",
+    ),
 ];
 
 pub(crate) struct Context<'a> {
@@ -124,12 +155,19 @@ pub(crate) fn rewrite(f: &mut Function, cx: &Context<'_>) -> Result<Option<Expr>
     if super::build::is_duck_call(&f.name) {
         return Ok(None);
     }
-    let parts: Vec<String> = crate::tables::name_parts(&f.name);
-    let (safe, name) = match parts.as_slice() {
-        [name] => (false, name.to_ascii_uppercase()),
-        [prefix, name] if prefix.eq_ignore_ascii_case("SAFE") => (true, name.to_ascii_uppercase()),
-        _ => return Err(cx.unsupported(format!("function `{}`", f.name), None)),
-    };
+    let mut parts: Vec<String> = crate::tables::name_parts(&f.name)
+        .iter()
+        .flat_map(|p| {
+            p.split('.')
+                .map(str::to_ascii_uppercase)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let safe = parts.len() > 1 && parts[0] == "SAFE";
+    if safe {
+        parts.remove(0);
+    }
+    let name = parts.join(".");
     let out = rewrite_named(f, &name, cx)?;
     if safe {
         // SAFE.f(...) answers NULL where f would fail: DuckDB's try() does the same.
@@ -140,6 +178,9 @@ pub(crate) fn rewrite(f: &mut Function, cx: &Context<'_>) -> Result<Option<Expr>
 }
 
 fn rewrite_named(f: &mut Function, name: &str, cx: &Context<'_>) -> Result<Option<Expr>, SqlError> {
+    if let Some((_, why)) = REFUSED.iter().find(|(bq, _)| *bq == name) {
+        return Err(cx.unsupported(format!("function {name}()"), Some(why)));
+    }
     if let Some((_, duck)) = RENAMED.iter().find(|(bq, _)| *bq == name) {
         f.name = super::build::duck_name(duck);
         return Ok(None);
@@ -249,24 +290,159 @@ fn rewrite_named(f: &mut Function, name: &str, cx: &Context<'_>) -> Result<Optio
             arity(2..=2)?;
             call("strftime", vec![cast(a(1), date()), a(0)])
         }
-        "FORMAT_TIMESTAMP" | "FORMAT_DATETIME" => {
+        "FORMAT_TIMESTAMP" => {
             arity(2..=3)?;
-            utc_only(args.get(2), cx)?;
+            call("strftime", vec![wall_clock(a(1), args.get(2)), a(0)])
+        }
+        "FORMAT_DATETIME" => {
+            arity(2..=2)?;
             call("strftime", vec![a(1), a(0)])
         }
         "DATE" => match args.len() {
             1 => cast(a(0), date()),
-            2 => {
-                utc_only(args.get(1), cx)?;
-                cast(a(0), date())
-            }
+            2 => cast(wall_clock(a(0), args.get(1)), date()),
             3 => call("make_date", args),
             _ => return Err(cx.unsupported(format!("DATE with {} arguments", args.len()), None)),
         },
-        "TIMESTAMP" | "DATETIME" => {
+        // DATETIME(timestamp, zone): the wall clock there; DATETIME(text or date): itself.
+        "DATETIME" => match args.len() {
+            1 => cast(a(0), timestamp()),
+            2 => wall_clock(a(0), args.get(1)),
+            3 => call(
+                "make_timestamp",
+                args.into_iter()
+                    .chain([number(0), number(0), number(0)])
+                    .collect(),
+            ),
+            6 => call("make_timestamp", args),
+            _ => {
+                return Err(cx.unsupported(format!("DATETIME with {} arguments", args.len()), None));
+            }
+        },
+        // TIMESTAMP(civil time, zone): the instant that wall clock shows in the zone.
+        "TIMESTAMP" => {
             arity(1..=2)?;
-            utc_only(args.get(1), cx)?;
-            cast(a(0), timestamp())
+            instant(cast(a(0), timestamp()), args.get(1))
+        }
+        "CONTAINS_SUBSTR" => {
+            arity(2..=2)?;
+            // Case-insensitive, as BigQuery's (which also folds Unicode; lower() does for the
+            // languages GA4 data holds).
+            let text = |e: Expr| {
+                call(
+                    "lower",
+                    vec![cast(e, sqlparser::ast::DataType::Varchar(None))],
+                )
+            };
+            call("contains", vec![text(a(0)), text(a(1))])
+        }
+        "INSTR" => {
+            arity(2..=2)?;
+            call("instr", args)
+        }
+        "NET.HOST" => {
+            arity(1..=1)?;
+            // The authority's host: after an optional scheme and user info, before a port,
+            // path, query or fragment; NULL when there is none, as BigQuery answers.
+            let host = call(
+                "regexp_extract",
+                vec![
+                    a(0),
+                    string(
+                        r"^\s*(?:[a-zA-Z][a-zA-Z0-9+.-]*:)?(?://)?(?:[^/?#@]*@)?(\[[^\]]*\]|[^/?#:]*)",
+                    ),
+                    number(1),
+                ],
+            );
+            call("nullif", vec![host, string("")])
+        }
+        "LAST_DAY" => {
+            arity(1..=2)?;
+            let part = match args.get(1) {
+                Some(part) => date_part(part, cx)?,
+                None => "MONTH".to_owned(),
+            };
+            let d = cast(a(0), date());
+            match part.as_str() {
+                "MONTH" => call("last_day", vec![d]),
+                "QUARTER" | "YEAR" => cast(
+                    binary(
+                        binary(
+                            call("date_trunc", vec![string(&part.to_ascii_lowercase()), d]),
+                            BinaryOperator::Plus,
+                            call(
+                                &format!("to_{}s", part.to_ascii_lowercase()),
+                                vec![number(1)],
+                            ),
+                        ),
+                        BinaryOperator::Minus,
+                        call("to_days", vec![number(1)]),
+                    ),
+                    date(),
+                ),
+                other => return Err(cx.unsupported(format!("LAST_DAY by {other}"), None)),
+            }
+        }
+        "APPROX_QUANTILES" => {
+            arity(2..=2)?;
+            // n + 1 boundaries: the minimum, the n - 1 cut points, the maximum. The exact
+            // quantiles are within any approximation's error, and the same on every run.
+            let n = match literal_int(&args[1]) {
+                Some(n) if (1..=1000).contains(&n) => n,
+                _ => {
+                    return Err(cx.unsupported(
+                        format!("APPROX_QUANTILES with {} quantiles", args[1]),
+                        Some("write the number of quantiles as a literal from 1 to 1000"),
+                    ));
+                }
+            };
+            let points = (0..=n)
+                .map(|i| {
+                    Expr::Value(
+                        Value::Number(format!("{}", i as f64 / n as f64), false).with_empty_span(),
+                    )
+                })
+                .collect();
+            call(
+                "quantile_disc",
+                vec![
+                    a(0),
+                    Expr::Array(sqlparser::ast::Array {
+                        elem: points,
+                        named: false,
+                    }),
+                ],
+            )
+        }
+        "APPROX_TOP_COUNT" => {
+            arity(2..=2)?;
+            let n = literal_int(&args[1]).filter(|n| *n >= 1).ok_or_else(|| {
+                cx.unsupported(
+                    format!("APPROX_TOP_COUNT with {} values", args[1]),
+                    Some("write the number of values as a positive literal"),
+                )
+            })?;
+            top_count(a(0), n)
+        }
+        "JSON_VALUE" | "JSON_EXTRACT_SCALAR" => {
+            arity(1..=2)?;
+            let path = args.get(1).cloned().unwrap_or_else(|| string("$"));
+            call("json_extract_string", vec![a(0), path])
+        }
+        "JSON_QUERY" | "JSON_EXTRACT" => {
+            arity(1..=2)?;
+            let path = args.get(1).cloned().unwrap_or_else(|| string("$"));
+            cast(
+                call("json_extract", vec![a(0), path]),
+                sqlparser::ast::DataType::Varchar(None),
+            )
+        }
+        "TO_JSON_STRING" => {
+            arity(1..=1)?;
+            cast(
+                call("to_json", vec![a(0)]),
+                sqlparser::ast::DataType::Varchar(None),
+            )
         }
         "TIMESTAMP_MILLIS" => {
             arity(1..=1)?;
@@ -353,15 +529,18 @@ fn rewrite_named(f: &mut Function, name: &str, cx: &Context<'_>) -> Result<Optio
         }
         "TIMESTAMP_TRUNC" | "DATETIME_TRUNC" => {
             arity(2..=3)?;
-            utc_only(args.get(2), cx)?;
             let part = date_part(&args[1], cx)?;
-            match part.as_str() {
+            // A zone truncates its wall clock (its days start at its midnight).
+            let local = wall_clock(a(0), args.get(2));
+            let truncated = match part.as_str() {
                 "MICROSECOND" | "MILLISECOND" | "SECOND" | "MINUTE" | "HOUR" | "DAY" | "MONTH"
-                | "QUARTER" | "YEAR" => {
-                    call("date_trunc", vec![string(&part.to_ascii_lowercase()), a(0)])
-                }
-                _ => cast(date_trunc(cast(a(0), date()), &part, cx)?, timestamp()),
-            }
+                | "QUARTER" | "YEAR" => call(
+                    "date_trunc",
+                    vec![string(&part.to_ascii_lowercase()), local],
+                ),
+                _ => cast(date_trunc(cast(local, date()), &part, cx)?, timestamp()),
+            };
+            instant(truncated, args.get(2))
         }
         "GENERATE_DATE_ARRAY" => {
             arity(2..=3)?;
@@ -461,19 +640,92 @@ fn array_agg(f: &mut Function, cx: &Context<'_>) -> Result<Expr, SqlError> {
     })
 }
 
-/// BigQuery answers time-zone-aware variants relative to a zone; the embedded engine keeps
-/// every timestamp in UTC, so only UTC is accepted.
-fn utc_only(zone: Option<&Expr>, cx: &Context<'_>) -> Result<(), SqlError> {
+/// The embedded engine keeps timestamps as UTC wall clocks (TIMESTAMP without a zone); a zone
+/// argument converts through DuckDB's ICU time zones. UTC itself needs no conversion.
+fn is_utc(zone: Option<&Expr>) -> bool {
     match zone {
-        None => Ok(()),
-        Some(Expr::Value(v)) if matches!(&v.value, Value::SingleQuotedString(z) | Value::DoubleQuotedString(z) if z.eq_ignore_ascii_case("UTC") || z == "Etc/UTC" || z == "+00") => {
-            Ok(())
-        }
-        Some(other) => Err(cx.unsupported(
-            format!("time zone {other}"),
-            Some("the embedded engine computes in UTC; drop the time zone argument"),
-        )),
+        None => true,
+        Some(Expr::Value(v)) => matches!(&v.value,
+            Value::SingleQuotedString(z) | Value::DoubleQuotedString(z)
+                if z.eq_ignore_ascii_case("UTC") || z == "Etc/UTC" || z == "+00" || z == "Z"),
+        Some(_) => false,
     }
+}
+
+/// What the clocks of `zone` show at the UTC instant `ts`.
+pub(crate) fn wall_clock(ts: Expr, zone: Option<&Expr>) -> Expr {
+    match zone {
+        Some(zone) if !is_utc(Some(zone)) => call(
+            "timezone",
+            vec![zone.clone(), call("timezone", vec![string("UTC"), ts])],
+        ),
+        _ => ts,
+    }
+}
+
+/// The UTC instant at which the clocks of `zone` show `local`.
+fn instant(local: Expr, zone: Option<&Expr>) -> Expr {
+    match zone {
+        Some(zone) if !is_utc(Some(zone)) => call(
+            "timezone",
+            vec![string("UTC"), call("timezone", vec![zone.clone(), local])],
+        ),
+        _ => local,
+    }
+}
+
+fn literal_int(expr: &Expr) -> Option<i64> {
+    match expr {
+        Expr::Value(v) => match &v.value {
+            Value::Number(n, _) => n.parse().ok(),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `APPROX_TOP_COUNT(x, n)`: the n most frequent values with their counts, most frequent first,
+/// as `ARRAY<STRUCT<value, count>>`; ties are broken by value, so every run answers the same.
+fn top_count(x: Expr, n: i64) -> Expr {
+    let e = Ident::new("__e");
+    let field = |name: &str| Expr::CompoundIdentifier(vec![e.clone(), Ident::new(name)]);
+    let pair = |a: (&str, Expr), b: (&str, Expr)| {
+        Expr::Dictionary(vec![
+            sqlparser::ast::DictionaryField {
+                key: Ident::with_quote('\'', a.0),
+                value: Box::new(a.1),
+            },
+            sqlparser::ast::DictionaryField {
+                key: Ident::with_quote('\'', b.0),
+                value: Box::new(b.1),
+            },
+        ])
+    };
+    // histogram() counts each value; sorting {count, value} descending puts the most frequent
+    // first (ties: the larger value first).
+    let entries = call("map_entries", vec![call("histogram", vec![x])]);
+    let by_count = call(
+        "list_transform",
+        vec![
+            entries,
+            lambda(
+                e.clone(),
+                pair(("count", field("value")), ("value", field("key"))),
+            ),
+        ],
+    );
+    let sorted = call("list_reverse_sort", vec![by_count]);
+    let top = call("list_slice", vec![sorted, number(1), number(n)]);
+    call(
+        "list_transform",
+        vec![
+            top,
+            lambda(
+                e.clone(),
+                pair(("value", field("value")), ("count", field("count"))),
+            ),
+        ],
+    )
 }
 
 /// `INTERVAL n UNIT` as (n, UNIT).

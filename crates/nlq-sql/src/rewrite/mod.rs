@@ -79,11 +79,22 @@ impl<'a> ToDuckDb<'a> {
             alias,
             args,
             with_hints,
+            sample,
             ..
         } = factor
         else {
             return Ok(());
         };
+        if sample.is_some() {
+            return Err(SqlError::Unsupported {
+                construct: "TABLESAMPLE".to_owned(),
+                hint: Some(
+                    "a sample answers differently on every run, and the embedded data is already a sample: drop TABLESAMPLE"
+                        .to_owned(),
+                ),
+                position: crate::span_start(name.span()),
+            });
+        }
         if args.is_some() {
             return Err(SqlError::Unsupported {
                 construct: format!("table function `{name}`"),
@@ -298,6 +309,13 @@ impl VisitorMut for ToDuckDb<'_> {
                 }
                 None
             }
+            Expr::Struct { values, fields } => Some(struct_literal(values, fields)),
+            // `EXTRACT(HOUR FROM ts AT TIME ZONE 'Asia/Seoul')`: the wall clock there (DuckDB's
+            // AT TIME ZONE would read a zoneless timestamp the other way round).
+            Expr::AtTimeZone {
+                timestamp,
+                time_zone,
+            } => Some(functions::wall_clock(*timestamp.clone(), Some(time_zone))),
             Expr::InUnnest {
                 expr: inner,
                 array_expr,
@@ -351,6 +369,39 @@ impl VisitorMut for ToDuckDb<'_> {
         }
         ControlFlow::Continue(())
     }
+}
+
+/// `STRUCT(1 AS a, x)`, `STRUCT<a INT64>(1)` as DuckDB's `{'a': 1, 'x': x}`: a field takes
+/// its declared name, its `AS` name, or the name of the column it reads, as BigQuery names it.
+fn struct_literal(values: &[Expr], fields: &[sqlparser::ast::StructField]) -> Expr {
+    let entries = values
+        .iter()
+        .enumerate()
+        .map(|(i, value)| {
+            let (value, own_name) = match value {
+                Expr::Named { expr, name } => (expr.as_ref().clone(), Some(name.value.clone())),
+                Expr::Identifier(ident) => (value.clone(), Some(ident.value.clone())),
+                Expr::CompoundIdentifier(ids) => {
+                    (value.clone(), ids.last().map(|i| i.value.clone()))
+                }
+                other => (other.clone(), None),
+            };
+            let field = fields.get(i);
+            let name = field
+                .and_then(|f| f.field_name.as_ref().map(|n| n.value.clone()))
+                .or(own_name)
+                .unwrap_or_else(|| format!("_field_{}", i + 1));
+            let value = match field.and_then(|f| duck_type(&f.field_type)) {
+                Some(ty) => build::cast(value, ty),
+                None => value,
+            };
+            sqlparser::ast::DictionaryField {
+                key: Ident::with_quote('\'', name),
+                value: Box::new(value),
+            }
+        })
+        .collect();
+    Expr::Dictionary(entries)
 }
 
 fn duck_type(data_type: &DataType) -> Option<DataType> {

@@ -255,7 +255,9 @@ pub(crate) fn table_factor(
             o = quoted(&offset),
         );
         *factor = lateral(&template, array, name)?;
-    } else if alias.is_none() && element_fields(&array, schema).is_some() {
+    } else if alias.is_none()
+        && (element_fields(&array, schema).is_some() || is_struct_literal_array(&array))
+    {
         // Unaliased UNNEST of structs: the fields become columns, as BigQuery exposes them.
         let template = "SELECT UNNEST(__e) FROM (SELECT UNNEST(__array) AS __e)";
         *factor = lateral(template, array, name)?;
@@ -271,6 +273,12 @@ pub(crate) fn table_factor(
         });
     }
     Ok(())
+}
+
+/// `[STRUCT(1 AS a), ...]` (already rewritten to DuckDB's `{'a': 1}`): an array whose fields
+/// an unaliased UNNEST exposes as columns.
+fn is_struct_literal_array(array: &Expr) -> bool {
+    matches!(array, Expr::Array(a) if matches!(a.elem.first(), Some(Expr::Dictionary(_))))
 }
 
 /// A LATERAL derived table parsed from `template`, whose `__array` placeholder is replaced by

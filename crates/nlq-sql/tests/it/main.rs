@@ -109,6 +109,16 @@ fn an_unnest_alias_equal_to_a_column_shadows_it_like_bigquery() {
     );
 }
 
+/// `>>` closes two type brackets in a typed literal (the tokenizer reads a shift).
+#[test]
+fn typed_array_of_struct_literals_parse() {
+    insta::assert_snapshot!(
+        duck("SELECT s.a, s.b FROM UNNEST(ARRAY<STRUCT<a INT64, b ARRAY<STRING>>>[(1, ['x']), (2, [])]) AS s"),
+        @"SELECT s.a, s.b FROM UNNEST(ARRAY[{'a': CAST(1 AS BIGINT), 'b': ['x']}, {'a': CAST(2 AS BIGINT), 'b': []}]) AS s (s)"
+    );
+    insta::assert_snapshot!(duck("SELECT ARRAY<FLOAT64>[1, 2.5] AS xs"), @"SELECT ARRAY[CAST(1 AS DOUBLE), CAST(2.5 AS DOUBLE)] AS xs");
+}
+
 #[test]
 fn functions_keep_bigquery_semantics() {
     insta::assert_snapshot!(
