@@ -199,7 +199,8 @@ pub struct OpenOptions<'a> {
     pub prepare: bool,
     /// BigQuery refuses jobs billing more than this itself, behind the validator's estimate.
     pub maximum_bytes_billed: u64,
-    /// A BigQuery job still running after this long is cancelled.
+    /// A BigQuery job still running after this long is cancelled; an embedded query is
+    /// interrupted.
     pub timeout: Duration,
 }
 
@@ -280,7 +281,8 @@ impl WarehouseArgs {
                 .map(|day| day.to_string())
         });
         if !self.is_bigquery() {
-            let config = embedded_config(options.data_dir, as_of);
+            let mut config = embedded_config(options.data_dir, as_of);
+            config.timeout = options.timeout;
             let warehouse = if options.prepare {
                 open_embedded(&config)?
             } else {

@@ -24,6 +24,10 @@ pub enum ExecError {
     Sample(#[from] nlq_sample::SampleError),
     #[error("invalid configuration: {0}")]
     Config(String),
+    #[error(
+        "the query ran longer than {seconds} s and was stopped: narrow the date range or raise the timeout (--timeout-secs)"
+    )]
+    Timeout { seconds: f64 },
     #[error("cannot start the BigQuery client's threads: {0}")]
     Runtime(std::io::Error),
 }
@@ -69,7 +73,9 @@ impl Classify for ExecError {
             ExecError::Engine { class, .. } => *class,
             ExecError::NotPrepared { .. } | ExecError::Config(_) => ErrorClass::User,
             ExecError::Corrupt { .. } => ErrorClass::User,
-            ExecError::Io { .. } | ExecError::Runtime(_) => ErrorClass::Transient,
+            ExecError::Io { .. } | ExecError::Runtime(_) | ExecError::Timeout { .. } => {
+                ErrorClass::Transient
+            }
             ExecError::Sample(err) => err.class(),
         }
     }

@@ -11,7 +11,7 @@ mod values;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use duckdb::{AccessMode, Config, Connection};
@@ -33,6 +33,8 @@ pub struct EmbeddedConfig {
     /// Accepted `project.dataset` qualifiers of table names.
     pub project: String,
     pub dataset: String,
+    /// A query running longer is interrupted; the connection stays usable.
+    pub timeout: Duration,
 }
 
 impl EmbeddedConfig {
@@ -42,6 +44,7 @@ impl EmbeddedConfig {
             as_of: None,
             project: nlq_core::ga4::PUBLIC_PROJECT.to_owned(),
             dataset: nlq_core::ga4::PUBLIC_DATASET.to_owned(),
+            timeout: Duration::from_secs(60),
         }
     }
 
@@ -85,6 +88,7 @@ fn events_schema() -> Result<TableSchema, ExecError> {
 
 pub struct EmbeddedWarehouse {
     conn: Mutex<Connection>,
+    timeout: Duration,
     catalog: Catalog,
     /// (shard, leaf column) → billed bytes.
     column_bytes: HashMap<(String, String), u64>,
@@ -147,6 +151,7 @@ impl EmbeddedWarehouse {
         };
         Ok(EmbeddedWarehouse {
             conn: Mutex::new(conn),
+            timeout: config.timeout,
             catalog,
             column_bytes,
         })
@@ -293,6 +298,17 @@ impl EmbeddedWarehouse {
 
     fn run(&self, sql: &str, max_rows: usize) -> Result<Fetched, ExecError> {
         let conn = self.connection();
+        let watchdog = Watchdog::start(conn.interrupt_handle(), self.timeout);
+        let fetched = Self::fetch(&conn, sql, max_rows);
+        match (fetched, watchdog.stop()) {
+            (Err(_), true) => Err(ExecError::Timeout {
+                seconds: self.timeout.as_secs_f64(),
+            }),
+            (fetched, _) => fetched,
+        }
+    }
+
+    fn fetch(conn: &Connection, sql: &str, max_rows: usize) -> Result<Fetched, ExecError> {
         let mut stmt = conn.prepare(sql).map_err(ExecError::engine)?;
         let mut rows = stmt.query([]).map_err(ExecError::engine)?;
         let mut out = Vec::new();
@@ -328,6 +344,34 @@ impl EmbeddedWarehouse {
             rows: out,
             truncated,
         })
+    }
+}
+
+/// Interrupts the connection's running query when the deadline passes. DuckDB's calls block,
+/// so no async timeout around them can fire; a thread that waits for either the end of the
+/// query or the deadline can.
+struct Watchdog {
+    done: std::sync::mpsc::Sender<()>,
+    thread: std::thread::JoinHandle<bool>,
+}
+
+impl Watchdog {
+    fn start(handle: std::sync::Arc<duckdb::InterruptHandle>, timeout: Duration) -> Watchdog {
+        let (done, wait) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || match wait.recv_timeout(timeout) {
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                handle.interrupt();
+                true
+            }
+            _ => false,
+        });
+        Watchdog { done, thread }
+    }
+
+    /// Ends the watch; whether it interrupted the query.
+    fn stop(self) -> bool {
+        let _ = self.done.send(());
+        self.thread.join().unwrap_or(false)
     }
 }
 

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use nlq_core::{BqType, QueryRequest, QueryResult, Value};
 
-use crate::corpus_file::{Entry, corpus};
+use crate::corpus_file::{Entry, corpus, public_style};
 use crate::support::sample;
 
 /// Values as compared: numbers by value with a tolerance, everything else exactly.
@@ -144,12 +144,30 @@ fn corpus_is_large_and_holds_every_dev_gold_query() {
     }
 }
 
+/// Other people's GA4 SQL: at least 60 queries, in every style, each id once.
+#[test]
+fn the_public_style_corpus_covers_every_style() {
+    let entries = public_style();
+    assert!(entries.len() >= 60, "{} entries", entries.len());
+    for style in ["blog", "docs", "benchmark", "llm"] {
+        let n = entries
+            .iter()
+            .filter(|e| e.style.as_deref() == Some(style))
+            .count();
+        assert!(n >= 10, "{n} entries in the {style} style");
+    }
+    let mut ids: Vec<&str> = entries.iter().map(|e| e.id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), entries.len(), "duplicate ids");
+}
+
 #[test]
 fn every_corpus_query_matches_its_duckdb_native_equivalent() {
     let warehouse = sample();
     let mut failures = Vec::new();
     let mut empty = Vec::new();
-    for entry in corpus() {
+    for entry in corpus().into_iter().chain(public_style()) {
         let ours = match warehouse.query_sync(&QueryRequest {
             sql: entry.bigquery.clone(),
             max_rows: 100_000,
@@ -217,7 +235,7 @@ fn corpus_matches_bqemulator_where_it_is_right() {
     let mut failures = Vec::new();
     let mut divergences: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut agreed = 0;
-    for entry in corpus() {
+    for entry in corpus().into_iter().chain(public_style()) {
         let ours = warehouse
             .query_sync(&QueryRequest {
                 sql: entry.bigquery.clone(),

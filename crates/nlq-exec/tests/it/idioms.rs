@@ -278,3 +278,103 @@ fn nulls_sort_as_in_bigquery() {
         json!([[2], [1], [null]]),
     );
 }
+
+/// Wall clocks in other zones, by hand: 2020-12-01 15:30 UTC is 2020-12-02 00:30 in Seoul
+/// (UTC+9) and 2020-12-01 07:30 in Los Angeles (UTC-8 in December).
+#[test]
+fn time_zones_convert_through_the_zone_database() {
+    let ts = "TIMESTAMP '2020-12-01 15:30:00'";
+    check(
+        &format!(
+            "SELECT FORMAT_TIMESTAMP('%Y-%m-%d %H:%M', {ts}, 'Asia/Seoul') AS seoul, \
+                    DATE({ts}, 'America/Los_Angeles') AS la_day, \
+                    EXTRACT(HOUR FROM {ts} AT TIME ZONE 'Asia/Seoul') AS seoul_hour, \
+                    CAST(DATETIME({ts}, 'Asia/Seoul') AS STRING) AS seoul_wall, \
+                    UNIX_SECONDS(TIMESTAMP('2020-12-02 00:30:00', 'Asia/Seoul')) = UNIX_SECONDS({ts}) AS same_instant, \
+                    UNIX_SECONDS(TIMESTAMP_TRUNC({ts}, DAY, 'Asia/Seoul')) = UNIX_SECONDS(TIMESTAMP '2020-12-01 15:00:00') AS seoul_midnight, \
+                    DATE({ts}, 'UTC') AS utc_day"
+        ),
+        json!([[
+            "2020-12-02 00:30",
+            "2020-12-01",
+            0,
+            "2020-12-02 00:30:00",
+            true,
+            true,
+            "2020-12-01"
+        ]]),
+    );
+}
+
+#[test]
+fn string_and_url_functions_analysts_use() {
+    check(
+        "SELECT CONTAINS_SUBSTR('Google Merchandise Store', 'merch') AS a, \
+                CONTAINS_SUBSTR('Google', 'apple') AS b, \
+                INSTR('page_view', 'view') AS c, INSTR('page_view', 'x') AS d, \
+                NET.HOST('https://user@shop.googlemerchandisestore.com:443/basket?x=1#top') AS e, \
+                NET.HOST('www.google.com/search') AS f, NET.HOST('') AS g, \
+                ARRAY_REVERSE(SPLIT('/a/b/c', '/'))[SAFE_OFFSET(0)] AS h",
+        json!([[
+            true,
+            false,
+            6,
+            0,
+            "shop.googlemerchandisestore.com",
+            "www.google.com",
+            null,
+            "c"
+        ]]),
+    );
+}
+
+#[test]
+fn dates_quantiles_and_top_counts() {
+    check(
+        "SELECT LAST_DAY(DATE '2020-02-10') AS a, LAST_DAY(DATE '2020-11-10', QUARTER) AS b, \
+                LAST_DAY(DATE '2020-11-10', YEAR) AS c",
+        json!([["2020-02-29", "2020-12-31", "2020-12-31"]]),
+    );
+    // 1..9: quartiles by rank are 1, 3, 5, 7, 9; the top values of (a a a b b c).
+    check(
+        "SELECT APPROX_QUANTILES(x, 4) AS q FROM UNNEST([9, 1, 8, 2, 7, 3, 6, 4, 5]) AS x",
+        json!([[[1, 3, 5, 7, 9]]]),
+    );
+    check(
+        "SELECT APPROX_TOP_COUNT(v, 2) AS top FROM UNNEST(['a', 'b', 'a', 'c', 'b', 'a']) AS v",
+        json!([[[{"value": "a", "count": 3}, {"value": "b", "count": 2}]]]),
+    );
+    check(
+        "SELECT DISTINCT PERCENTILE_CONT(x, 0.5) OVER () AS median FROM UNNEST([1, 2, 3, 10]) AS x",
+        json!([[2.5]]),
+    );
+}
+
+#[test]
+fn json_and_struct_literals() {
+    check(
+        r#"SELECT JSON_VALUE('{"a": {"b": "x"}}', '$.a.b') AS a, JSON_QUERY('{"a": {"b": 1}}', '$.a') AS b,
+                  JSON_EXTRACT_SCALAR('{"n": 5}', '$.n') AS c, TO_JSON_STRING(STRUCT(1 AS id, 'k' AS name)) AS d"#,
+        json!([["x", "{\"b\":1}", "5", "{\"id\":1,\"name\":\"k\"}"]]),
+    );
+    check(
+        "SELECT s.id, s.name FROM (SELECT STRUCT<id INT64, name STRING>(7, 'q') AS s)",
+        json!([[7, "q"]]),
+    );
+}
+
+/// `UNNEST(items) AS items`: BigQuery resolves the name to the element (see nlq-sql).
+#[test]
+fn an_unnest_alias_may_repeat_the_column_name() {
+    check(
+        &(all("SUM(items.quantity) AS q") + " AND event_name = 'purchase'")
+            .replace("` WHERE", "`, UNNEST(items) AS items WHERE"),
+        json!([[3]]),
+    );
+    check(
+        &all(
+            "COUNTIF((SELECT event_params.value.int_value FROM UNNEST(event_params) AS event_params WHERE event_params.key = 'ga_session_id') IS NOT NULL) AS n",
+        ),
+        json!([[8]]),
+    );
+}
