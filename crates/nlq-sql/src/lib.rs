@@ -114,6 +114,7 @@ pub fn translate(sql: &str, catalog: &Catalog) -> Result<Translation, SqlError> 
     if let std::ops::ControlFlow::Break(err) = statement.visit(&mut rewriter) {
         return Err(*err);
     }
+    let _ = statement.visit(&mut rewrite::Pushdown);
     let mut tables_read: Vec<String> = rewriter.tables_read.into_iter().collect();
     tables_read.sort();
     Ok(Translation {

@@ -119,3 +119,12 @@ pub(crate) fn duck_name(name: &str) -> ObjectName {
 pub(crate) fn is_duck_call(name: &ObjectName) -> bool {
     matches!(name.0.as_slice(), [sqlparser::ast::ObjectNamePart::Identifier(i)] if i.quote_style == Some('"'))
 }
+
+/// `SELECT *` with no FROM yet, for a derived table the rewrite fills in.
+pub(crate) fn select_star() -> Option<sqlparser::ast::Query> {
+    sqlparser::parser::Parser::new(&sqlparser::dialect::GenericDialect {})
+        .try_with_sql("SELECT *")
+        .and_then(|mut p| p.parse_query())
+        .ok()
+        .map(|q| *q)
+}

@@ -8,6 +8,7 @@
 
 mod build;
 mod functions;
+mod pushdown;
 mod shadowing;
 mod unnest;
 
@@ -24,6 +25,7 @@ use crate::catalog::Catalog;
 use crate::error::SqlError;
 use crate::tables::{self, TableRef};
 
+pub(crate) use pushdown::Pushdown;
 pub(crate) use shadowing::rename_shadowing_aliases;
 
 pub(crate) struct ToDuckDb<'a> {

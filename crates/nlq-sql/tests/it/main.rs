@@ -105,7 +105,26 @@ fn an_unnest_alias_equal_to_a_column_shadows_it_like_bigquery() {
     // A subquery with a table of its own sees that table's column, not the outer alias.
     insta::assert_snapshot!(
         duck("SELECT items.item_id FROM events_20201130, UNNEST(items) AS items WHERE EXISTS (SELECT 1 FROM events_20201201 AS e WHERE ARRAY_LENGTH(items) > 0)"),
-        @r#"SELECT __items_1.item_id FROM events_20201130, UNNEST(items) AS __items_1 (__items_1) WHERE EXISTS (SELECT 1 FROM events_20201201 AS e WHERE "len"(items) > 0)"#
+        @r#"SELECT __items_1.item_id FROM (SELECT * FROM events_20201130 WHERE EXISTS (SELECT 1 FROM events_20201201 AS e WHERE "len"(items) > 0)) AS events_20201130, UNNEST(items) AS __items_1 (__items_1)"#
+    );
+}
+
+/// Conjuncts on the event row filter events before their arrays are unnested; a conjunct on
+/// the element (or one that mixes both) stays where it is.
+#[test]
+fn event_filters_run_before_the_unnest() {
+    insta::assert_snapshot!(
+        duck("SELECT item.item_name, SUM(item.item_revenue) AS r FROM events_20201130 AS e, UNNEST(items) AS item WHERE e.event_name = 'purchase' AND item.price > 0 AND (event_name = 'x' OR item.price < 1) GROUP BY 1"),
+        @"SELECT item.item_name, SUM(item.item_revenue) AS r FROM (SELECT * FROM events_20201130 AS e WHERE e.event_name = 'purchase') AS e, UNNEST(items) AS item (item) WHERE item.price > 0 AND (event_name = 'x' OR item.price < 1) GROUP BY 1"
+    );
+    insta::assert_snapshot!(
+        duck("SELECT p.key, o FROM events_20201130 CROSS JOIN UNNEST(event_params) AS p WITH OFFSET AS o WHERE event_name = 'page_view' AND o = 0"),
+        @r#"SELECT p.key, o FROM (SELECT * FROM events_20201130 WHERE event_name = 'page_view') AS events_20201130 CROSS JOIN LATERAL (SELECT __u."p" AS "p", __u.__ord - 1 AS "o" FROM UNNEST(event_params) WITH ORDINALITY AS __u ("p", __ord)) AS p WHERE o = 0"#
+    );
+    // Unaliased UNNEST of structs: its fields are bare names, nothing moves.
+    insta::assert_snapshot!(
+        duck("SELECT COUNT(*) AS n FROM events_20201130, UNNEST(event_params) WHERE key = 'page_title' AND event_name = 'page_view'"),
+        @"SELECT COUNT(*) AS n FROM events_20201130, LATERAL (SELECT UNNEST(__e) FROM (SELECT UNNEST(event_params) AS __e)) AS __unnest1 WHERE key = 'page_title' AND event_name = 'page_view'"
     );
 }
 
