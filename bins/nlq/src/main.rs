@@ -242,7 +242,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 cli.warehouse
                     .open(open_options(&data_dir, cli.as_of, &cli.metadata, &policy))?;
             let mut limits = opened.policy(&policy, 10_000);
+            // A check shows every step: the plan, and a canary whatever the query's size.
             limits.explain = true;
+            limits.canary_min_bytes = 0;
             let validator = opened.validator(limits)?;
             let report = runtime()?.block_on(validator.check(&sql));
             let mut stdout = std::io::stdout().lock();

@@ -203,5 +203,7 @@ async fn every_job_of_an_answer_carries_its_conversation_and_stage() {
                 .unwrap()
         })
         .collect();
-    assert_eq!(stages, ["schema", "canary", "answer"]);
+    // A week of the small sample reads far less than a canary is worth (nlq-validate's tests
+    // show the canary's job labelled too).
+    assert_eq!(stages, ["schema", "answer"]);
 }

@@ -39,7 +39,10 @@ pub struct Policy {
     pub timeout: Duration,
     /// Run the query on its range's last day first, when that is cheaper than the whole.
     pub canary: bool,
-    /// Ask the warehouse for its plan.
+    /// A query the dry run says reads less than this runs without a canary: a failure of the
+    /// whole costs little, and the canary's extra round trip more than it saves.
+    pub canary_min_bytes: u64,
+    /// Ask the warehouse for its plan (a `check` shows it; an answer does not need it).
     pub explain: bool,
     /// Lint rules (`lint.items_fanout`) whose errors the analyst accepts: they are reported as
     /// warnings that say so, and the query runs. Guard rules cannot be allowed.
@@ -47,7 +50,8 @@ pub struct Policy {
 }
 
 impl Policy {
-    /// Defaults for reading one dataset: on-demand price, 10 GiB cap, 10,000 rows, 60 s.
+    /// Defaults for reading one dataset: on-demand price, 10 GiB cap, 10,000 rows, 60 s; a
+    /// canary for queries reading 1 GiB or more; no explain.
     pub fn for_dataset(project: impl Into<String>, dataset: impl Into<String>) -> Self {
         Policy {
             allowed: vec![AllowedDataset {
@@ -59,7 +63,8 @@ impl Policy {
             max_rows: 10_000,
             timeout: Duration::from_secs(60),
             canary: true,
-            explain: true,
+            canary_min_bytes: 1 << 30,
+            explain: false,
             allow: Vec::new(),
         }
     }
@@ -526,7 +531,19 @@ impl Validator {
             let started = Instant::now();
             let mut canary = statement.clone();
             let days = nlq_sql::narrow_to_last_day(&mut canary, &self.facts.today);
-            if days.is_empty() {
+            let skipped = if dry_run.tables.len() <= 1 {
+                Some("the query reads one day: the canary would be the query itself".to_owned())
+            } else if dry_run.bytes_processed < self.policy.canary_min_bytes {
+                Some(format!(
+                    "the query reads {} bytes, less than the {} that make a canary worth its round trip",
+                    dry_run.bytes_processed, self.policy.canary_min_bytes
+                ))
+            } else {
+                None
+            };
+            if let Some(reason) = skipped {
+                report.push(Step::Canary, started, vec![], json!({ "skipped": reason }));
+            } else if days.is_empty() {
                 report.push(
                     Step::Canary,
                     started,

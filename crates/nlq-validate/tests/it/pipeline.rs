@@ -129,7 +129,13 @@ fn steps(report: &nlq_validate::Report) -> Vec<Step> {
 #[tokio::test]
 async fn a_good_query_passes_every_step_in_order() {
     let warehouse = Arc::new(Scripted::new());
-    let outcome = validator(warehouse.clone(), |_| {}).run(&good_sql()).await;
+    // Every step, as `nlq check` asks for them: the plan, and a canary whatever the size.
+    let outcome = validator(warehouse.clone(), |p| {
+        p.explain = true;
+        p.canary_min_bytes = 0;
+    })
+    .run(&good_sql())
+    .await;
     let report = &outcome.report;
     assert_eq!(report.verdict, Verdict::Passed, "{report:#?}");
     assert_eq!(
@@ -177,11 +183,59 @@ async fn a_good_query_passes_every_step_in_order() {
     assert!(json["steps"][2]["elapsed_ms"].is_f64());
 }
 
+/// By default an answer costs two warehouse calls besides the run: the dry run and the
+/// schema. No plan is asked for, and a small query or a one-day range gets no canary.
+#[tokio::test]
+async fn an_answer_skips_the_plan_and_a_canary_that_cannot_pay_off() {
+    let warehouse = Arc::new(Scripted::new());
+    let outcome = validator(warehouse.clone(), |_| {}).run(&good_sql()).await;
+    assert!(outcome.report.passed(), "{:#?}", outcome.report);
+    let calls = warehouse.calls();
+    assert_eq!(calls.len(), 3, "{calls:#?}");
+    assert!(calls[0].starts_with("dry_run: "), "{calls:#?}");
+    assert!(calls[1].starts_with("query(1): "), "{calls:#?}");
+    assert!(calls[2].starts_with("query(10000): "), "{calls:#?}");
+    assert!(!steps(&outcome.report).contains(&Step::Explain));
+    let canary = outcome
+        .report
+        .steps
+        .iter()
+        .find(|s| s.name == Step::Canary)
+        .unwrap();
+    assert!(
+        canary.meta["skipped"]
+            .as_str()
+            .unwrap()
+            .contains("less than"),
+        "{:?}",
+        canary.meta
+    );
+
+    // One shard: the canary would be the query.
+    let mut one_day = Scripted::new();
+    one_day.bytes = 5 << 30;
+    one_day.tables = vec!["events_20201207".into()];
+    let warehouse = Arc::new(one_day);
+    let outcome = validator(warehouse.clone(), |_| {}).run(&good_sql()).await;
+    assert!(outcome.report.passed(), "{:#?}", outcome.report);
+    assert_eq!(warehouse.calls().len(), 3, "{:#?}", warehouse.calls());
+
+    // A large range: the canary runs.
+    let mut large = Scripted::new();
+    large.bytes = 5 << 30;
+    let warehouse = Arc::new(large);
+    let outcome = validator(warehouse.clone(), |_| {}).run(&good_sql()).await;
+    assert!(outcome.report.passed(), "{:#?}", outcome.report);
+    let calls = warehouse.calls();
+    assert_eq!(calls.len(), 4, "{calls:#?}");
+    assert!(calls[2].starts_with("query(10): "), "{calls:#?}");
+}
+
 #[tokio::test]
 async fn every_job_carries_the_callers_labels_and_its_stage() {
     let warehouse = Arc::new(Scripted::new());
     let conversation = vec![("conversation".to_owned(), "c-42".to_owned())];
-    let outcome = validator(warehouse.clone(), |_| {})
+    let outcome = validator(warehouse.clone(), |p| p.canary_min_bytes = 0)
         .run_labeled(&good_sql(), &conversation)
         .await;
     assert!(outcome.report.passed(), "{:#?}", outcome.report);
@@ -325,10 +379,11 @@ async fn dry_run_only_never_reads_data_rows() {
     let execute = outcome.report.steps.last().unwrap();
     assert_eq!(execute.name, Step::Execute);
     assert_eq!(execute.meta["skipped"], "the policy is dry-run only");
-    // Only the dry run, the plan and the LIMIT 0 schema touch the warehouse.
+    // Only the dry run and the LIMIT 0 schema touch the warehouse.
     let calls = warehouse.calls();
-    assert_eq!(calls.len(), 3, "{calls:#?}");
-    assert!(calls[2].ends_with("LIMIT 0"));
+    assert_eq!(calls.len(), 2, "{calls:#?}");
+    assert!(calls[0].starts_with("dry_run: "), "{calls:#?}");
+    assert!(calls[1].ends_with("LIMIT 0"), "{calls:#?}");
 }
 
 #[tokio::test]
