@@ -3,6 +3,7 @@
 // Test code: a panic with its message is the failure report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod aliases;
 mod bigquery;
 mod corpus;
 mod corpus_file;
