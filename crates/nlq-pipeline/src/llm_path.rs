@@ -24,7 +24,7 @@ use nlq_llm::retrieval::GlossaryEntry;
 use nlq_llm::{ExampleIndex, LexicalIndex, PriceTable, PromptSet, prompt};
 use nlq_metasync::MetadataDocument;
 use nlq_semantic::{Lang, SemanticModel};
-use nlq_validate::{Outcome, Report, Severity, Validator};
+use nlq_validate::{Job, Outcome, Report, Severity, Validator};
 
 use crate::answer::{Event, Turn};
 use crate::risk::{self, Risk};
@@ -273,9 +273,20 @@ pub(crate) struct Run<'a> {
     pub validator: &'a Validator,
     /// The labels of every warehouse job (the conversation).
     pub labels: Vec<(String, String)>,
+    /// Lint rules the request allows.
+    pub allow: &'a [String],
     pub events: &'a (dyn Fn(&Event) + Send + Sync),
     /// Drafts billing more than this wait for the user's approval instead of running.
     pub approval_bytes: Option<u64>,
+}
+
+impl Run<'_> {
+    fn job(&self) -> Job<'_> {
+        Job {
+            labels: &self.labels,
+            allow: self.allow,
+        }
+    }
 }
 
 impl LlmPath {
@@ -371,7 +382,7 @@ impl LlmPath {
         };
         call.sql = Some(sql.clone());
 
-        let mut checked = run.validator.check_labeled(&sql, &run.labels).await;
+        let mut checked = run.validator.check_job(&sql, &run.job()).await;
         if checked.passed() && !*reviewed {
             let bytes = checked.cost.as_ref().map_or(0, |c| c.bytes_processed);
             let max = run.validator.policy().cost.maximum_bytes_billed;
@@ -397,7 +408,7 @@ impl LlmPath {
                 match verdict {
                     Some(better) if better.trim() != sql.trim() => {
                         sql = better;
-                        checked = run.validator.check_labeled(&sql, &run.labels).await;
+                        checked = run.validator.check_job(&sql, &run.job()).await;
                     }
                     Some(_) => {}
                     None => {
@@ -423,7 +434,7 @@ impl LlmPath {
             self.record_draft(call.clone(), run, report);
             return DraftEnd::Done(LlmEnd::NeedsApproval(Box::new(checked), sql));
         }
-        let outcome = run.validator.run_labeled(&sql, &run.labels).await;
+        let outcome = run.validator.run_job(&sql, &run.job()).await;
         if outcome.report.passed() && outcome.result.is_some() {
             self.record_draft(call.clone(), run, report);
             return DraftEnd::Done(LlmEnd::Ran(Box::new(outcome), sql));

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 
 use nlq_core::{QueryResult, label};
 use nlq_semantic::{DateRange, Lang, Plan, Reader, SemanticModel, Understanding};
-use nlq_validate::{Cost, DatasetFacts, Outcome, Step, Validator, Verdict};
+use nlq_validate::{Cost, DatasetFacts, Job, Outcome, Step, Validator, Verdict};
 
 use crate::answer::{Answer, Event, Stage, Status, Timing, Turn};
 use crate::error::PipelineError;
@@ -40,6 +40,9 @@ pub struct Request<'a> {
     pub previous: Option<&'a Plan>,
     /// The conversation this answers, set as a label on every warehouse job it runs.
     pub conversation: Option<&'a str>,
+    /// Lint rules the caller accepts for this request (`lint.items_fanout`): their errors
+    /// become warnings on the answer. Guard rules cannot be allowed.
+    pub allow: &'a [String],
 }
 
 impl<'a> Request<'a> {
@@ -51,6 +54,7 @@ impl<'a> Request<'a> {
             dry_run: false,
             previous: None,
             conversation: None,
+            allow: &[],
         }
     }
 
@@ -132,6 +136,7 @@ impl Pipeline {
             },
             validator: &self.validator,
             labels: request.labels(),
+            allow: request.allow,
             events,
             approval_bytes: self.approval_limit(request),
         }
@@ -365,7 +370,12 @@ impl Pipeline {
 
         if let Some(limit) = self.approval_limit(request) {
             let started = Instant::now();
-            let report = self.validator.check_labeled(&sql, &request.labels()).await;
+            let labels = request.labels();
+            let job = Job {
+                labels: &labels,
+                allow: request.allow,
+            };
+            let report = self.validator.check_job(&sql, &job).await;
             let billed = report.cost.as_ref().map_or(0, |c| c.bytes_billed);
             if !report.passed() || billed > limit {
                 let ms = elapsed(started);
@@ -430,7 +440,12 @@ impl Pipeline {
         events: &(dyn Fn(&Event) + Send + Sync),
     ) -> Answer {
         let started = Instant::now();
-        let outcome: Outcome = self.validator.run_labeled(sql, &request.labels()).await;
+        let labels = request.labels();
+        let job = Job {
+            labels: &labels,
+            allow: request.allow,
+        };
+        let outcome: Outcome = self.validator.run_job(sql, &job).await;
         let total = elapsed(started);
         let execute_ms = outcome
             .report

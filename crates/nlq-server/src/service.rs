@@ -249,9 +249,13 @@ impl Service {
         qid: Option<&str>,
         sql: Option<&str>,
         user_ack: bool,
+        allow: &[String],
         events: Sink<'_>,
     ) -> Result<QueryResponse, ServerError> {
         self.limiter.check_budget(caller)?;
+        if let Some(message) = nlq_validate::not_allowable(allow) {
+            return Err(ServerError::bad("rule_not_allowable", message));
+        }
         let (stored, sql) = match (qid, sql) {
             (Some(qid), None) => {
                 let stored = self.get(qid)?;
@@ -286,16 +290,18 @@ impl Service {
         };
         let request = Request {
             conversation: Some(&conversation_id),
+            allow,
             ..Request::new("(SQL)")
         };
         let needs_approval = match &stored {
             Some(stored) => stored.needs_approval,
             None => {
-                let report = self
-                    .pipeline
-                    .validator()
-                    .check_labeled(&sql, &request.labels())
-                    .await;
+                let labels = request.labels();
+                let job = nlq_validate::Job {
+                    labels: &labels,
+                    allow,
+                };
+                let report = self.pipeline.validator().check_job(&sql, &job).await;
                 let billed = report.cost.as_ref().map_or(0, |c| c.bytes_billed);
                 report.passed() && billed > self.config.approval_bytes
             }

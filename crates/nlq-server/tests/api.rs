@@ -254,6 +254,56 @@ async fn a_costly_answer_waits_for_approval_and_runs_when_acknowledged() {
     );
 }
 
+/// An analyst's own SQL that a lint rule refuses runs when the request allows that rule, and
+/// the answer keeps the finding on record; a guard rule can never be allowed.
+#[actix_web::test]
+async fn a_lint_rule_the_request_allows_runs_and_stays_on_record() {
+    let Some(service) = service(ServerConfig::default()) else {
+        return;
+    };
+    let app = test::init_service(nlq_server::app(service)).await;
+    // An order-level sum after UNNEST(items): counted once per item.
+    let sql = "SELECT SUM(ecommerce.purchase_revenue) AS revenue FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_20210101`, UNNEST(items) AS item";
+    let (status, refused) = call(
+        &app,
+        post("/api/query/run", json!({"sql": sql, "user_ack": true})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{refused}");
+    assert_eq!(refused["status"], "refused", "{refused}");
+
+    let (status, ran) = call(
+        &app,
+        post(
+            "/api/query/run",
+            json!({"sql": sql, "user_ack": true, "allow": ["lint.items_fanout"]}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{ran}");
+    assert_eq!(ran["status"], "answered", "{ran}");
+    assert!(
+        ran["validation"]
+            .to_string()
+            .contains("allowed by request (lint.items_fanout)"),
+        "{ran}"
+    );
+
+    let (status, body) = call(
+        &app,
+        post(
+            "/api/query/run",
+            json!({"sql": sql, "user_ack": true, "allow": ["guard.not_a_query"]}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::BAD_REQUEST, "rule_not_allowable"),
+        "{body}"
+    );
+}
+
 #[actix_web::test]
 async fn oneshot_plans_without_running() {
     let Some(service) = service(ServerConfig::default()) else {

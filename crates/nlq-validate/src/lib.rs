@@ -31,4 +31,6 @@ pub use finding::{Finding, Severity};
 pub use guard::{AllowedDataset, GuardConfig, guard};
 pub use lint::{LintContext, lint};
 pub use params::{ParamCatalog, ParamScope, StandardParams, ValueField};
-pub use pipeline::{DatasetFacts, Outcome, Policy, Report, Step, StepResult, Validator, Verdict};
+pub use pipeline::{
+    DatasetFacts, Job, Outcome, Policy, Report, Step, StepResult, Validator, Verdict, not_allowable,
+};

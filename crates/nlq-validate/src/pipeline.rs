@@ -92,25 +92,35 @@ impl Policy {
         if self.timeout.is_zero() {
             return invalid("the timeout must be longer than zero");
         }
-        if let Some(rule) = self
-            .allow
-            .iter()
-            .find(|rule| !crate::lint::RULES.contains(&rule.as_str()))
-        {
-            let what = if rule.starts_with("guard.") {
-                "is a guard rule: the guard always holds"
-            } else {
-                "is not a lint rule"
-            };
-            return Err(ValidateError::InvalidPolicy {
-                message: format!(
-                    "`{rule}` cannot be allowed: it {what}; rules that can be allowed: {}",
-                    crate::lint::RULES.join(", ")
-                ),
-            });
+        if let Some(message) = not_allowable(&self.allow) {
+            return Err(ValidateError::InvalidPolicy { message });
         }
         Ok(())
     }
+}
+
+/// Why a rule in `rules` cannot be allowed (a guard rule, an unknown name); None when all can.
+pub fn not_allowable(rules: &[String]) -> Option<String> {
+    let rule = rules
+        .iter()
+        .find(|rule| !crate::lint::RULES.contains(&rule.as_str()))?;
+    let what = if rule.starts_with("guard.") {
+        "is a guard rule: the guard always holds"
+    } else {
+        "is not a lint rule"
+    };
+    Some(format!(
+        "`{rule}` cannot be allowed: it {what}; rules that can be allowed: {}",
+        crate::lint::RULES.join(", ")
+    ))
+}
+
+/// What one validation runs for: the labels every warehouse job carries (the conversation),
+/// and the lint rules this request accepts on top of the policy's.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Job<'a> {
+    pub labels: &'a [(String, String)],
+    pub allow: &'a [String],
 }
 
 /// What the dataset holds, for rules that compare the query with the data.
@@ -290,9 +300,10 @@ impl Validator {
     }
 
     /// A lint error the policy allows runs, as a warning that says it was allowed.
-    fn allowed(&self, mut finding: Finding) -> Finding {
+    fn allowed(&self, mut finding: Finding, job: &Job<'_>) -> Finding {
+        let allowed = |rules: &[String]| rules.iter().any(|r| r == finding.rule);
         if finding.severity == Severity::Error
-            && self.policy.allow.iter().any(|r| r == finding.rule)
+            && (allowed(&self.policy.allow) || allowed(job.allow))
         {
             finding.severity = Severity::Warning;
             finding.message = format!("allowed by request ({}): {}", finding.rule, finding.message);
@@ -312,7 +323,12 @@ impl Validator {
 
     /// `check`, with `labels` (e.g. the conversation) on every job it runs.
     pub async fn check_labeled(&self, sql: &str, labels: &[(String, String)]) -> Report {
-        self.check_statement(sql, labels).await.0
+        self.check_job(sql, &Job { labels, allow: &[] }).await
+    }
+
+    /// `check` for one request: its labels and the lint rules it allows.
+    pub async fn check_job(&self, sql: &str, job: &Job<'_>) -> Report {
+        self.check_statement(sql, job).await.0
     }
 
     /// `check`, then the run and the assertions on its result.
@@ -323,7 +339,13 @@ impl Validator {
     /// `run`, with `labels` (e.g. the conversation) on every job it runs; each job also
     /// says its stage (`schema`, `canary`, `answer`).
     pub async fn run_labeled(&self, sql: &str, labels: &[(String, String)]) -> Outcome {
-        let (mut report, statement) = self.check_statement(sql, labels).await;
+        self.run_job(sql, &Job { labels, allow: &[] }).await
+    }
+
+    /// `run` for one request: its labels and the lint rules it allows.
+    pub async fn run_job(&self, sql: &str, job: &Job<'_>) -> Outcome {
+        let labels = job.labels;
+        let (mut report, statement) = self.check_statement(sql, job).await;
         let Some(statement) = statement.filter(|_| report.passed()) else {
             return Outcome {
                 report,
@@ -343,7 +365,7 @@ impl Validator {
                 result: None,
             };
         }
-        let request = job(sql.to_owned(), self.policy.max_rows, labels, "answer");
+        let request = warehouse_job(sql.to_owned(), self.policy.max_rows, labels, "answer");
         let result = match self.with_timeout(self.warehouse.query(&request)).await {
             Ok(result) => result,
             Err(err) => {
@@ -394,11 +416,8 @@ impl Validator {
         }
     }
 
-    async fn check_statement(
-        &self,
-        sql: &str,
-        labels: &[(String, String)],
-    ) -> (Report, Option<Statement>) {
+    async fn check_statement(&self, sql: &str, job: &Job<'_>) -> (Report, Option<Statement>) {
+        let labels = job.labels;
         let mut report = Report {
             sql: sql.to_owned(),
             verdict: Verdict::Passed,
@@ -435,10 +454,13 @@ impl Validator {
             today: &self.facts.today,
             params: self.params.as_ref(),
         };
-        let findings = lint(&statement, &context)
+        let mut findings: Vec<Finding> = lint(&statement, &context)
             .into_iter()
-            .map(|finding| self.allowed(finding))
+            .map(|finding| self.allowed(finding, job))
             .collect();
+        if let Some(message) = not_allowable(job.allow) {
+            findings.push(Finding::error("lint.allow", message, None));
+        }
         if !report.push(Step::Lint, started, findings, json!({})) {
             return (report, None);
         }
@@ -514,7 +536,7 @@ impl Validator {
         }
 
         let started = Instant::now();
-        let request = job(with_limit(&statement, 0), 1, labels, "schema");
+        let request = warehouse_job(with_limit(&statement, 0), 1, labels, "schema");
         match self.with_timeout(self.warehouse.query(&request)).await {
             Ok(empty) => {
                 let meta = json!({"columns": empty.columns});
@@ -551,7 +573,7 @@ impl Validator {
                     json!({"skipped": "no constant _TABLE_SUFFIX range to narrow to one day"}),
                 );
             } else {
-                let request = job(canary.to_string(), 10, labels, "canary");
+                let request = warehouse_job(canary.to_string(), 10, labels, "canary");
                 match self.with_timeout(self.warehouse.query(&request)).await {
                     Ok(rows) => {
                         report.push(
@@ -573,7 +595,12 @@ impl Validator {
 }
 
 /// One job of a validation: the caller's labels and the step it runs for.
-fn job(sql: String, max_rows: usize, labels: &[(String, String)], stage: &str) -> QueryRequest {
+fn warehouse_job(
+    sql: String,
+    max_rows: usize,
+    labels: &[(String, String)],
+    stage: &str,
+) -> QueryRequest {
     let mut request = QueryRequest::new(sql);
     request.max_rows = max_rows;
     request.labels = labels.to_vec();

@@ -80,6 +80,9 @@ pub struct RunBody {
     pub sql: Option<String>,
     #[serde(default)]
     pub user_ack: bool,
+    /// Lint rules to run despite (`lint.items_fanout`): reported as warnings on the answer.
+    #[serde(default)]
+    pub allow: Vec<String>,
 }
 
 /// A field that may be left out but, when sent, is a string: `null` is refused rather than
@@ -101,6 +104,7 @@ pub async fn run(
             body.qid.as_deref(),
             body.sql.as_deref(),
             body.user_ack,
+            &body.allow,
             &|_| {},
         )
         .await?;

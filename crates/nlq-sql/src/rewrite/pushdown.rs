@@ -166,6 +166,8 @@ fn outer_name(relation: &TableFactor) -> Option<Ident> {
     }
 }
 
+/// The AND-ed conditions, owned. Unlike `tables::and_conditions` this keeps a parenthesized
+/// OR wrapped: the conditions are AND-ed again as AST nodes, which print without parentheses.
 fn conjuncts(expr: Expr) -> Vec<Expr> {
     match expr {
         Expr::BinaryOp {

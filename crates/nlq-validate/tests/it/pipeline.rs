@@ -122,6 +122,21 @@ fn validator(warehouse: Arc<Scripted>, tweak: impl FnOnce(&mut Policy)) -> Valid
     Validator::new(warehouse, policy, facts, Arc::new(StandardParams)).unwrap()
 }
 
+/// Why a validator cannot be built with `policy`; None when it can.
+fn refusal(policy: Policy) -> Option<nlq_validate::ValidateError> {
+    let facts = DatasetFacts {
+        tables: vec![],
+        today: "2021-01-01".into(),
+    };
+    Validator::new(
+        Arc::new(Scripted::new()),
+        policy,
+        facts,
+        Arc::new(StandardParams),
+    )
+    .err()
+}
+
 fn steps(report: &nlq_validate::Report) -> Vec<Step> {
     report.steps.iter().map(|s| s.name).collect()
 }
@@ -324,18 +339,7 @@ async fn an_allowed_lint_rule_runs_as_a_warning_and_the_guard_never_does() {
     ] {
         let mut policy = Policy::for_dataset("p", "d");
         policy.allow = vec![rule.into()];
-        let facts = DatasetFacts {
-            tables: vec![],
-            today: "2021-01-01".into(),
-        };
-        let err = Validator::new(
-            Arc::new(Scripted::new()),
-            policy,
-            facts,
-            Arc::new(StandardParams),
-        )
-        .err()
-        .unwrap_or_else(|| panic!("{rule} was accepted"));
+        let err = refusal(policy).unwrap_or_else(|| panic!("{rule} was accepted"));
         assert!(err.to_string().contains(rule), "{err}");
         assert!(err.to_string().contains("lint.items_fanout"), "{err}");
     }
@@ -448,18 +452,7 @@ async fn a_result_that_breaks_a_domain_fact_is_flagged() {
 fn a_policy_that_makes_no_sense_is_refused_at_construction() {
     let mut policy = Policy::for_dataset("p", "d");
     policy.cost.usd_per_tib = -1.0;
-    let facts = DatasetFacts {
-        tables: vec![],
-        today: "2021-01-01".into(),
-    };
-    let err = Validator::new(
-        Arc::new(Scripted::new()),
-        policy,
-        facts,
-        Arc::new(StandardParams),
-    )
-    .err()
-    .unwrap();
+    let err = refusal(policy).unwrap();
     assert!(err.to_string().contains("price per TiB"), "{err}");
 }
 
