@@ -265,11 +265,10 @@ impl WarehouseArgs {
             Some(args) => args.load(options.data_dir, &project, &dataset)?,
             None => None,
         };
-        // The property's own events (sign_up, generate_lead ...) as the catalog saw them.
+        // The property's own events (sign_up, generate_lead ...) and values (products,
+        // cities, sources) as the catalog saw them.
         let model = Arc::new(match &metadata {
-            Some(document) => {
-                model.with_values("event_name", document.catalog.events.keys().cloned())?
-            }
+            Some(document) => nlq_pipeline::metadata::model_with_values(model, document)?,
             None => model,
         });
         // An explicit date wins, then the registry's: the dates the semantic engine and the

@@ -82,6 +82,11 @@ pub struct ParamCatalog {
     pub bytes_processed: u64,
     /// Event name -> what its events carry.
     pub events: BTreeMap<String, EventCatalog>,
+    /// The most frequent values of the property's descriptive text columns (`geo.country`,
+    /// `items.item_name`, `traffic_source.source` ...), most frequent first, with their counts:
+    /// the values a question names ("Google 티셔츠 매출").
+    #[serde(default)]
+    pub columns: BTreeMap<String, Vec<(String, u64)>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -27,6 +27,9 @@ pub struct SyncConfig {
     pub max_bytes: u64,
     /// Top values kept per key.
     pub top_values: usize,
+    /// Top values kept per descriptive column (product names, cities ...): enough for the
+    /// values analysts name.
+    pub column_values: usize,
     /// Verified examples (question, SQL) to re-check and cache.
     pub examples: Vec<(String, String)>,
 }
@@ -39,6 +42,7 @@ impl SyncConfig {
             sample_shards: 7,
             max_bytes: 1 << 30,
             top_values: 5,
+            column_values: 500,
             examples: vec![],
         }
     }
@@ -315,6 +319,25 @@ async fn read(
     warehouse.query(&request).await.map_err(wrap)
 }
 
+/// Descriptive text columns whose values questions name; `items.` paths are read per item.
+const VALUE_COLUMNS: &[&str] = &[
+    "geo.continent",
+    "geo.country",
+    "geo.region",
+    "geo.city",
+    "device.category",
+    "device.operating_system",
+    "device.mobile_brand_name",
+    "device.web_info.browser",
+    "traffic_source.source",
+    "traffic_source.medium",
+    "traffic_source.name",
+    "platform",
+    "items.item_name",
+    "items.item_category",
+    "items.item_brand",
+];
+
 /// A value's text in whichever field holds it, whatever the fields' types.
 const VALUE_TEXT: &str = "COALESCE(CAST(p.value.string_value AS STRING), \
     CAST(p.value.int_value AS STRING), CAST(p.value.double_value AS STRING), \
@@ -357,9 +380,29 @@ async fn catalog(
             _ => None,
         })
         .unwrap_or_default();
+    // Only the columns this property has, as text.
+    let value_columns: Vec<&str> = VALUE_COLUMNS
+        .iter()
+        .copied()
+        .filter(|path| {
+            let parts: Vec<&str> = path.split('.').collect();
+            let ty = match parts.as_slice() {
+                ["items", rest @ ..] => schema.field("items").and_then(|f| match &f.ty {
+                    nlq_core::BqType::Array(inner) => inner.at_path(rest),
+                    _ => None,
+                }),
+                [first, rest @ ..] => schema.field(first).and_then(|f| f.ty.at_path(rest)),
+                [] => None,
+            };
+            matches!(ty, Some(nlq_core::BqType::String))
+        })
+        .collect();
     events(&SyncEvent::Step {
         name: "catalog",
-        total: 1 + 2 * arrays.len() + usize::from(!item_fields.is_empty()),
+        total: 1
+            + 2 * arrays.len()
+            + usize::from(!item_fields.is_empty())
+            + usize::from(!value_columns.is_empty()),
     });
 
     let mut catalog = ParamCatalog {
@@ -491,6 +534,49 @@ async fn catalog(
                 .map(|(f, v)| (f.clone(), count(v).unwrap_or(0) as f64 / n.max(1) as f64))
                 .collect();
             catalog.events.entry(event).or_default().items = Some(ItemStats { items: n, filled });
+        }
+        events(&SyncEvent::Advance);
+    }
+
+    if !value_columns.is_empty() {
+        // One grouping per column in one query: the sampled shards are read once.
+        let per_column: Vec<String> = value_columns
+            .iter()
+            .map(|path| match path.strip_prefix("items.") {
+                Some(field) => format!(
+                    "SELECT '{path}' AS col, CAST(i.{field} AS STRING) AS value, COUNT(*) AS n \
+                     FROM {table} AS e, UNNEST(e.items) AS i WHERE {range} GROUP BY value"
+                ),
+                None => format!(
+                    "SELECT '{path}' AS col, CAST(e.{path} AS STRING) AS value, COUNT(*) AS n \
+                     FROM {table} AS e WHERE {range} GROUP BY value"
+                ),
+            })
+            .collect();
+        let top = read(
+            warehouse,
+            config,
+            "sampling column values",
+            format!(
+                "SELECT col, value, n FROM (SELECT col, value, n, ROW_NUMBER() OVER (\
+                 PARTITION BY col ORDER BY n DESC, value) AS place FROM ({}) AS v \
+                 WHERE value IS NOT NULL AND value != '' AND value != '(not set)') AS ranked \
+                 WHERE place <= {}",
+                per_column.join(" UNION ALL "),
+                config.column_values.max(1)
+            ),
+        )
+        .await?;
+        catalog.bytes_processed += top.bytes_processed;
+        for row in &top.rows {
+            if let (Some(col), Some(value), Some(n)) =
+                (text(&row[0]), text(&row[1]), count(&row[2]))
+            {
+                catalog.columns.entry(col).or_default().push((value, n));
+            }
+        }
+        for values in catalog.columns.values_mut() {
+            values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         }
         events(&SyncEvent::Advance);
     }

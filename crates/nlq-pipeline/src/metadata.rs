@@ -36,6 +36,38 @@ pub fn dataset_facts(document: &MetadataDocument) -> Result<DatasetFacts, Pipeli
     })
 }
 
+/// The semantic model taught the property's own values: its event names (sign_up,
+/// generate_lead ...) and the most frequent values of each dimension read from a column the
+/// catalog sampled (product names, categories, brands, cities, sources), so a question that
+/// names them is read as a filter. A value the model already knows as another word is left to
+/// that word.
+pub fn model_with_values(
+    model: nlq_semantic::SemanticModel,
+    document: &MetadataDocument,
+) -> Result<nlq_semantic::SemanticModel, nlq_semantic::SemanticError> {
+    let mut model = model.with_values("event_name", document.catalog.events.keys().cloned())?;
+    let columns: Vec<(String, String)> = model
+        .dimensions
+        .iter()
+        .filter(|d| d.time.is_none())
+        .map(|d| (d.name.clone(), catalog_column(&d.sql)))
+        .collect();
+    for (dimension, column) in columns {
+        if let Some(values) = document.catalog.columns.get(&column) {
+            model = model.with_values(&dimension, values.iter().map(|(v, _)| v.clone()))?;
+        }
+    }
+    Ok(model)
+}
+
+/// The catalog's name for the column a dimension reads: the model unnests `items` as `item`.
+fn catalog_column(sql: &str) -> String {
+    match sql.strip_prefix("item.") {
+        Some(field) => format!("items.{field}"),
+        None => sql.to_owned(),
+    }
+}
+
 /// The value fields each parameter key was seen with in the sampled shards. Keys the sample
 /// never saw fall back to the parameters Google documents (`StandardParams`), and keys neither
 /// knows are unknown: the lint never reports them.
@@ -308,6 +340,10 @@ mod tests {
                 sampled_tables: vec!["events_20210102".into(), "events_20210101".into()],
                 bytes_processed: 1,
                 events,
+                columns: BTreeMap::from([
+                    ("items.item_name".to_owned(), vec![("Cloud Nine Enamel Mug".to_owned(), 3)]),
+                    ("geo.city".to_owned(), vec![("Gwangmyeong".to_owned(), 2)]),
+                ]),
             },
             "examples": [],
             "insights": [
@@ -316,6 +352,46 @@ mod tests {
             ],
         });
         MetadataDocument::from_json(json.to_string().as_bytes()).unwrap()
+    }
+
+    /// A product and a city only the property's data knows are read as filters.
+    #[test]
+    fn the_catalogs_values_teach_the_reader_the_propertys_names() {
+        let model = nlq_semantic::SemanticModel::builtin().unwrap();
+        let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2021, 1, d).unwrap();
+        let data = nlq_semantic::DateRange {
+            start: day(1),
+            end: day(2),
+        };
+        let filters = |model: &nlq_semantic::SemanticModel, question: &str| {
+            let reader = nlq_semantic::Reader::new(model, day(3), data);
+            match reader.understand(question) {
+                nlq_semantic::Understanding::Data { plan } => plan
+                    .filters
+                    .iter()
+                    .map(|f| (f.dimension.clone(), f.values.clone()))
+                    .collect::<Vec<_>>(),
+                other => panic!("{question}: {other:?}"),
+            }
+        };
+        let taught = model_with_values(model.clone(), &document()).unwrap();
+        assert_eq!(
+            filters(&taught, "cloud nine enamel mug 매출"),
+            [(
+                "item_name".to_owned(),
+                vec!["Cloud Nine Enamel Mug".to_owned()]
+            )]
+        );
+        assert_eq!(
+            filters(&taught, "revenue in Gwangmyeong"),
+            [("city".to_owned(), vec!["Gwangmyeong".to_owned()])]
+        );
+        // Untaught, the model does not know them.
+        let reader = nlq_semantic::Reader::new(&model, day(3), data);
+        assert!(!matches!(
+            reader.understand("revenue in Gwangmyeong"),
+            nlq_semantic::Understanding::Data { plan } if !plan.filters.is_empty()
+        ));
     }
 
     #[test]

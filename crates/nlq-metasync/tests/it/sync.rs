@@ -118,6 +118,41 @@ async fn the_sample_registry_and_catalog_match_hand_checked_values() {
     assert!(items.items > 0);
     assert_eq!(items.filled["item_name"], 1.0);
 
+    // Descriptive columns: the values questions name, most frequent first, counted right.
+    for column in [
+        "geo.country",
+        "items.item_name",
+        "items.item_category",
+        "traffic_source.source",
+    ] {
+        let values = &c.columns[column];
+        assert!(!values.is_empty(), "{column}");
+        assert!(
+            values.windows(2).all(|w| w[0].1 >= w[1].1),
+            "{column}: {values:?}"
+        );
+    }
+    let (country, n) = &c.columns["geo.country"][0];
+    let direct = one(
+        &warehouse,
+        &format!(
+            "SELECT COUNT(*) FROM {table} WHERE {range} AND geo.country = '{}'",
+            country.replace('\'', "\\'")
+        ),
+    )
+    .await;
+    assert_eq!(*n as f64, direct, "{country}");
+    let (item, n) = &c.columns["items.item_name"][0];
+    let direct = one(
+        &warehouse,
+        &format!(
+            "SELECT COUNT(*) FROM {table} AS e, UNNEST(e.items) AS i WHERE {range} AND i.item_name = '{}'",
+            item.replace('\'', "\\'")
+        ),
+    )
+    .await;
+    assert_eq!(*n as f64, direct, "{item}");
+
     // Examples: only what validates is cached, with its bytes; the other is a warning.
     assert_eq!(doc.examples.len(), 1);
     assert_eq!(
