@@ -45,19 +45,23 @@ pub fn model_with_values(
     model: nlq_semantic::SemanticModel,
     document: &MetadataDocument,
 ) -> Result<nlq_semantic::SemanticModel, nlq_semantic::SemanticError> {
-    let mut model = model.with_values("event_name", document.catalog.events.keys().cloned())?;
-    let columns: Vec<(String, String)> = model
+    let events = (
+        "event_name".to_owned(),
+        document.catalog.events.keys().cloned().collect(),
+    );
+    let columns: Vec<(String, Vec<String>)> = model
         .dimensions
         .iter()
         .filter(|d| d.time.is_none())
-        .map(|d| (d.name.clone(), catalog_column(&d.sql)))
+        .filter_map(|d| {
+            let values = document.catalog.columns.get(&catalog_column(&d.sql))?;
+            Some((
+                d.name.clone(),
+                values.iter().map(|(v, _)| v.clone()).collect(),
+            ))
+        })
         .collect();
-    for (dimension, column) in columns {
-        if let Some(values) = document.catalog.columns.get(&column) {
-            model = model.with_values(&dimension, values.iter().map(|(v, _)| v.clone()))?;
-        }
-    }
-    Ok(model)
+    model.with_value_sets(std::iter::once(events).chain(columns))
 }
 
 /// The catalog's name for the column a dimension reads: the model unnests `items` as `item`.

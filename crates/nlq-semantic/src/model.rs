@@ -3,7 +3,7 @@
 //! a word naming two things, references that do not resolve, SQL that does not parse. Metric
 //! and dimension SQL is expanded once here, so the compiler only pastes checked expressions.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use sqlparser::dialect::BigQueryDialect;
@@ -261,45 +261,57 @@ impl SemanticModel {
     /// event names, say). A value already known, or whose word already names a metric, a
     /// dimension or a value of the same dimension, is skipped: the model's own words win.
     pub fn with_values(
-        mut self,
+        self,
         dimension: &str,
         values: impl IntoIterator<Item = String>,
     ) -> Result<Self, SemanticError> {
-        if self.dimension(dimension).is_none() {
-            return Err(invalid(format!(
-                "values for `{dimension}`, which is not a dimension"
-            )));
-        }
-        let set = match self
-            .values
-            .iter()
-            .position(|s| s.dimension == dimension && s.literal)
-        {
-            Some(set) => set,
-            None => {
-                self.values.push(ValueSet {
-                    dimension: dimension.to_owned(),
-                    literal: true,
-                    values: Vec::new(),
-                });
-                self.values.len() - 1
+        self.with_value_sets([(dimension.to_owned(), values.into_iter().collect())])
+    }
+
+    /// `with_values` for several dimensions in order, indexing the words once: a value whose
+    /// word an earlier dimension took is skipped, as if each were added in turn.
+    pub fn with_value_sets(
+        mut self,
+        sets: impl IntoIterator<Item = (String, Vec<String>)>,
+    ) -> Result<Self, SemanticError> {
+        let mut known: HashSet<String> = self.words.iter().map(|(w, _)| w.clone()).collect();
+        for (dimension, values) in sets {
+            if self.dimension(&dimension).is_none() {
+                return Err(invalid(format!(
+                    "values for `{dimension}`, which is not a dimension"
+                )));
             }
-        };
-        let known: Vec<String> = self.words.iter().map(|(w, _)| w.clone()).collect();
-        for value in values {
-            let word = normalize(&value);
-            if word.is_empty() || known.contains(&word) {
-                continue;
-            }
+            let set = match self
+                .values
+                .iter()
+                .position(|s| s.dimension == dimension && s.literal)
+            {
+                Some(set) => set,
+                None => {
+                    self.values.push(ValueSet {
+                        dimension: dimension.clone(),
+                        literal: true,
+                        values: Vec::new(),
+                    });
+                    self.values.len() - 1
+                }
+            };
             let set = &mut self.values[set];
-            if set.values.iter().any(|v| v.value == value) {
-                continue;
+            let mut present: HashSet<String> = set.values.iter().map(|v| v.value.clone()).collect();
+            let mut added = Vec::new();
+            for value in values {
+                let word = normalize(&value);
+                if word.is_empty() || known.contains(&word) || !present.insert(value.clone()) {
+                    continue;
+                }
+                added.push(word);
+                set.values.push(FilterValue {
+                    value,
+                    ko: Vec::new(),
+                    en: Vec::new(),
+                });
             }
-            set.values.push(FilterValue {
-                value,
-                ko: Vec::new(),
-                en: Vec::new(),
-            });
+            known.extend(added);
         }
         self.index()?;
         Ok(self)
