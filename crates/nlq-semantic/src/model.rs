@@ -269,7 +269,8 @@ impl SemanticModel {
     }
 
     /// `with_values` for several dimensions in order, indexing the words once: a value whose
-    /// word an earlier dimension took is skipped, as if each were added in turn.
+    /// word is already taken (by the model, an earlier dimension or an earlier value) is
+    /// skipped.
     pub fn with_value_sets(
         mut self,
         sets: impl IntoIterator<Item = (String, Vec<String>)>,
@@ -297,21 +298,19 @@ impl SemanticModel {
                 }
             };
             let set = &mut self.values[set];
-            let mut present: HashSet<String> = set.values.iter().map(|v| v.value.clone()).collect();
-            let mut added = Vec::new();
             for value in values {
+                // A value whose word is taken (by the model, or by a value that differs only
+                // in case or spacing) is skipped: one word names one value of a dimension.
                 let word = normalize(&value);
-                if word.is_empty() || known.contains(&word) || !present.insert(value.clone()) {
+                if word.is_empty() || !known.insert(word) {
                     continue;
                 }
-                added.push(word);
                 set.values.push(FilterValue {
                     value,
                     ko: Vec::new(),
                     en: Vec::new(),
                 });
             }
-            known.extend(added);
         }
         self.index()?;
         Ok(self)
@@ -606,6 +605,31 @@ mod tests {
 
     fn message(result: Result<SemanticModel, SemanticError>) -> String {
         result.err().map(|e| e.to_string()).unwrap_or_default()
+    }
+
+    /// Real catalogs hold values that differ only in case or spacing ("Google Tee", "google
+    /// tee"): one word, so the first is kept and the model still loads.
+    #[test]
+    fn catalog_values_that_read_as_one_word_are_kept_once() {
+        let model = SemanticModel::builtin()
+            .unwrap()
+            .with_values(
+                "item_name",
+                ["Cloud Mug", "cloud mug", "CLOUD  MUG"].map(String::from),
+            )
+            .unwrap();
+        let set = model
+            .values
+            .iter()
+            .find(|s| s.dimension == "item_name" && s.literal)
+            .unwrap();
+        let mugs: Vec<&str> = set
+            .values
+            .iter()
+            .map(|v| v.value.as_str())
+            .filter(|v| v.eq_ignore_ascii_case("cloud mug") || v.starts_with("CLOUD"))
+            .collect();
+        assert_eq!(mugs, ["Cloud Mug"]);
     }
 
     #[test]
