@@ -160,21 +160,21 @@ fn split_type_closings(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
     out
 }
 
+/// The position of the first token at or after `from` that is not whitespace.
+fn significant(tokens: &[TokenWithSpan], from: usize) -> Option<usize> {
+    (from..tokens.len()).find(|&i| !matches!(tokens[i].token, Token::Whitespace(_)))
+}
+
 /// `ARRAY<T>[e, ...]`, BigQuery's typed array literal, which sqlparser reads as comparisons:
 /// the type moves onto the elements, where sqlparser reads it. A tuple element of an array of
 /// structs becomes `STRUCT<...>(...)` (its fields take the type's names and types); any other
 /// element becomes `CAST(e AS T)`.
 fn typed_array_literals(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
-    let significant = |tokens: &[TokenWithSpan], from: usize| {
-        (from..tokens.len()).find(|&i| !matches!(tokens[i].token, Token::Whitespace(_)))
-    };
     let mut out = Vec::with_capacity(tokens.len());
     let mut i = 0;
     while i < tokens.len() {
         let is_array = matches!(&tokens[i].token, Token::Word(w) if w.keyword == Keyword::ARRAY);
-        let typed = is_array
-            .then(|| typed_array_at(&tokens, i, &significant))
-            .flatten();
+        let typed = is_array.then(|| typed_array_at(&tokens, i)).flatten();
         let Some((type_tokens, open, close)) = typed else {
             out.push(tokens[i].clone());
             i += 1;
@@ -186,10 +186,7 @@ fn typed_array_literals(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
         let mut element: Vec<TokenWithSpan> = Vec::new();
         let mut depth = 0usize;
         let flush = |element: &mut Vec<TokenWithSpan>, out: &mut Vec<TokenWithSpan>| {
-            let first = element
-                .iter()
-                .position(|t| !matches!(t.token, Token::Whitespace(_)));
-            let Some(first) = first else {
+            let Some(first) = significant(element, 0) else {
                 out.append(element);
                 return;
             };
@@ -238,7 +235,6 @@ fn typed_array_literals(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
 fn typed_array_at(
     tokens: &[TokenWithSpan],
     at: usize,
-    significant: &dyn Fn(&[TokenWithSpan], usize) -> Option<usize>,
 ) -> Option<(Vec<TokenWithSpan>, usize, usize)> {
     let lt = significant(tokens, at + 1)?;
     if tokens[lt].token != Token::Lt {

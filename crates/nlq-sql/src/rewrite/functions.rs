@@ -96,32 +96,17 @@ const RENAMED: &[(&str, &str)] = &[
     ("PERCENTILE_DISC", "quantile_disc"),
 ];
 
+const NO_SUFFIX_LIST: &str = "it needs the public suffix list, which the embedded engine does not have; NET.HOST gives the host";
+const HLL_SKETCH: &str = "HLL sketches are BigQuery's own bytes; count with COUNT(DISTINCT ...) or APPROX_COUNT_DISTINCT";
+
 /// BigQuery functions the embedded engine refuses, with what to write instead.
 const REFUSED: &[(&str, &str)] = &[
-    (
-        "NET.REG_DOMAIN",
-        "it needs the public suffix list, which the embedded engine does not have; NET.HOST gives the host",
-    ),
-    (
-        "NET.PUBLIC_SUFFIX",
-        "it needs the public suffix list, which the embedded engine does not have; NET.HOST gives the host",
-    ),
-    (
-        "HLL_COUNT.INIT",
-        "HLL sketches are BigQuery's own bytes; count with COUNT(DISTINCT ...) or APPROX_COUNT_DISTINCT",
-    ),
-    (
-        "HLL_COUNT.MERGE",
-        "HLL sketches are BigQuery's own bytes; count with COUNT(DISTINCT ...) or APPROX_COUNT_DISTINCT",
-    ),
-    (
-        "HLL_COUNT.MERGE_PARTIAL",
-        "HLL sketches are BigQuery's own bytes; count with COUNT(DISTINCT ...) or APPROX_COUNT_DISTINCT",
-    ),
-    (
-        "HLL_COUNT.EXTRACT",
-        "HLL sketches are BigQuery's own bytes; count with COUNT(DISTINCT ...) or APPROX_COUNT_DISTINCT",
-    ),
+    ("NET.REG_DOMAIN", NO_SUFFIX_LIST),
+    ("NET.PUBLIC_SUFFIX", NO_SUFFIX_LIST),
+    ("HLL_COUNT.INIT", HLL_SKETCH),
+    ("HLL_COUNT.MERGE", HLL_SKETCH),
+    ("HLL_COUNT.MERGE_PARTIAL", HLL_SKETCH),
+    ("HLL_COUNT.EXTRACT", HLL_SKETCH),
 ];
 
 pub(crate) struct Context<'a> {

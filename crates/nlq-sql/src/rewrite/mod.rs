@@ -61,12 +61,8 @@ impl<'a> ToDuckDb<'a> {
     /// Resolves the table names in one SELECT's FROM, pruning wildcards by its WHERE.
     fn select_tables(&mut self, select: &mut Select) -> Result<(), SqlError> {
         let selection = select.selection.clone();
-        for from in &mut select.from {
-            let factors = std::iter::once(&mut from.relation)
-                .chain(from.joins.iter_mut().map(|j| &mut j.relation));
-            for factor in factors {
-                self.table(factor, selection.as_ref())?;
-            }
+        for factor in factors_mut(select) {
+            self.table(factor, selection.as_ref())?;
         }
         Ok(())
     }
@@ -144,6 +140,20 @@ impl<'a> ToDuckDb<'a> {
         }
         Ok(())
     }
+}
+
+/// A SELECT's table factors in the order written: each FROM item, then its joins.
+pub(crate) fn factors(select: &Select) -> impl Iterator<Item = &TableFactor> {
+    select
+        .from
+        .iter()
+        .flat_map(|t| std::iter::once(&t.relation).chain(t.joins.iter().map(|j| &j.relation)))
+}
+
+pub(crate) fn factors_mut(select: &mut Select) -> impl Iterator<Item = &mut TableFactor> {
+    select.from.iter_mut().flat_map(|t| {
+        std::iter::once(&mut t.relation).chain(t.joins.iter_mut().map(|j| &mut j.relation))
+    })
 }
 
 /// Names the result's unnamed computed columns `f0_`, `f1_`, ... as BigQuery does (DuckDB would

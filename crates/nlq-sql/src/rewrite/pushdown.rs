@@ -33,8 +33,9 @@ fn push_below_unnest(select: &mut Select) {
         select.selection = Some(selection);
         return;
     };
-    let (pushed, kept): (Vec<Expr>, Vec<Expr>) = conjuncts(selection)
+    let (pushed, kept): (Vec<Expr>, Vec<Expr>) = crate::tables::and_conditions(&selection)
         .into_iter()
+        .cloned()
         .partition(|c| !mentions(c, &unnested));
     select.selection = and_all(kept);
     let Some(pushed) = and_all(pushed) else {
@@ -166,40 +167,23 @@ fn outer_name(relation: &TableFactor) -> Option<Ident> {
     }
 }
 
-/// The AND-ed conditions, owned. Unlike `tables::and_conditions` this keeps a parenthesized
-/// OR wrapped: the conditions are AND-ed again as AST nodes, which print without parentheses.
-fn conjuncts(expr: Expr) -> Vec<Expr> {
-    match expr {
-        Expr::BinaryOp {
-            left,
-            op: BinaryOperator::And,
-            right,
-        } => {
-            let mut out = conjuncts(*left);
-            out.extend(conjuncts(*right));
-            out
-        }
-        Expr::Nested(inner)
-            if matches!(
-                inner.as_ref(),
-                Expr::BinaryOp {
-                    op: BinaryOperator::And,
-                    ..
-                }
-            ) =>
-        {
-            conjuncts(*inner)
-        }
-        other => vec![other],
-    }
-}
-
+/// The conditions AND-ed again. An OR among them gets its parentheses back: the AST prints a
+/// binary operator without them.
 fn and_all(exprs: Vec<Expr>) -> Option<Expr> {
-    exprs.into_iter().reduce(|left, right| Expr::BinaryOp {
-        left: Box::new(left),
-        op: BinaryOperator::And,
-        right: Box::new(right),
-    })
+    exprs
+        .into_iter()
+        .map(|e| match e {
+            Expr::BinaryOp {
+                op: BinaryOperator::Or | BinaryOperator::Xor,
+                ..
+            } => Expr::Nested(Box::new(e)),
+            other => other,
+        })
+        .reduce(|left, right| Expr::BinaryOp {
+            left: Box::new(left),
+            op: BinaryOperator::And,
+            right: Box::new(right),
+        })
 }
 
 /// Whether the expression names any of `names` as a column or a qualifier, at any depth

@@ -92,11 +92,11 @@ impl VisitorMut for Pass {
         let SetExpr::Select(select) = query.body.as_mut() else {
             return ControlFlow::Continue(());
         };
-        let factors = factor_count(select);
+        let factors = super::factors(select).count();
         for index in 0..factors {
             let Some(TableFactor::UNNEST {
                 alias: Some(alias), ..
-            }) = factor_mut(select, index)
+            }) = super::factors_mut(select).nth(index)
             else {
                 continue;
             };
@@ -123,21 +123,6 @@ impl VisitorMut for Pass {
         }
         ControlFlow::Continue(())
     }
-}
-
-fn factor_count(select: &Select) -> usize {
-    select.from.iter().map(|t| 1 + t.joins.len()).sum()
-}
-
-/// The FROM clause's table factors in the order written.
-fn factor_mut(select: &mut Select, index: usize) -> Option<&mut TableFactor> {
-    select
-        .from
-        .iter_mut()
-        .flat_map(|t| {
-            std::iter::once(&mut t.relation).chain(t.joins.iter_mut().map(|j| &mut j.relation))
-        })
-        .nth(index)
 }
 
 /// Renames references to one alias, except where a nested query brings its own name into scope.
@@ -262,15 +247,11 @@ fn brings_name(query: &Query, name: &str) -> bool {
         // A set operation's branches are queries of their own; each is checked when reached.
         return false;
     };
-    select
-        .from
-        .iter()
-        .flat_map(|t| std::iter::once(&t.relation).chain(t.joins.iter().map(|j| &j.relation)))
-        .any(|factor| match factor {
-            TableFactor::Table { .. } | TableFactor::Derived { .. } => true,
-            TableFactor::UNNEST { alias, .. } => alias
-                .as_ref()
-                .is_some_and(|a| a.name.value.eq_ignore_ascii_case(name)),
-            _ => true,
-        })
+    super::factors(select).any(|factor| match factor {
+        TableFactor::Table { .. } | TableFactor::Derived { .. } => true,
+        TableFactor::UNNEST { alias, .. } => alias
+            .as_ref()
+            .is_some_and(|a| a.name.value.eq_ignore_ascii_case(name)),
+        _ => true,
+    })
 }
