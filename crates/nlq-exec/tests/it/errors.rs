@@ -101,21 +101,8 @@ fn engine_errors_are_the_users_when_the_query_is_wrong() {
 /// interrupted, the caller is told it timed out, and the next query runs on the same connection.
 #[test]
 fn a_query_past_the_timeout_is_interrupted_and_the_engine_stays_usable() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = nlq_exec::embedded::EmbeddedConfig::new(dir.path());
-    config.timeout = std::time::Duration::from_millis(300);
-    let schema = nlq_core::ga4::events_schema().unwrap();
-    nlq_exec::embedded::build(
-        &config.database_path(),
-        nlq_exec::embedded::Source::Script {
-            tables: &["events_20201230", "events_20201231", "events_20210101"],
-            sql: include_str!("../fixtures/tiny.sql"),
-        },
-        &schema,
-        &|_, _| {},
-    )
-    .unwrap();
-    let warehouse = nlq_exec::embedded::EmbeddedWarehouse::open(&config).unwrap();
+    let (_dir, warehouse) =
+        crate::support::tiny_with(|c| c.timeout = std::time::Duration::from_millis(300));
     // Without end: counting a recursion that never stops.
     let endless = "WITH RECURSIVE r AS (SELECT 1 AS n UNION ALL SELECT n + 1 FROM r) \
                    SELECT COUNT(*) AS n FROM r";

@@ -9,25 +9,29 @@ use nlq_exec::embedded::{self, EmbeddedConfig, EmbeddedWarehouse, Source};
 /// The tiny dataset of tests/fixtures/tiny.sql (see the table in that file).
 pub fn tiny() -> &'static EmbeddedWarehouse {
     static TINY: OnceLock<(tempfile::TempDir, EmbeddedWarehouse)> = OnceLock::new();
-    &TINY
-        .get_or_init(|| {
-            let dir = tempfile::tempdir().unwrap();
-            let config = EmbeddedConfig::new(dir.path());
-            let schema = nlq_core::ga4::events_schema().unwrap();
-            embedded::build(
-                &config.database_path(),
-                Source::Script {
-                    tables: &["events_20201230", "events_20201231", "events_20210101"],
-                    sql: include_str!("../fixtures/tiny.sql"),
-                },
-                &schema,
-                &|_, _| {},
-            )
-            .unwrap();
-            let warehouse = EmbeddedWarehouse::open(&config).unwrap();
-            (dir, warehouse)
-        })
-        .1
+    &TINY.get_or_init(|| tiny_with(|_| {})).1
+}
+
+/// A tiny dataset of its own, opened with `configure`'s changes (a shorter timeout, say).
+pub fn tiny_with(
+    configure: impl FnOnce(&mut EmbeddedConfig),
+) -> (tempfile::TempDir, EmbeddedWarehouse) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = EmbeddedConfig::new(dir.path());
+    configure(&mut config);
+    let schema = nlq_core::ga4::events_schema().unwrap();
+    embedded::build(
+        &config.database_path(),
+        Source::Script {
+            tables: &["events_20201230", "events_20201231", "events_20210101"],
+            sql: include_str!("../fixtures/tiny.sql"),
+        },
+        &schema,
+        &|_, _| {},
+    )
+    .unwrap();
+    let warehouse = EmbeddedWarehouse::open(&config).unwrap();
+    (dir, warehouse)
 }
 
 /// A generated sample at a small scale. `NLQ_TEST_DATA_DIR` names one the test script made
