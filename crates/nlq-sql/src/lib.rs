@@ -16,6 +16,7 @@ pub mod catalog;
 mod columns;
 mod error;
 mod fold;
+pub mod functions;
 mod rewrite;
 mod tables;
 

@@ -5,8 +5,6 @@
 //! column named `delete` are what they are, and a second statement hidden anywhere is still a
 //! second statement.
 
-mod functions;
-
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{Expr, ObjectName, Spanned, Statement, TableFactor, Visit, Visitor};
@@ -198,14 +196,26 @@ impl Visitor for Checks<'_> {
     }
 
     fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<()> {
-        if let Expr::Function(f) = expr
-            && !functions::allowed(&f.name)
-        {
-            self.refuse(
-                "guard.function_not_allowed",
-                format!("function `{}` is not an allowed BigQuery function", f.name),
-                position(expr),
-            );
+        if let Expr::Function(f) = expr {
+            // The one function table (nlq_sql::functions): a name it does not hold is refused,
+            // so DuckDB-only functions (`read_csv`, `getenv`), ML.* and AI.* never run.
+            let refusal = match nlq_sql::functions::lookup(&f.name) {
+                None => Some(format!(
+                    "function `{}` is not an allowed BigQuery function",
+                    f.name
+                )),
+                Some(call) if !call.function.allowed => Some(format!(
+                    "function `{}` is not allowed: {}",
+                    f.name,
+                    call.function
+                        .refusal
+                        .unwrap_or("it reaches outside the query")
+                )),
+                Some(_) => None,
+            };
+            if let Some(message) = refusal {
+                self.refuse("guard.function_not_allowed", message, position(expr));
+            }
         }
         ControlFlow::Continue(())
     }

@@ -173,45 +173,9 @@ fn path(expr: &Expr) -> Option<Vec<String>> {
     }
 }
 
-const AGGREGATES: &[&str] = &[
-    "ANY_VALUE",
-    "APPROX_COUNT_DISTINCT",
-    "APPROX_QUANTILES",
-    "APPROX_TOP_COUNT",
-    "APPROX_TOP_SUM",
-    "ARRAY_AGG",
-    "ARRAY_CONCAT_AGG",
-    "AVG",
-    "BIT_AND",
-    "BIT_OR",
-    "BIT_XOR",
-    "CORR",
-    "COUNT",
-    "COUNTIF",
-    "COVAR_POP",
-    "COVAR_SAMP",
-    "HLL_COUNT.INIT",
-    "HLL_COUNT.MERGE",
-    "LOGICAL_AND",
-    "LOGICAL_OR",
-    "MAX",
-    "MAX_BY",
-    "MIN",
-    "MIN_BY",
-    "STDDEV",
-    "STDDEV_POP",
-    "STDDEV_SAMP",
-    "STRING_AGG",
-    "SUM",
-    "VARIANCE",
-    "VAR_POP",
-    "VAR_SAMP",
-];
-
 /// An aggregate call (not a window function).
 pub(crate) fn is_aggregate(function: &Function) -> bool {
-    function.over.is_none()
-        && AGGREGATES.contains(&function.name.to_string().to_ascii_uppercase().as_str())
+    function.over.is_none() && nlq_sql::functions::is_aggregate(&function.name)
 }
 
 /// Calls `f` on every expression inside `node` that belongs to this query level: subqueries

@@ -86,6 +86,16 @@ fn unsupported_constructs_name_themselves() {
     assert!(message.contains("TABLESAMPLE"), "{message}");
     let (message, ..) = error("SELECT ML.PREDICT(1)");
     assert!(message.contains("ML.PREDICT"), "{message}");
+    // BigQuery functions the engine cannot translate faithfully say so by name.
+    let (message, ..) = error("SELECT SOUNDEX('nlq') AS s");
+    assert!(
+        message.contains("SOUNDEX") && message.contains("no faithful translation"),
+        "{message}"
+    );
+    let (message, ..) = error("SELECT FARM_FINGERPRINT('nlq') AS f");
+    assert!(message.contains("FARM_FINGERPRINT"), "{message}");
+    let (message, ..) = error("SELECT OFFSET(1) AS o");
+    assert!(message.contains("array subscript"), "{message}");
 }
 
 #[test]

@@ -378,3 +378,35 @@ fn an_unnest_alias_may_repeat_the_column_name() {
         json!([[8]]),
     );
 }
+
+/// Functions the one function table (nlq_sql::functions) runs under the same or another DuckDB
+/// name, or writes out; values computed by hand.
+#[test]
+fn math_and_safe_arithmetic_as_bigquery_answers() {
+    check(
+        "SELECT LOG(8, 2) AS a, ROUND(LOG(EXP(1)), 9) AS b, ZEROIFNULL(NULL) AS c, ZEROIFNULL(4) AS d, \
+                SAFE_ADD(9223372036854775807, 1) AS e, SAFE_ADD(2, 3) AS f, \
+                SAFE_SUBTRACT(-9223372036854775807, 2) AS g, SAFE_MULTIPLY(4, 5) AS h, \
+                SAFE_NEGATE(7) AS i, SAFE.ABS(-3) AS j, IS_NAN(CAST('NaN' AS FLOAT64)) AS k, \
+                IS_INF(CAST('inf' AS FLOAT64)) AS l, ACOS(1) AS m, CBRT(8) AS n",
+        json!([[
+            3.0, 1.0, 0, 4, null, 5, null, 20, -7, 3, true, true, 0.0, 2.0
+        ]]),
+    );
+}
+
+#[test]
+fn string_and_date_functions_from_the_table() {
+    check(
+        "SELECT BYTE_LENGTH('한국') AS a, CHARACTER_LENGTH('한국') AS b, OCTET_LENGTH('ab') AS c, \
+                REGEXP_SUBSTR('/product/42?x', r'/product/(\\d+)') AS d, \
+                DATE_FROM_UNIX_DATE(18628) AS e, ASCII('A') AS f, CHR(66) AS g, \
+                TRANSLATE('a-b_c', '-_', '  ') AS h",
+        json!([[6, 2, 2, "42", "2021-01-01", 65, "B", "a b c"]]),
+    );
+    check(
+        "SELECT MAX_BY(x, y) AS a, MIN_BY(x, y) AS b, BIT_OR(y) AS c \
+         FROM UNNEST([STRUCT('p' AS x, 1 AS y), ('q', 4), ('r', 2)])",
+        json!([["q", "p", 7]]),
+    );
+}

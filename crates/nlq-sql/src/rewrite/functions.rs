@@ -1,6 +1,8 @@
-//! BigQuery functions and their DuckDB equivalents. Each arm names the BigQuery behaviour it
-//! keeps; functions not listed are refused rather than passed through, so a DuckDB-only
-//! function (`read_csv`, `getenv`, ...) can never run and nothing changes meaning silently.
+//! BigQuery function calls in DuckDB terms, as the function table (`crate::functions`) says:
+//! same name, renamed, refused, or written out by an arm below that names the BigQuery
+//! behaviour it keeps. A name the table does not hold is refused rather than passed through, so
+//! a DuckDB-only function (`read_csv`, `getenv`, ...) can never run and nothing changes meaning
+//! silently.
 
 use sqlparser::ast::{
     BinaryOperator, DateTimeField, Expr, Function, FunctionArg, FunctionArgExpr,
@@ -9,105 +11,7 @@ use sqlparser::ast::{
 
 use super::build::{binary, call, case_when, cast, date, lambda, number, string, timestamp};
 use crate::error::SqlError;
-
-/// Functions whose DuckDB namesake behaves as BigQuery's does for the types GA4 queries use.
-const SAME_NAME: &[&str] = &[
-    "ABS",
-    "ANY_VALUE",
-    "ARRAY_TO_STRING",
-    "AVG",
-    "CEIL",
-    "CEILING",
-    "CHAR_LENGTH",
-    "COALESCE",
-    "CORR",
-    "COUNT",
-    "CUME_DIST",
-    "DENSE_RANK",
-    "ENDS_WITH",
-    "EXP",
-    "FIRST_VALUE",
-    "FLOOR",
-    "IFNULL",
-    "LAG",
-    "LAST_VALUE",
-    "LEAD",
-    "LEFT",
-    "LENGTH",
-    "LN",
-    "LOWER",
-    "LPAD",
-    "LTRIM",
-    "MAX",
-    "MIN",
-    "MOD",
-    "NTH_VALUE",
-    "NTILE",
-    "NULLIF",
-    "PERCENT_RANK",
-    "POW",
-    "POWER",
-    "RANK",
-    "REPEAT",
-    "REPLACE",
-    "REVERSE",
-    "RIGHT",
-    "ROUND",
-    "ROW_NUMBER",
-    "RPAD",
-    "RTRIM",
-    "SIGN",
-    "SQRT",
-    "STARTS_WITH",
-    "STDDEV",
-    "STDDEV_POP",
-    "STDDEV_SAMP",
-    "STRING_AGG",
-    "STRPOS",
-    "SUBSTR",
-    "SUBSTRING",
-    "SUM",
-    "TRIM",
-    "TRUNC",
-    "UPPER",
-    "VAR_POP",
-    "VAR_SAMP",
-    "VARIANCE",
-    "ARRAY",
-];
-
-/// Renames whose semantics match.
-const RENAMED: &[(&str, &str)] = &[
-    ("COUNTIF", "count_if"),
-    ("LOGICAL_AND", "bool_and"),
-    ("LOGICAL_OR", "bool_or"),
-    ("ARRAY_LENGTH", "len"),
-    ("ARRAY_CONCAT", "list_concat"),
-    ("ARRAY_REVERSE", "list_reverse"),
-    ("REGEXP_CONTAINS", "regexp_matches"),
-    ("TIMESTAMP_MICROS", "make_timestamp"),
-    ("UNIX_MICROS", "epoch_us"),
-    ("UNIX_MILLIS", "epoch_ms"),
-    ("FORMAT", "printf"),
-    ("GENERATE_ARRAY", "generate_series"),
-    ("LOG10", "log10"),
-    // Analytic in BigQuery; DuckDB's are aggregates that also run over a window.
-    ("PERCENTILE_CONT", "quantile_cont"),
-    ("PERCENTILE_DISC", "quantile_disc"),
-];
-
-const NO_SUFFIX_LIST: &str = "it needs the public suffix list, which the embedded engine does not have; NET.HOST gives the host";
-const HLL_SKETCH: &str = "HLL sketches are BigQuery's own bytes; count with COUNT(DISTINCT ...) or APPROX_COUNT_DISTINCT";
-
-/// BigQuery functions the embedded engine refuses, with what to write instead.
-const REFUSED: &[(&str, &str)] = &[
-    ("NET.REG_DOMAIN", NO_SUFFIX_LIST),
-    ("NET.PUBLIC_SUFFIX", NO_SUFFIX_LIST),
-    ("HLL_COUNT.INIT", HLL_SKETCH),
-    ("HLL_COUNT.MERGE", HLL_SKETCH),
-    ("HLL_COUNT.MERGE_PARTIAL", HLL_SKETCH),
-    ("HLL_COUNT.EXTRACT", HLL_SKETCH),
-];
+use crate::functions::{BqFunction, Kind, Translation};
 
 pub(crate) struct Context<'a> {
     pub current_date: &'a str,
@@ -140,20 +44,14 @@ pub(crate) fn rewrite(f: &mut Function, cx: &Context<'_>) -> Result<Option<Expr>
     if super::build::is_duck_call(&f.name) {
         return Ok(None);
     }
-    let mut parts: Vec<String> = crate::tables::name_parts(&f.name)
-        .iter()
-        .flat_map(|p| {
-            p.split('.')
-                .map(str::to_ascii_uppercase)
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    let safe = parts.len() > 1 && parts[0] == "SAFE";
-    if safe {
-        parts.remove(0);
-    }
-    let name = parts.join(".");
-    let out = rewrite_named(f, &name, cx)?;
+    let Some(found) = crate::functions::lookup(&f.name) else {
+        return Err(cx.unsupported(
+            format!("function {}()", f.name),
+            Some("it is not a BigQuery function nlq knows; see the function table in docs/ARCHITECTURE.md"),
+        ));
+    };
+    let safe = found.safe;
+    let out = rewrite_known(f, found.function, cx)?;
     if safe {
         // SAFE.f(...) answers NULL where f would fail: DuckDB's try() does the same.
         let inner = out.unwrap_or_else(|| Expr::Function(f.clone()));
@@ -162,13 +60,48 @@ pub(crate) fn rewrite(f: &mut Function, cx: &Context<'_>) -> Result<Option<Expr>
     Ok(out)
 }
 
-fn rewrite_named(f: &mut Function, name: &str, cx: &Context<'_>) -> Result<Option<Expr>, SqlError> {
-    if let Some((_, why)) = REFUSED.iter().find(|(bq, _)| *bq == name) {
-        return Err(cx.unsupported(format!("function {name}()"), Some(why)));
-    }
-    if let Some((_, duck)) = RENAMED.iter().find(|(bq, _)| *bq == name) {
-        f.name = super::build::duck_name(duck);
-        return Ok(None);
+/// The arm `rewrite_known` ends in when the table says `Rewritten` and no arm matches: a bug in
+/// this file, which a test looks for.
+const NO_ARM: &str = "the function table says it is rewritten but no rewrite exists";
+
+fn rewrite_known(
+    f: &mut Function,
+    function: &BqFunction,
+    cx: &Context<'_>,
+) -> Result<Option<Expr>, SqlError> {
+    let name = function.name;
+    match function.translation {
+        Translation::Same => {
+            // A `SAFE.` prefix stays out of the DuckDB name (the caller wraps the call in try()).
+            if f.name.0.len() > 1 || f.name.to_string().contains('.') {
+                f.name = super::build::duck_name(&name.to_ascii_lowercase());
+            }
+            return Ok(None);
+        }
+        Translation::Rename(duck) => {
+            f.name = super::build::duck_name(duck);
+            return Ok(None);
+        }
+        Translation::Refused(why) => {
+            return Err(cx.unsupported(format!("function {name}()"), Some(why)));
+        }
+        Translation::InPlace => {
+            return Err(cx.unsupported(
+                format!("{name}() as a call"),
+                Some(match function.kind {
+                    Kind::Subscript => "write it inside an array subscript: arr[OFFSET(0)]",
+                    Kind::DatePart => "write it as a date part: DATE_TRUNC(d, WEEK(MONDAY))",
+                    _ => "write it in its own syntax: EXTRACT(HOUR FROM ts)",
+                }),
+            ));
+        }
+        Translation::Missing => {
+            return Err(cx.unsupported(
+                format!("function {name}()"),
+                Some("it runs on BigQuery; the embedded engine has no faithful translation of it yet"),
+            ));
+        }
+        Translation::Rewritten => {}
     }
     if name == "CURRENT_DATE" {
         return Ok(Some(cast(string(cx.current_date), date())));
@@ -186,9 +119,6 @@ fn rewrite_named(f: &mut Function, name: &str, cx: &Context<'_>) -> Result<Optio
     }
     if name == "ARRAY_AGG" {
         return array_agg(f, cx).map(Some);
-    }
-    if SAME_NAME.contains(&name) {
-        return Ok(None);
     }
     let args = plain_args(f, cx, name)?;
     let arity = |range: std::ops::RangeInclusive<usize>| {
@@ -245,7 +175,7 @@ fn rewrite_named(f: &mut Function, name: &str, cx: &Context<'_>) -> Result<Optio
             let delimiter = args.get(1).cloned().unwrap_or_else(|| string(","));
             call("string_split", vec![a(0), delimiter])
         }
-        "REGEXP_EXTRACT" | "REGEXP_EXTRACT_ALL" => {
+        "REGEXP_EXTRACT" | "REGEXP_SUBSTR" | "REGEXP_EXTRACT_ALL" => {
             arity(2..=2)?;
             let group = number(capture_group(&args[1], cx)?);
             if name == "REGEXP_EXTRACT_ALL" {
@@ -548,12 +478,54 @@ fn rewrite_named(f: &mut Function, name: &str, cx: &Context<'_>) -> Result<Optio
                 ],
             )
         }
-        _ => {
-            return Err(cx.unsupported(
-                format!("function {name}()"),
-                Some("rewrite the query with BigQuery functions the embedded engine knows (see docs/ARCHITECTURE.md)"),
-            ));
+        "ZEROIFNULL" => {
+            arity(1..=1)?;
+            call("ifnull", vec![a(0), number(0)])
         }
+        "LOG" => {
+            arity(1..=2)?;
+            // LOG(x, base); DuckDB's one-argument log() is base 10, BigQuery's natural.
+            match args.get(1) {
+                None => call("ln", args),
+                Some(base) => binary(
+                    call("ln", vec![a(0)]),
+                    BinaryOperator::Divide,
+                    call("ln", vec![base.clone()]),
+                ),
+            }
+        }
+        "SAFE_ADD" | "SAFE_SUBTRACT" | "SAFE_MULTIPLY" => {
+            arity(2..=2)?;
+            let op = match name {
+                "SAFE_ADD" => BinaryOperator::Plus,
+                "SAFE_SUBTRACT" => BinaryOperator::Minus,
+                _ => BinaryOperator::Multiply,
+            };
+            // NULL on overflow, as BigQuery answers; try() turns DuckDB's error into NULL.
+            call("try", vec![binary(a(0), op, a(1))])
+        }
+        "SAFE_NEGATE" => {
+            arity(1..=1)?;
+            call(
+                "try",
+                vec![Expr::UnaryOp {
+                    op: sqlparser::ast::UnaryOperator::Minus,
+                    expr: Box::new(Expr::Nested(Box::new(a(0)))),
+                }],
+            )
+        }
+        "DATE_FROM_UNIX_DATE" => {
+            arity(1..=1)?;
+            cast(
+                binary(
+                    cast(string("1970-01-01"), date()),
+                    BinaryOperator::Plus,
+                    call("to_days", vec![a(0)]),
+                ),
+                date(),
+            )
+        }
+        _ => return Err(cx.unsupported(format!("function {name}()"), Some(NO_ARM))),
     }))
 }
 
@@ -1000,5 +972,58 @@ pub(crate) fn subscript_index(index: &Expr) -> Option<Expr> {
         "OFFSET" | "SAFE_OFFSET" => Some(binary(arg, BinaryOperator::Plus, number(1))),
         "ORDINAL" | "SAFE_ORDINAL" => Some(arg),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed_call(sql: &str) -> Function {
+        let dialect = sqlparser::dialect::BigQueryDialect {};
+        let expr = sqlparser::parser::Parser::new(&dialect)
+            .try_with_sql(sql)
+            .and_then(|mut p| p.parse_expr())
+            .unwrap();
+        match expr {
+            Expr::Function(f) => f,
+            other => panic!("not a call: {other}"),
+        }
+    }
+
+    /// Every function the table marks `Rewritten` reaches an arm, whatever its argument count:
+    /// errors about arguments are fine, the "no rewrite exists" fallback is not.
+    #[test]
+    fn every_rewritten_function_has_an_arm() {
+        let cx = Context {
+            current_date: "2021-01-31",
+            position: None,
+        };
+        let args = ["'2021-01-01'", "2", "DAY", "'Asia/Seoul'"];
+        for function in crate::functions::all() {
+            if function.translation != Translation::Rewritten {
+                continue;
+            }
+            for n in 0..=args.len() {
+                let sql = format!("{}({})", function.name, args[..n].join(", "));
+                if let Err(SqlError::Unsupported { hint, .. }) =
+                    rewrite(&mut parsed_call(&sql), &cx)
+                {
+                    assert_ne!(hint.as_deref(), Some(NO_ARM), "{sql}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_safe_prefix_keeps_the_duckdb_name_plain() {
+        let cx = Context {
+            current_date: "2021-01-31",
+            position: None,
+        };
+        let out = rewrite(&mut parsed_call("SAFE.ABS(x)"), &cx)
+            .unwrap()
+            .unwrap();
+        assert_eq!(out.to_string(), r#""try"("abs"(x))"#);
     }
 }

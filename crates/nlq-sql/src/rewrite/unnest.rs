@@ -20,23 +20,6 @@ use nlq_core::TableSchema;
 use super::build::{call, element, lambda, number};
 use crate::error::SqlError;
 
-const AGGREGATES: &[&str] = &[
-    "ANY_VALUE",
-    "APPROX_COUNT_DISTINCT",
-    "ARRAY_AGG",
-    "AVG",
-    "COUNT",
-    "COUNTIF",
-    "LOGICAL_AND",
-    "LOGICAL_OR",
-    "MAX",
-    "MIN",
-    "STRING_AGG",
-    "SUM",
-    "STDDEV",
-    "VARIANCE",
-];
-
 /// The element fields of an array the schema knows (`event_params` → key, value).
 fn element_fields(array: &Expr, schema: &TableSchema) -> Option<Vec<String>> {
     let parts: Vec<&str> = match array {
@@ -161,12 +144,11 @@ fn has_aggregate(expr: &Expr) -> bool {
     impl sqlparser::ast::Visitor for Find {
         type Break = ();
         fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<()> {
-            if let Expr::Function(f) = expr {
-                let name = f.name.to_string().to_ascii_uppercase();
-                if AGGREGATES.contains(&name.as_str()) {
-                    self.0 = true;
-                    return ControlFlow::Break(());
-                }
+            if let Expr::Function(f) = expr
+                && crate::functions::is_aggregate(&f.name)
+            {
+                self.0 = true;
+                return ControlFlow::Break(());
             }
             ControlFlow::Continue(())
         }
