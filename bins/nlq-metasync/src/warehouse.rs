@@ -27,6 +27,7 @@ pub fn open(args: &WarehouseArgs, settings: &Settings) -> anyhow::Result<(Opened
         // MetaSync writes the document; it never reads one.
         metadata: None,
         prepare: false,
+        build_in_background: false,
         maximum_bytes_billed: settings.max_bytes,
         timeout: settings.timeout,
     })?;

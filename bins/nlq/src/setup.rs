@@ -128,6 +128,37 @@ pub fn open_embedded(config: &EmbeddedConfig) -> anyhow::Result<Arc<EmbeddedWare
     Ok(Arc::new(EmbeddedWarehouse::open(config)?))
 }
 
+/// As [`open_embedded`], but the database is built in the background while the Parquet sample
+/// answers; the build reports on stderr as it goes and when it is done.
+pub fn open_embedded_building(config: &EmbeddedConfig) -> anyhow::Result<Arc<EmbeddedWarehouse>> {
+    embedded::generate_sample(
+        config,
+        &nlq_sample::SampleConfig::default(),
+        &progress_bar(),
+    )?;
+    let started = std::time::Instant::now();
+    let (warehouse, build) = EmbeddedWarehouse::open_building(config, |done, total| {
+        if done % 10 == 0 || done == total {
+            eprintln!("nlq: building the embedded database in the background: {done}/{total} days");
+        }
+    })?;
+    if let Some(build) = build {
+        eprintln!(
+            "nlq: answering from the Parquet sample until the embedded database is built (a few minutes; queries are slower until then)"
+        );
+        std::thread::spawn(move || match build.wait() {
+            Ok(()) => eprintln!(
+                "nlq: embedded database built in {:.1} s; queries now read it",
+                started.elapsed().as_secs_f64()
+            ),
+            Err(err) => eprintln!(
+                "nlq: building the embedded database failed ({err}); queries keep reading the Parquet sample"
+            ),
+        });
+    }
+    Ok(warehouse)
+}
+
 /// Which warehouse answers: the embedded sample (default, offline) or BigQuery.
 #[derive(Clone, clap::Args)]
 pub struct WarehouseArgs {
@@ -197,6 +228,9 @@ pub struct OpenOptions<'a> {
     /// Build the embedded sample when it is missing. A scheduled job never does: it should
     /// say there is no data, not spend minutes generating a sample nobody asked for.
     pub prepare: bool,
+    /// With `prepare`: answer from the sample's Parquet at once and build the database in the
+    /// background (a long-running server), instead of building before the first answer.
+    pub build_in_background: bool,
     /// BigQuery refuses jobs billing more than this itself, behind the validator's estimate.
     pub maximum_bytes_billed: u64,
     /// A BigQuery job still running after this long is cancelled; an embedded query is
@@ -217,6 +251,7 @@ pub fn open_options<'a>(
         as_of,
         metadata: Some(metadata),
         prepare: true,
+        build_in_background: false,
         maximum_bytes_billed: policy.max_bytes_billed,
         timeout: Duration::from_secs(policy.timeout_secs),
     }
@@ -282,7 +317,9 @@ impl WarehouseArgs {
         if !self.is_bigquery() {
             let mut config = embedded_config(options.data_dir, as_of);
             config.timeout = options.timeout;
-            let warehouse = if options.prepare {
+            let warehouse = if options.prepare && options.build_in_background {
+                open_embedded_building(&config)?
+            } else if options.prepare {
                 open_embedded(&config)?
             } else {
                 Arc::new(EmbeddedWarehouse::open(&config)?)

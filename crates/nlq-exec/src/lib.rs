@@ -15,5 +15,5 @@ pub mod embedded;
 mod error;
 
 pub use bigquery::{BigQueryConfig, BigQueryWarehouse};
-pub use embedded::{EmbeddedConfig, EmbeddedWarehouse};
+pub use embedded::{Build, EmbeddedConfig, EmbeddedWarehouse, Storage};
 pub use error::ExecError;

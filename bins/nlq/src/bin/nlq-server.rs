@@ -120,13 +120,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let data_dir = cli.data_dir.clone().unwrap_or_else(|| {
         embedded::default_data_dir(std::env::var_os("HOME").map(PathBuf::from).as_deref())
     });
-    // Everything that blocks is done before the HTTP system starts.
-    let opened = cli.warehouse.open(open_options(
-        &data_dir,
-        cli.as_of.clone(),
-        &cli.metadata,
-        &cli.policy,
-    ))?;
+    // Everything that blocks is done before the HTTP system starts; a first start answers
+    // from the generated Parquet while the embedded database builds behind it.
+    let mut options = open_options(&data_dir, cli.as_of.clone(), &cli.metadata, &cli.policy);
+    options.build_in_background = true;
+    let opened = cli.warehouse.open(options)?;
     let llm = cli.llm.config()?;
     let mut pipeline = opened
         .pipeline(opened.policy(&cli.policy, cli.max_rows))?

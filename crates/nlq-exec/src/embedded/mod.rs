@@ -10,7 +10,8 @@ mod values;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -64,15 +65,7 @@ pub fn prepare(
     if db.exists() {
         return Ok(());
     }
-    if nlq_sample::Manifest::load(&config.data_dir).is_err() {
-        nlq_sample::generate(sample, &config.data_dir, &|p: nlq_sample::Progress| {
-            progress(
-                p.done_days as u64,
-                p.total_days as u64,
-                "generating GA4 sample",
-            )
-        })?;
-    }
+    generate_sample(config, sample, progress)?;
     let schema = events_schema()?;
     store::build(
         &db,
@@ -82,12 +75,63 @@ pub fn prepare(
     )
 }
 
+/// Generates the Parquet sample when the data directory has none (the first half of
+/// [`prepare`]; [`EmbeddedWarehouse::open_building`] answers from it while it builds the rest).
+pub fn generate_sample(
+    config: &EmbeddedConfig,
+    sample: &nlq_sample::SampleConfig,
+    progress: &(dyn Fn(u64, u64, &str) + Sync),
+) -> Result<(), ExecError> {
+    if nlq_sample::Manifest::load(&config.data_dir).is_ok() {
+        return Ok(());
+    }
+    nlq_sample::generate(sample, &config.data_dir, &|p: nlq_sample::Progress| {
+        progress(
+            p.done_days as u64,
+            p.total_days as u64,
+            "generating GA4 sample",
+        )
+    })?;
+    Ok(())
+}
+
 fn events_schema() -> Result<TableSchema, ExecError> {
     nlq_core::ga4::events_schema().map_err(|e| ExecError::Config(format!("events schema: {e}")))
 }
 
+/// What the embedded warehouse's queries read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Storage {
+    /// The built database: the fastest form.
+    Database,
+    /// The sample's Parquet shards, while the database is being built.
+    Parquet,
+}
+
+/// The background build [`EmbeddedWarehouse::open_building`] started.
+pub struct Build {
+    thread: std::thread::JoinHandle<Result<(), ExecError>>,
+}
+
+impl Build {
+    /// Waits for the build; its error, if it failed (queries then keep reading the Parquet).
+    pub fn wait(self) -> Result<(), ExecError> {
+        self.thread.join().unwrap_or_else(|_| {
+            Err(ExecError::Config(
+                "the database build panicked; the Parquet shards still answer".to_owned(),
+            ))
+        })
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.thread.is_finished()
+    }
+}
+
 pub struct EmbeddedWarehouse {
     conn: Mutex<Connection>,
+    /// Whether `conn` is the in-memory view over the Parquet (see `open_building`).
+    on_parquet: AtomicBool,
     timeout: Duration,
     catalog: Catalog,
     /// (shard, leaf column) → billed bytes.
@@ -95,17 +139,86 @@ pub struct EmbeddedWarehouse {
 }
 
 impl EmbeddedWarehouse {
+    /// Opens the built database (`ga4.duckdb`); [`prepare`] builds it.
     pub fn open(config: &EmbeddedConfig) -> Result<Self, ExecError> {
         let path = config.database_path();
         if !path.exists() {
             return Err(ExecError::NotPrepared { path });
         }
+        let conn = Connection::open_with_flags(&path, query_config().map_err(ExecError::engine)?)
+            .map_err(|e| ExecError::Corrupt {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        Self::over(conn, config, Storage::Database)
+    }
+
+    /// Opens the dataset as soon as its Parquet sample exists. When the database is built, as
+    /// [`open`](Self::open). When it is not, queries read the Parquet shards through views at
+    /// once while a background thread builds the database, and the warehouse switches to it
+    /// between two queries when it is done (a first answer in seconds instead of minutes; the
+    /// same speed as `open` afterwards). `progress(done, total)` reports the build.
+    pub fn open_building(
+        config: &EmbeddedConfig,
+        progress: impl Fn(usize, usize) + Send + 'static,
+    ) -> Result<(Arc<Self>, Option<Build>), ExecError> {
+        if config.database_path().exists() {
+            return Ok((Arc::new(Self::open(config)?), None));
+        }
+        let schema = events_schema()?;
+        let conn =
+            Connection::open_in_memory_with_flags(parquet_config().map_err(ExecError::engine)?)
+                .map_err(ExecError::engine)?;
+        store::parquet_views(&conn, &config.data_dir, &schema)?;
+        // The views read files, so external access can only close after them; the sample's
+        // Parquet folder stays readable and nothing else.
+        let parquet = config.data_dir.join(nlq_sample::PARQUET_DIR);
+        let parquet = std::fs::canonicalize(&parquet).map_err(|source| ExecError::Io {
+            action: "read",
+            path: parquet.clone(),
+            source,
+        })?;
+        conn.execute_batch(&format!(
+            "SET allowed_directories = ['{}/']; SET enable_external_access = false; SET lock_configuration = true;",
+            store::sql_path(&parquet)
+        ))
+        .map_err(ExecError::engine)?;
+        let warehouse = Arc::new(Self::over(conn, config, Storage::Parquet)?);
+        let db = config.database_path();
+        let dir = config.data_dir.clone();
+        let weak = Arc::downgrade(&warehouse);
+        let thread = std::thread::Builder::new()
+            .name("nlq-embedded-build".to_owned())
+            .spawn(move || {
+                store::build(&db, Source::Sample(&dir), &schema, &progress)?;
+                let conn =
+                    Connection::open_with_flags(&db, query_config().map_err(ExecError::engine)?)
+                        .map_err(ExecError::engine)?;
+                // Nobody holds the warehouse any more: the database stays built for next time.
+                if let Some(warehouse) = weak.upgrade() {
+                    *warehouse.connection() = conn;
+                    warehouse.on_parquet.store(false, Ordering::Release);
+                }
+                Ok(())
+            })
+            .map_err(|source| ExecError::Io {
+                action: "start the database build for",
+                path: config.database_path(),
+                source,
+            })?;
+        Ok((warehouse, Some(Build { thread })))
+    }
+
+    fn over(
+        conn: Connection,
+        config: &EmbeddedConfig,
+        storage: Storage,
+    ) -> Result<Self, ExecError> {
+        let path = config.database_path();
         let corrupt = |message: String| ExecError::Corrupt {
             path: path.clone(),
             message,
         };
-        let conn = Connection::open_with_flags(&path, query_config().map_err(ExecError::engine)?)
-            .map_err(|e| corrupt(e.to_string()))?;
         let tables = store::shard_tables(&conn)?;
         let newest = tables
             .last()
@@ -151,10 +264,20 @@ impl EmbeddedWarehouse {
         };
         Ok(EmbeddedWarehouse {
             conn: Mutex::new(conn),
+            on_parquet: AtomicBool::new(storage == Storage::Parquet),
             timeout: config.timeout,
             catalog,
             column_bytes,
         })
+    }
+
+    /// What queries read right now.
+    pub fn storage(&self) -> Storage {
+        if self.on_parquet.load(Ordering::Acquire) {
+            Storage::Parquet
+        } else {
+            Storage::Database
+        }
     }
 
     pub fn catalog(&self) -> &Catalog {
@@ -384,14 +507,25 @@ struct Fetched {
 
 /// The locked-down configuration every query connection uses.
 fn query_config() -> duckdb::Result<Config> {
-    Config::default()
+    common_config()?
         .access_mode(AccessMode::ReadOnly)?
+        .enable_external_access(false)?
+        .with("lock_configuration", "true")
+}
+
+/// The in-memory connection over the Parquet: it cannot be read-only (it holds the views) and
+/// closes external access itself once they exist (see `open_building`). Translated SQL is one
+/// SELECT, so it writes nothing either way.
+fn parquet_config() -> duckdb::Result<Config> {
+    common_config()
+}
+
+fn common_config() -> duckdb::Result<Config> {
+    Config::default()
         .enable_autoload_extension(false)?
         .with("autoinstall_known_extensions", "false")?
         // BigQuery sorts NULLs first ascending and last descending.
-        .with("default_null_order", "nulls_first_on_asc_last_on_desc")?
-        .enable_external_access(false)?
-        .with("lock_configuration", "true")
+        .with("default_null_order", "nulls_first_on_asc_last_on_desc")
 }
 
 #[async_trait]

@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use nlq_core::{BqType, QueryRequest, QueryResult, Value};
 
 use crate::corpus_file::{Entry, corpus, public_style};
+use nlq_exec::{EmbeddedConfig, EmbeddedWarehouse, Storage};
+
 use crate::support::sample;
 
 /// Values as compared: numbers by value with a tolerance, everything else exactly.
@@ -200,6 +202,71 @@ fn every_corpus_query_matches_its_duckdb_native_equivalent() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// A first run answers from the Parquet shards while the database builds, then switches: every
+/// query answers the same either way, bytes included, and the Parquet connection reads nothing
+/// outside the sample's folder.
+#[test]
+fn the_parquet_shards_answer_as_the_built_database_does() {
+    let built = sample();
+    let fresh = tempfile::tempdir().unwrap();
+    let source = crate::support::sample_dir();
+    std::fs::copy(
+        source.join("manifest.json"),
+        fresh.path().join("manifest.json"),
+    )
+    .unwrap();
+    let parquet = fresh.path().join(nlq_sample::PARQUET_DIR);
+    std::fs::create_dir(&parquet).unwrap();
+    for file in std::fs::read_dir(source.join(nlq_sample::PARQUET_DIR)).unwrap() {
+        let file = file.unwrap().path();
+        std::fs::copy(&file, parquet.join(file.file_name().unwrap())).unwrap();
+    }
+    let config = EmbeddedConfig::new(fresh.path());
+    let (warehouse, build) = EmbeddedWarehouse::open_building(&config, |_, _| {}).unwrap();
+    let build = build.expect("no database yet: a build must start");
+    assert_eq!(warehouse.storage(), Storage::Parquet);
+    let refused = warehouse
+        .query_native("SELECT * FROM read_csv('/etc/passwd')", 1)
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("disabled"), "{refused}");
+
+    let compare = |storage: &str| {
+        let mut failures = Vec::new();
+        for entry in public_style()
+            .into_iter()
+            .chain(corpus().into_iter().take(40))
+        {
+            let request = QueryRequest {
+                sql: entry.bigquery.clone(),
+                max_rows: 100_000,
+                labels: Vec::new(),
+            };
+            let (ours, theirs) = (
+                warehouse.query_sync(&request).unwrap(),
+                built.query_sync(&request).unwrap(),
+            );
+            if let Some(diff) = difference(&ours, &theirs, &entry, true) {
+                failures.push(format!("{} ({storage}): {diff}", entry.id));
+            }
+            if ours.bytes_processed != theirs.bytes_processed {
+                failures.push(format!("{} ({storage}): bytes differ", entry.id));
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    };
+    compare("while building");
+    build.wait().unwrap();
+    assert_eq!(warehouse.storage(), Storage::Database);
+    assert!(config.database_path().exists());
+    compare("built");
+    // The next open finds the database: nothing to build.
+    drop(warehouse);
+    let (again, build) = EmbeddedWarehouse::open_building(&config, |_, _| {}).unwrap();
+    assert!(build.is_none());
+    assert_eq!(again.storage(), Storage::Database);
 }
 
 #[test]

@@ -37,7 +37,17 @@ pub fn tiny_with(
 /// A generated sample at a small scale. `NLQ_TEST_DATA_DIR` names one the test script made
 /// (and loaded into bqemulator); otherwise one is generated for this run.
 pub fn sample() -> &'static EmbeddedWarehouse {
-    static SAMPLE: OnceLock<(Option<tempfile::TempDir>, EmbeddedWarehouse)> = OnceLock::new();
+    &sample_with_dir().1
+}
+
+/// The directory of [`sample`]: its Parquet, manifest and built database.
+pub fn sample_dir() -> &'static std::path::Path {
+    &sample_with_dir().0
+}
+
+fn sample_with_dir() -> &'static (PathBuf, EmbeddedWarehouse) {
+    static SAMPLE: OnceLock<(Option<tempfile::TempDir>, (PathBuf, EmbeddedWarehouse))> =
+        OnceLock::new();
     &SAMPLE
         .get_or_init(|| {
             let (keep, dir) = match std::env::var_os("NLQ_TEST_DATA_DIR") {
@@ -50,7 +60,7 @@ pub fn sample() -> &'static EmbeddedWarehouse {
             };
             let config = EmbeddedConfig::new(&dir);
             embedded::prepare(&config, &sample_config(), &|_, _, _| {}).unwrap();
-            (keep, EmbeddedWarehouse::open(&config).unwrap())
+            (keep, (dir, EmbeddedWarehouse::open(&config).unwrap()))
         })
         .1
 }
