@@ -43,7 +43,7 @@ pub fn run(
             let started = Instant::now();
             let answer = runtime.block_on(pipeline.ask(&question.question, &|_| {}));
             let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-            let status = status(answer.status);
+            let status = answer.status;
             let sql_ran = answer.validation.as_ref().is_some_and(|r| {
                 r.steps
                     .iter()
@@ -102,17 +102,4 @@ pub fn run(
         .collect();
     outcomes.sort_by_key(|o| order.get(o.id.as_str()).copied().unwrap_or(usize::MAX));
     Ok(outcomes)
-}
-
-fn status(status: nlq_pipeline::Status) -> Status {
-    match status {
-        nlq_pipeline::Status::Answered => Status::Answered,
-        nlq_pipeline::Status::OutOfScope => Status::OutOfScope,
-        nlq_pipeline::Status::Refused => Status::Refused,
-        nlq_pipeline::Status::NeedsLlm => Status::NeedsLlm,
-        nlq_pipeline::Status::Clarify => Status::Clarify,
-        nlq_pipeline::Status::Error => Status::Error,
-        // Eval sets no approval threshold: nothing waits, so this is never seen.
-        nlq_pipeline::Status::NeedsApproval => Status::Error,
-    }
 }

@@ -5,7 +5,7 @@ use std::io::Write;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 
 use nlq_core::{QueryResult, Value};
-use nlq_validate::{Report, Severity, Step, StepResult};
+use nlq_validate::{Report, Severity, Step, StepMeta, StepResult};
 
 pub fn table(result: &QueryResult, out: &mut impl Write) -> std::io::Result<()> {
     let mut table = Table::new();
@@ -111,8 +111,27 @@ pub fn answer(answer: &nlq_pipeline::Answer, out: &mut impl Write) -> std::io::R
             llm.input_tokens,
             llm.output_tokens
         )?;
+        if llm.unmetered_calls > 0 {
+            write!(
+                out,
+                " (+ {} call{} that reported no usage)",
+                llm.unmetered_calls,
+                if llm.unmetered_calls == 1 { "" } else { "s" }
+            )?;
+        }
         if llm.unpriced_calls == llm.calls.len() {
-            writeln!(out, " · cost unknown (model not in the price table)")?;
+            writeln!(
+                out,
+                " · cost unknown (model not in the price table, or no usage reported)"
+            )?;
+        } else if llm.unpriced_calls > 0 {
+            writeln!(
+                out,
+                " · at least ${:.4} ({} call{} of unknown cost)",
+                llm.cost_usd,
+                llm.unpriced_calls,
+                if llm.unpriced_calls == 1 { "" } else { "s" }
+            )?;
         } else {
             writeln!(out, " · ${:.4}", llm.cost_usd)?;
         }
@@ -198,8 +217,10 @@ pub fn report(report: &Report, plan: bool, out: &mut impl Write) -> std::io::Res
             .steps
             .iter()
             .find(|s| s.name == Step::Explain)
-            .and_then(|s| s.meta.get("plan"))
-            .and_then(|p| p.as_str())
+            .and_then(|s| match &s.meta {
+                StepMeta::Explain { plan } => Some(plan.as_str()),
+                _ => None,
+            })
     {
         writeln!(out, "{text}")?;
     }
@@ -254,60 +275,39 @@ fn details(step: &StepResult) -> String {
             .count();
         (n > 0).then(|| format!("{n} {what}{}", if n == 1 { "" } else { "s" }))
     };
-    if let Some(skipped) = meta.get("skipped").and_then(|v| v.as_str()) {
-        return format!("skipped: {skipped}");
-    }
-    let facts = match step.name {
-        Step::DryRun => meta
-            .get("bytes_processed")
-            .and_then(|b| b.as_u64())
-            .map(|b| {
-                let tables = meta
-                    .get("tables")
-                    .and_then(|t| t.as_array())
-                    .map_or(0, Vec::len);
-                format!("{} over {tables} tables", bytes(b))
-            }),
-        Step::Cost => meta.get("bytes_billed").and_then(|b| b.as_u64()).map(|b| {
-            let cap = meta
-                .get("maximum_bytes_billed")
-                .and_then(|c| c.as_u64())
-                .unwrap_or(0);
-            format!("{} billed (cap {})", bytes(b), bytes(cap))
-        }),
-        Step::Explain => meta
-            .get("plan")
-            .and_then(|p| p.as_str())
-            .map(|p| format!("{} plan lines (--plan prints them)", p.lines().count())),
-        Step::Schema => meta
-            .get("columns")
-            .and_then(|c| c.as_array())
-            .map(|columns| {
-                columns
-                    .iter()
-                    .map(|c| {
-                        format!(
-                            "{} {}",
-                            c.get("name").and_then(|v| v.as_str()).unwrap_or("?"),
-                            c.get("type").and_then(|v| v.as_str()).unwrap_or("?")
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            }),
-        Step::Canary => meta.get("rows").and_then(|r| r.as_u64()).map(|rows| {
-            let days: Vec<&str> = meta
-                .get("days")
-                .and_then(|d| d.as_array())
-                .map(|d| d.iter().filter_map(|v| v.as_str()).collect())
-                .unwrap_or_default();
-            format!("{rows} rows on {}", days.join(", "))
-        }),
-        Step::Execute => meta
-            .get("rows")
-            .and_then(|r| r.as_u64())
-            .map(|rows| format!("{rows} rows")),
-        Step::Guard | Step::Lint | Step::Assertions => None,
+    let facts = match meta {
+        StepMeta::Skipped { skipped } => return format!("skipped: {skipped}"),
+        StepMeta::DryRun {
+            bytes_processed,
+            tables,
+        } => Some(format!(
+            "{} over {} tables",
+            bytes(*bytes_processed),
+            tables.len()
+        )),
+        StepMeta::Cost {
+            bytes_billed,
+            maximum_bytes_billed,
+            ..
+        } => Some(format!(
+            "{} billed (cap {})",
+            bytes(*bytes_billed),
+            bytes(*maximum_bytes_billed)
+        )),
+        StepMeta::Explain { plan } => Some(format!(
+            "{} plan lines (--plan prints them)",
+            plan.lines().count()
+        )),
+        StepMeta::Schema { columns } => Some(
+            columns
+                .iter()
+                .map(|c| format!("{} {}", c.name, c.ty))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        StepMeta::Canary { days, rows, .. } => Some(format!("{rows} rows on {}", days.join(", "))),
+        StepMeta::Execute { rows, .. } => Some(format!("{rows} rows")),
+        StepMeta::Nothing {} => None,
     };
     [count("error"), count("warning"), facts]
         .into_iter()

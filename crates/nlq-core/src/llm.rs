@@ -56,7 +56,8 @@ pub struct Usage {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ChatResponse {
     pub text: String,
-    pub usage: Usage,
+    /// None when the reply did not say: unknown, never taken as zero tokens and $0.
+    pub usage: Option<Usage>,
     /// The provider's name (`openai`, `anthropic`, `gemini`, `vllm`) and the model that answered.
     pub provider: String,
     pub model: String,

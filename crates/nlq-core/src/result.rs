@@ -1,19 +1,28 @@
 //! The common result of running a query on any warehouse.
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::schema::BqType;
 
 /// A result column: its name and its BigQuery type.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Column {
     pub name: String,
-    #[serde(rename = "type", serialize_with = "type_name")]
+    #[serde(
+        rename = "type",
+        serialize_with = "type_name",
+        deserialize_with = "parse_type_name"
+    )]
     pub ty: BqType,
 }
 
 fn type_name<S: Serializer>(ty: &BqType, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(ty)
+}
+
+fn parse_type_name<'de, D: Deserializer<'de>>(d: D) -> Result<BqType, D::Error> {
+    let text = String::deserialize(d)?;
+    BqType::parse(&text).map_err(serde::de::Error::custom)
 }
 
 /// One value of a result cell, typed the way BigQuery types it.
@@ -165,6 +174,24 @@ pub struct QueryResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn columns_read_back_with_their_types() {
+        for text in [
+            "STRING",
+            "INT64",
+            "ARRAY<STRUCT<key STRING, value STRUCT<int_value INT64, double_value FLOAT64>>>",
+        ] {
+            let column = Column {
+                name: "c".to_owned(),
+                ty: BqType::parse(text).unwrap(),
+            };
+            let json = serde_json::to_value(&column).unwrap();
+            assert_eq!(json["type"], text);
+            assert_eq!(serde_json::from_value::<Column>(json).unwrap(), column);
+        }
+        assert!(serde_json::from_str::<Column>(r#"{"name": "c", "type": "NO<"}"#).is_err());
+    }
 
     #[test]
     fn formats_timestamps_like_bigquery() {

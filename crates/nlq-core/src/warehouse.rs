@@ -2,7 +2,7 @@
 //! in `nlq-exec`; held as `Arc<dyn Warehouse>` by whoever composes them.
 
 use async_trait::async_trait;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::ErrorClass;
 use crate::result::QueryResult;
@@ -54,7 +54,7 @@ pub struct DryRun {
 }
 
 /// 1-based line and column of a place in the SQL text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SqlPosition {
     pub line: u64,
     pub column: u64,

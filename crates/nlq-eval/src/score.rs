@@ -9,58 +9,13 @@
 //! | any                | needs_llm / clarify     | no                 | no (handed on)      |
 //! | any                | error                   | no                 | no                  |
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
 use crate::compare::Comparison;
 use crate::question::{Kind, Question};
 
-/// What nlq did with a question (the pipeline's answer status).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// Ran SQL and presented a result.
-    Answered,
-    /// Declined: not a question about the data.
-    OutOfScope,
-    /// Declined: a request nlq must not carry out (e.g. change data).
-    Refused,
-    /// The deterministic engine could not read the question completely.
-    NeedsLlm,
-    /// Asked the user to clarify.
-    Clarify,
-    /// Failed.
-    Error,
-}
-
-impl Status {
-    pub const ALL: [Status; 6] = [
-        Status::Answered,
-        Status::OutOfScope,
-        Status::Refused,
-        Status::NeedsLlm,
-        Status::Clarify,
-        Status::Error,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Answered => "answered",
-            Status::OutOfScope => "out_of_scope",
-            Status::Refused => "refused",
-            Status::NeedsLlm => "needs_llm",
-            Status::Clarify => "clarify",
-            Status::Error => "error",
-        }
-    }
-}
-
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// What nlq did with a question: the pipeline's own status.
+pub use nlq_core::Status;
 
 /// The scored result of one question.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -118,6 +73,12 @@ pub fn score(
         (_, Status::NeedsLlm) => (false, false, "handed on: needs an LLM".into()),
         (_, Status::Clarify) => (false, false, "asked for clarification".into()),
         (_, Status::Error) => (false, false, "failed with an error".into()),
+        // The evaluation sets no approval threshold and asks for no plans: not seen there.
+        (_, Status::NeedsApproval | Status::Planned) => (
+            false,
+            false,
+            "stopped before running (approval or plan only)".into(),
+        ),
 
         (Kind::Semantic | Kind::Complex, Status::Answered) => match comparison {
             Some(c) if c.matched => (true, false, c.reason.clone()),
@@ -295,7 +256,9 @@ mod tests {
                 "\"refused\"",
                 "\"needs_llm\"",
                 "\"clarify\"",
-                "\"error\""
+                "\"error\"",
+                "\"needs_approval\"",
+                "\"planned\""
             ]
         );
         for s in Status::ALL {

@@ -39,7 +39,7 @@ impl Section {
 }
 
 /// What trimming did.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct Trimmed {
     /// The estimated tokens of the prompt after trimming.
     pub tokens: usize,

@@ -9,27 +9,9 @@ use nlq_validate::{Cost, Report};
 use crate::llm_path::{LlmReport, LlmStage};
 use crate::risk::Risk;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// Rows, SQL and summary.
-    Answered,
-    /// Not a question about this data.
-    OutOfScope,
-    /// Asked to change data, or the SQL was refused by validation.
-    Refused,
-    /// The semantic engine cannot answer with confidence; an LLM could.
-    NeedsLlm,
-    /// Something must be asked back.
-    Clarify,
-    /// The warehouse failed; the message says whether retrying can help.
-    Error,
-    /// Validated but not run: it costs more than the approval threshold, and the message
-    /// says how much. Run it with `Pipeline::run_approved`.
-    NeedsApproval,
-}
+pub use nlq_core::Status;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     Understand,
@@ -41,7 +23,7 @@ pub enum Stage {
     Summarize,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Timing {
     pub stage: Stage,
     pub ms: f64,
@@ -95,19 +77,18 @@ impl Answer {
 }
 
 /// One earlier question of the conversation, as the next question's context.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-pub struct Turn {
-    pub question: String,
-    pub sql: Option<String>,
-    pub summary: Option<String>,
-}
+pub type Turn = nlq_core::context::Turn<Plan>;
+
+/// The conversation a question belongs to (see `nlq_core::context`).
+pub type Context = nlq_core::ContextBlock<Plan>;
 
 impl From<&Answer> for Turn {
     fn from(answer: &Answer) -> Self {
         Turn {
             question: answer.question.clone(),
+            plan: answer.plan.clone(),
             sql: answer.sql.clone(),
-            summary: answer.summary.clone().or_else(|| answer.message.clone()),
+            digest: answer.summary.clone().or_else(|| answer.message.clone()),
         }
     }
 }

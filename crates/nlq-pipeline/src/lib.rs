@@ -19,7 +19,7 @@ pub mod metadata;
 mod pipeline;
 mod risk;
 
-pub use answer::{Answer, Event, Stage, Status, Timing, Turn};
+pub use answer::{Answer, Context, Event, Stage, Status, Timing, Turn};
 pub use error::PipelineError;
 pub use llm_path::{LlmCall, LlmPath, LlmReport, LlmStage, StageCost};
 pub use pipeline::{Pipeline, Request};

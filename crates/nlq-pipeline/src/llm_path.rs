@@ -26,7 +26,7 @@ use nlq_metasync::MetadataDocument;
 use nlq_semantic::{Lang, SemanticModel};
 use nlq_validate::{Job, Outcome, Report, Severity, Validator};
 
-use crate::answer::{Event, Turn};
+use crate::answer::{Context, Event};
 use crate::risk::{self, Risk};
 
 /// Columns never sent to a model: they identify people.
@@ -111,7 +111,7 @@ impl LlmPath {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LlmStage {
     Classify,
@@ -122,15 +122,16 @@ pub enum LlmStage {
 }
 
 /// One call to a model and what became of its reply.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct LlmCall {
     pub stage: LlmStage,
     /// `generate_sql@2`, `classify@1`: the prompt and its version.
     pub prompt: String,
     pub provider: String,
     pub model: String,
-    pub usage: Usage,
-    /// None when the price table does not know the model.
+    /// None when the reply did not report it.
+    pub usage: Option<Usage>,
+    /// None when the price table does not know the model or the usage is unknown.
     pub cost_usd: Option<f64>,
     pub ms: f64,
     /// The SQL of a draft, as the model wrote it.
@@ -140,7 +141,7 @@ pub struct LlmCall {
 }
 
 /// Tokens and cost of one stage, summed over its calls.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct StageCost {
     pub stage: LlmStage,
     pub calls: usize,
@@ -150,15 +151,19 @@ pub struct StageCost {
 }
 
 /// Everything the LLM did for one answer.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct LlmReport {
     pub calls: Vec<LlmCall>,
     pub input_tokens: u64,
     pub output_tokens: u64,
     /// The cost of the calls whose price is known.
     pub cost_usd: f64,
-    /// Calls to models the price table does not know: their cost is not in `cost_usd`.
+    /// Calls whose cost is not in `cost_usd`: the price table does not know the model, or the
+    /// reply did not report its usage.
     pub unpriced_calls: usize,
+    /// Calls whose reply did not report its usage: their tokens are not in the totals.
+    #[serde(default)]
+    pub unmetered_calls: usize,
     /// What the classifier said the request is, and why.
     pub intent: Option<(String, String)>,
     pub explanation: Option<String>,
@@ -171,8 +176,13 @@ pub struct LlmReport {
 
 impl LlmReport {
     fn record(&mut self, call: LlmCall) {
-        self.input_tokens += call.usage.input_tokens;
-        self.output_tokens += call.usage.output_tokens;
+        match call.usage {
+            Some(usage) => {
+                self.input_tokens += usage.input_tokens;
+                self.output_tokens += usage.output_tokens;
+            }
+            None => self.unmetered_calls += 1,
+        }
         match call.cost_usd {
             Some(usd) => self.cost_usd += usd,
             None => self.unpriced_calls += 1,
@@ -209,8 +219,9 @@ impl LlmReport {
             };
             let stage = &mut stages[i];
             stage.calls += 1;
-            stage.input_tokens += call.usage.input_tokens;
-            stage.output_tokens += call.usage.output_tokens;
+            let usage = call.usage.unwrap_or_default();
+            stage.input_tokens += usage.input_tokens;
+            stage.output_tokens += usage.output_tokens;
             stage.cost_usd += call.cost_usd.unwrap_or(0.0);
         }
         stages
@@ -259,7 +270,7 @@ pub(crate) struct Grounding<'a> {
     pub as_of: String,
     pub first_suffix: String,
     pub last_suffix: String,
-    pub history: &'a [Turn],
+    pub context: Option<&'a Context>,
     /// What the semantic engine read before handing the question on ("no number named; it
     /// would offer ...", "does not know the words ..."): a hint for the SQL prompts, never a
     /// verified plan.
@@ -474,7 +485,7 @@ impl LlmPath {
                     g.model.table, g.first_suffix, g.last_suffix, g.as_of
                 ),
             ),
-            ("context", context(g.history)),
+            ("context", context(g.context)),
             ("question", run.question.to_owned()),
         ]);
         let (text, mut call) = self
@@ -662,7 +673,9 @@ impl LlmPath {
         let call = LlmCall {
             stage,
             prompt: rendered.id(),
-            cost_usd: self.prices.cost(&reply.provider, &reply.model, reply.usage),
+            cost_usd: reply
+                .usage
+                .and_then(|usage| self.prices.cost(&reply.provider, &reply.model, usage)),
             provider: reply.provider,
             model: reply.model,
             usage: reply.usage,
@@ -710,7 +723,7 @@ impl LlmPath {
         let mut values = BTreeMap::from([
             ("as_of", g.as_of.clone()),
             ("ga4_rules", rules),
-            ("context", with_hint(context(g.history), g.hint.as_deref())),
+            ("context", with_hint(context(g.context), g.hint.as_deref())),
             ("question", run.question.to_owned()),
             // The longest variables of the repair and review prompts, so the budget holds
             // for them too.
@@ -856,27 +869,9 @@ fn with_hint(context: String, hint: Option<&str>) -> String {
     }
 }
 
-/// The conversation so far, oldest first, for the prompts.
-fn context(history: &[Turn]) -> String {
-    if history.is_empty() {
-        return "(none)".to_owned();
-    }
-    // The last few turns: follow-ups refer to the recent ones.
-    let start = history.len().saturating_sub(3);
-    history[start..]
-        .iter()
-        .map(|t| {
-            let mut block = format!("Question: {}", t.question);
-            if let Some(sql) = &t.sql {
-                block.push_str(&format!("\nSQL:\n{}", sql.trim()));
-            }
-            if let Some(summary) = &t.summary {
-                block.push_str(&format!("\nAnswer: {summary}"));
-            }
-            block
-        })
-        .collect::<Vec<_>>()
-        .join("\n\n")
+/// The conversation's recent turns, oldest first, for the prompts.
+fn context(context: Option<&Context>) -> String {
+    context.map_or_else(|| "(none)".to_owned(), |c| c.render(Lang::En))
 }
 
 /// The first `max` rows as a Markdown-like table, without identifier columns.
@@ -955,6 +950,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_call_of_unknown_usage_is_counted_apart_not_as_free() {
+        let call = |usage: Option<Usage>, cost_usd: Option<f64>| LlmCall {
+            stage: LlmStage::Generate,
+            prompt: "generate_sql@1".into(),
+            provider: "vllm".into(),
+            model: "m".into(),
+            usage,
+            cost_usd,
+            ms: 1.0,
+            sql: None,
+            problems: vec![],
+        };
+        let mut report = LlmReport::default();
+        report.record(call(
+            Some(Usage {
+                input_tokens: 10,
+                output_tokens: 2,
+            }),
+            Some(0.5),
+        ));
+        report.record(call(None, None));
+        assert_eq!((report.input_tokens, report.output_tokens), (10, 2));
+        assert_eq!((report.unmetered_calls, report.unpriced_calls), (1, 1));
+        assert_eq!(report.cost_usd, 0.5);
+    }
+
+    #[test]
     fn identifier_columns_never_reach_the_summary_prompt() {
         let column = |name: &str| Column {
             name: name.into(),
@@ -987,21 +1009,6 @@ mod tests {
             !table.contains("pseudo") && !table.contains("u1"),
             "{table}"
         );
-    }
-
-    #[test]
-    fn context_keeps_the_last_three_turns_oldest_first() {
-        let turns: Vec<Turn> = (1..=4)
-            .map(|i| Turn {
-                question: format!("q{i}"),
-                sql: Some(format!("SELECT {i}")),
-                summary: Some(format!("a{i}")),
-            })
-            .collect();
-        let text = context(&turns);
-        assert!(!text.contains("q1") && text.find("q2") < text.find("q4"));
-        assert!(text.contains("SQL:\nSELECT 3\nAnswer: a3"));
-        assert_eq!(context(&[]), "(none)");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use nlq_core::{QueryResult, label};
 use nlq_semantic::{DateRange, Lang, Plan, Reader, SemanticModel, Understanding};
 use nlq_validate::{Cost, DatasetFacts, Job, Outcome, Step, Validator, Verdict};
 
-use crate::answer::{Answer, Event, Stage, Status, Timing, Turn};
+use crate::answer::{Answer, Context, Event, Stage, Status, Timing};
 use crate::error::PipelineError;
 use crate::llm_path::{Grounding, LlmEnd, LlmPath, LlmReport, Run};
 
@@ -30,14 +30,13 @@ pub struct Pipeline {
 #[derive(Debug, Clone, Copy)]
 pub struct Request<'a> {
     pub question: &'a str,
-    /// The conversation so far, oldest first: context for the LLM path.
-    pub history: &'a [Turn],
+    /// The conversation so far: its last plan is what a follow-up ("그럼 모바일만?") changes,
+    /// its recent turns are context for the LLM path.
+    pub context: Option<&'a Context>,
     /// The user has approved running this, whatever it costs (up to the policy's cap).
     pub approved: bool,
     /// Validate and stop before running, whatever it costs (status `NeedsApproval`).
     pub dry_run: bool,
-    /// The plan of the conversation's last answer: a follow-up ("그럼 모바일만?") changes it.
-    pub previous: Option<&'a Plan>,
     /// The conversation this answers, set as a label on every warehouse job it runs.
     pub conversation: Option<&'a str>,
     /// Lint rules the caller accepts for this request (`lint.items_fanout`): their errors
@@ -49,10 +48,9 @@ impl<'a> Request<'a> {
     pub fn new(question: &'a str) -> Self {
         Request {
             question,
-            history: &[],
+            context: None,
             approved: false,
             dry_run: false,
-            previous: None,
             conversation: None,
             allow: &[],
         }
@@ -131,7 +129,7 @@ impl Pipeline {
                 as_of: self.as_of.to_string(),
                 first_suffix: self.data.start.format("%Y%m%d").to_string(),
                 last_suffix: self.data.end.format("%Y%m%d").to_string(),
-                history: request.history,
+                context: request.context,
                 hint,
             },
             validator: &self.validator,
@@ -250,16 +248,15 @@ impl Pipeline {
         self.answer(&Request::new(question), events).await
     }
 
-    /// Answers a question that follows `history` (oldest first), which the LLM path gets as
-    /// context.
+    /// Answers a question that follows the conversation `context`.
     pub async fn ask_with(
         &self,
         question: &str,
-        history: &[Turn],
+        context: &Context,
         events: &(dyn Fn(&Event) + Send + Sync),
     ) -> Answer {
         let request = Request {
-            history,
+            context: Some(context),
             ..Request::new(question)
         };
         self.answer(&request, events).await
@@ -277,7 +274,8 @@ impl Pipeline {
         let started = Instant::now();
         let reader = Reader::new(&self.model, self.as_of, self.data);
         let understanding = request
-            .previous
+            .context
+            .and_then(|context| context.last_plan())
             .and_then(|previous| reader.follow_up(previous, question))
             .unwrap_or_else(|| reader.understand(question));
         let ms = elapsed(started);

@@ -10,7 +10,7 @@ use sqlparser::ast::{Query, SetExpr, TableFactor, Visit, Visitor};
 use sqlparser::dialect::BigQueryDialect;
 use sqlparser::tokenizer::{Token, Tokenizer};
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Risk {
     /// 0 (like a verified query, cheap, simple) .. 1.
     pub score: f64,

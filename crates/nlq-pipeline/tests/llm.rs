@@ -16,7 +16,7 @@ use nlq_core::{ChatRequest, ChatResponse, ErrorClass, LlmProvider, ProviderError
 use nlq_exec::embedded::{EmbeddedConfig, EmbeddedWarehouse};
 use nlq_llm::PriceTable;
 use nlq_llm::providers::Fallback;
-use nlq_pipeline::{Event, LlmPath, LlmStage, Pipeline, Status, Turn};
+use nlq_pipeline::{Context, Event, LlmPath, LlmStage, Pipeline, Status, Turn};
 use nlq_semantic::SemanticModel;
 use nlq_validate::{DatasetFacts, Policy, StandardParams, Validator};
 
@@ -110,10 +110,10 @@ impl LlmProvider for Scripted {
         };
         Ok(ChatResponse {
             text,
-            usage: Usage {
+            usage: Some(Usage {
                 input_tokens: 1000,
                 output_tokens: 50,
-            },
+            }),
             provider: self.name.into(),
             model: "script-1".into(),
             attempts: 1,
@@ -515,11 +515,12 @@ async fn the_conversation_and_the_budget_shape_the_prompt() {
     }) else {
         return;
     };
-    let history = [Turn {
+    let history = Context::default().with_turns([Turn {
         question: "지난달 장바구니 담은 사용자 수".into(),
+        plan: None,
         sql: Some("SELECT 42 AS earlier_query".into()),
-        summary: Some("1,234명".into()),
-    }];
+        digest: Some("1,234명".into()),
+    }]);
     let answer = pipeline.ask_with(QUESTION, &history, &|_| {}).await;
     assert_eq!(answer.status, Status::Answered, "{:?}", answer.message);
     let sql_prompt = provider.prompt("sql");

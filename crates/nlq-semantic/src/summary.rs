@@ -7,24 +7,7 @@ use nlq_core::{QueryResult, Value};
 use crate::model::{Format, SemanticModel};
 use crate::understand::{FilterOp, Plan};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    Ko,
-    En,
-}
-
-impl Lang {
-    /// Korean when the question has any Hangul.
-    pub fn of(question: &str) -> Lang {
-        if question.chars().any(|c| {
-            ('\u{AC00}'..='\u{D7A3}').contains(&c) || ('\u{3131}'..='\u{318E}').contains(&c)
-        }) {
-            Lang::Ko
-        } else {
-            Lang::En
-        }
-    }
-}
+pub use nlq_core::Lang;
 
 pub fn summarize(model: &SemanticModel, plan: &Plan, result: &QueryResult, lang: Lang) -> String {
     let mut range = match &plan.range_words {

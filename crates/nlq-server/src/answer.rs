@@ -5,7 +5,10 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
-use nlq_pipeline::{Answer, Status};
+use nlq_core::Column;
+use nlq_pipeline::{Answer, LlmReport, Risk, Status, Timing};
+use nlq_semantic::Plan;
+use nlq_validate::{Cost, Report};
 
 use crate::chart;
 
@@ -14,28 +17,27 @@ pub struct QueryResponse {
     pub qid: String,
     pub conversation_id: String,
     pub question: String,
-    /// `answered`, `needs_approval`, `refused`, `out_of_scope`, `needs_llm`, `clarify`, `error`.
-    pub status: String,
+    pub status: Status,
     pub message: Option<String>,
     /// With `clarify`: complete questions the user may pick instead of answering.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub choices: Vec<String>,
     pub sql: Option<String>,
-    pub plan: Option<Json>,
-    pub columns: Vec<Json>,
+    pub plan: Option<Plan>,
+    pub columns: Vec<Column>,
     pub rows: Vec<Vec<Json>>,
     pub row_count: usize,
     pub summary: Option<String>,
     /// A Vega-Lite spec with the rows inlined, or None when no chart fits the result.
     pub chart: Option<Json>,
-    pub cost: Option<Json>,
+    pub cost: Option<Cost>,
     /// Nothing ran: `POST /api/query/run` with `user_ack: true` runs it.
     pub needs_approval: bool,
     pub approval_reason: Option<String>,
-    pub risk: Option<Json>,
-    pub validation: Option<Json>,
-    pub llm: Option<Json>,
-    pub timings: Json,
+    pub risk: Option<Risk>,
+    pub validation: Option<Report>,
+    pub llm: Option<LlmReport>,
+    pub timings: Vec<Timing>,
     /// RFC 3339, UTC.
     pub created_at: String,
     /// The qid this answer was copied from when a recent identical question was reused;
@@ -46,8 +48,7 @@ pub struct QueryResponse {
 
 impl QueryResponse {
     pub fn new(answer: &Answer, qid: String, conversation_id: String) -> Self {
-        let status = json(&answer.status).as_str().unwrap_or("error").to_owned();
-        let columns: Vec<Json> = answer.columns.iter().map(json).collect();
+        let columns = answer.columns.clone();
         let rows: Vec<Vec<Json>> = answer
             .rows
             .iter()
@@ -59,23 +60,23 @@ impl QueryResponse {
             qid,
             conversation_id,
             question: answer.question.clone(),
-            status,
+            status: answer.status,
             message: answer.message.clone(),
             choices: answer.choices.clone(),
             sql: answer.sql.clone(),
-            plan: answer.plan.as_ref().map(json),
+            plan: answer.plan.clone(),
             row_count: rows.len(),
             columns,
             rows,
             summary: answer.summary.clone(),
             chart,
-            cost: answer.cost.as_ref().map(json),
+            cost: answer.cost.clone(),
             needs_approval,
             approval_reason: needs_approval.then(|| answer.message.clone()).flatten(),
-            risk: answer.llm.as_ref().and_then(|l| l.risk.as_ref()).map(json),
-            validation: answer.validation.as_ref().map(json),
-            llm: answer.llm.as_ref().map(json),
-            timings: json(&answer.timings),
+            risk: answer.llm.as_ref().and_then(|l| l.risk.clone()),
+            validation: answer.validation.clone(),
+            llm: answer.llm.clone(),
+            timings: answer.timings.clone(),
             created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             cached_from: None,
         }
@@ -83,13 +84,10 @@ impl QueryResponse {
 
     /// Bytes billed by what ran for this answer (0 when nothing ran).
     pub fn bytes_billed(&self) -> u64 {
-        if self.needs_approval || self.status != "answered" || self.cached_from.is_some() {
+        if self.needs_approval || self.status != Status::Answered || self.cached_from.is_some() {
             return 0;
         }
-        self.cost
-            .as_ref()
-            .and_then(|c| c["bytes_billed"].as_u64())
-            .unwrap_or(0)
+        self.cost.as_ref().map_or(0, |c| c.bytes_billed)
     }
 
     /// The same answer without its rows and chart: for conversation listings.

@@ -9,6 +9,8 @@
 
 use serde_json::{Value as Json, json};
 
+use nlq_core::{BqType, Column};
+
 /// Categories beyond this make bars unreadable; the table shows them all.
 const MAX_BARS: usize = 50;
 const MAX_SLICES: usize = 6;
@@ -21,11 +23,11 @@ enum Kind {
     Other,
 }
 
-fn kind(ty: &str) -> Kind {
+fn kind(ty: &BqType) -> Kind {
     match ty {
-        "DATE" | "DATETIME" | "TIMESTAMP" => Kind::Time,
-        "INT64" | "FLOAT64" | "NUMERIC" | "BIGNUMERIC" => Kind::Number,
-        "STRING" | "BOOL" => Kind::Text,
+        BqType::Date | BqType::Datetime | BqType::Timestamp => Kind::Time,
+        BqType::Int64 | BqType::Float64 | BqType::Numeric => Kind::Number,
+        BqType::String | BqType::Bool => Kind::Text,
         _ => Kind::Other,
     }
 }
@@ -37,19 +39,14 @@ fn is_share(name: &str) -> bool {
         .any(|w| name.contains(w))
 }
 
-/// The spec for `columns` (`{name, type}`) and `rows`, or None when no chart fits.
-pub fn spec(columns: &[Json], rows: &[Vec<Json>]) -> Option<Json> {
+/// The spec for `columns` and `rows` (as the API sends them), or None when no chart fits.
+pub fn spec(columns: &[Column], rows: &[Vec<Json>]) -> Option<Json> {
     if rows.len() < 2 {
         return None;
     }
     let cols: Vec<(&str, Kind)> = columns
         .iter()
-        .map(|c| {
-            (
-                c["name"].as_str().unwrap_or(""),
-                kind(c["type"].as_str().unwrap_or("")),
-            )
-        })
+        .map(|c| (c.name.as_str(), kind(&c.ty)))
         .collect();
     let values: Vec<Json> = rows
         .iter()
@@ -122,9 +119,12 @@ pub fn spec(columns: &[Json], rows: &[Vec<Json>]) -> Option<Json> {
 mod tests {
     use super::*;
 
-    fn columns(spec: &[(&str, &str)]) -> Vec<Json> {
+    fn columns(spec: &[(&str, &str)]) -> Vec<Column> {
         spec.iter()
-            .map(|(n, t)| json!({"name": n, "type": t}))
+            .map(|(n, t)| Column {
+                name: (*n).to_owned(),
+                ty: BqType::parse(t).unwrap(),
+            })
             .collect()
     }
 

@@ -33,6 +33,9 @@ pub struct Limits {
     pub stream_timeout: Duration,
     /// A first question asked again within this long gets the stored answer (zero: never).
     pub answer_cache_ttl: Duration,
+    /// Earlier answers of the conversation a question sees as context (its LLM prompt); a
+    /// follow-up changes the last plan whatever its age.
+    pub context_turns: usize,
 }
 
 impl Default for Limits {
@@ -45,6 +48,7 @@ impl Default for Limits {
             max_rows: 10_000,
             stream_timeout: Duration::from_secs(300),
             answer_cache_ttl: Duration::from_secs(300),
+            context_turns: nlq_core::context::DEFAULT_WINDOW,
         }
     }
 }

@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use serde_json::Value as Json;
 
 use nlq_core::Value;
 use nlq_validate::Validator;
@@ -69,7 +68,7 @@ pub struct FlowGraph {
     pub nodes: Vec<Node>,
     pub links: Vec<Link>,
     pub sql: String,
-    pub cost: Option<Json>,
+    pub cost: Option<nlq_validate::Cost>,
 }
 
 fn day(text: &str, field: &str) -> Result<NaiveDate, ServerError> {
@@ -196,11 +195,7 @@ pub async fn graph(
         nodes,
         links,
         sql,
-        cost: outcome
-            .report
-            .cost
-            .as_ref()
-            .and_then(|c| serde_json::to_value(c).ok()),
+        cost: outcome.report.cost.clone(),
     })
 }
 

@@ -7,9 +7,9 @@ use std::time::Instant;
 
 use rand::Rng;
 
-use nlq_core::Warehouse;
+use nlq_core::{Status, Warehouse};
 use nlq_metasync::MetadataLoader;
-use nlq_pipeline::{Event, Pipeline, Request, Turn};
+use nlq_pipeline::{Context, Event, Pipeline, Request, Turn};
 use nlq_semantic::Plan;
 
 use crate::answer::QueryResponse;
@@ -18,8 +18,6 @@ use crate::error::ServerError;
 use crate::security::{Caller, Limiter};
 use crate::store::AnswerStore;
 
-/// How many earlier answers a follow-up sees.
-const CONTEXT_TURNS: usize = 3;
 /// Answers the cache keeps at most; the oldest go first.
 const CACHED_ANSWERS: usize = 1_000;
 
@@ -100,7 +98,7 @@ impl Service {
         if ttl.is_zero()
             || ask.conversation_id.is_some()
             || ask.dry_run
-            || response.status != "answered"
+            || response.status != Status::Answered
         {
             return;
         }
@@ -186,26 +184,22 @@ impl Service {
             return Ok(response);
         }
         let (conversation_id, earlier) = self.conversation(ask.conversation_id.as_deref())?;
-        let start = earlier.len().saturating_sub(CONTEXT_TURNS);
-        let history: Vec<Turn> = earlier[start..]
-            .iter()
-            .map(|a| Turn {
-                question: a.question.clone(),
-                sql: a.sql.clone(),
-                summary: a.summary.clone().or_else(|| a.message.clone()),
-            })
-            .collect();
-        // A follow-up builds on the last answer that had a plan.
-        let previous: Option<Plan> = earlier
-            .iter()
-            .rev()
-            .find_map(|a| a.plan.clone())
-            .and_then(|plan| serde_json::from_value(plan).ok());
+        // Every earlier answer: a follow-up builds on the last one with a plan, however old;
+        // the window limits what the prompts see.
+        let context = Context::new(
+            Some(conversation_id.clone()),
+            self.config.limits.context_turns,
+        )
+        .with_turns(earlier.iter().map(|a| Turn {
+            question: a.question.clone(),
+            plan: a.plan.clone(),
+            sql: a.sql.clone(),
+            digest: a.summary.clone().or_else(|| a.message.clone()),
+        }));
         let request = Request {
-            history: &history,
+            context: Some(&context),
             approved: ask.user_ack,
             dry_run: ask.dry_run,
-            previous: previous.as_ref(),
             conversation: Some(&conversation_id),
             ..Request::new(&ask.question)
         };
@@ -222,15 +216,11 @@ impl Service {
 
     /// A dry run stops every query; whether it needs approval is the threshold's call.
     fn planned(&self, response: &mut QueryResponse) {
-        if response.status != "needs_approval" {
+        if response.status != Status::NeedsApproval {
             return;
         }
-        let billed = response
-            .cost
-            .as_ref()
-            .and_then(|c| c["bytes_billed"].as_u64())
-            .unwrap_or(0);
-        response.status = "planned".into();
+        let billed = response.cost.as_ref().map_or(0, |c| c.bytes_billed);
+        response.status = Status::Planned;
         response.needs_approval = billed > self.config.approval_bytes;
         response.approval_reason = response.needs_approval.then(|| {
             format!(
@@ -315,10 +305,7 @@ impl Service {
                 ),
             ));
         }
-        let plan: Option<Plan> = stored
-            .as_ref()
-            .and_then(|s| s.plan.clone())
-            .and_then(|p| serde_json::from_value(p).ok());
+        let plan: Option<Plan> = stored.as_ref().and_then(|s| s.plan.clone());
         let question = stored
             .as_ref()
             .map_or_else(|| "(SQL)".to_owned(), |s| s.question.clone());

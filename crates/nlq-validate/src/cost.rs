@@ -4,7 +4,7 @@
 //! BigQuery bills on-demand queries by bytes processed, rounded up to the next MB, with at least
 //! 10 MB per table referenced; the cap is `maximum_bytes_billed`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use nlq_core::result::human_bytes;
 
@@ -34,7 +34,7 @@ impl Default for CostPolicy {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cost {
     pub bytes_processed: u64,
     pub bytes_billed: u64,

@@ -32,5 +32,6 @@ pub use guard::{AllowedDataset, GuardConfig, guard};
 pub use lint::{LintContext, lint};
 pub use params::{ParamCatalog, ParamScope, StandardParams, ValueField};
 pub use pipeline::{
-    DatasetFacts, Job, Outcome, Policy, Report, Step, StepResult, Validator, Verdict, not_allowable,
+    DatasetFacts, Job, Outcome, Policy, Report, Step, StepMeta, StepResult, Validator, Verdict,
+    not_allowable,
 };

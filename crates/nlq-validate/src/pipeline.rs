@@ -10,8 +10,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde::{Serialize, Serializer};
-use serde_json::{Value as Json, json};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sqlparser::ast::{Expr, LimitClause, Statement};
 
 use nlq_core::{Column, ErrorClass, QueryRequest, QueryResult, Warehouse, WarehouseError, label};
@@ -132,7 +131,7 @@ pub struct DatasetFacts {
     pub today: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Step {
     Guard,
@@ -146,15 +145,68 @@ pub enum Step {
     Assertions,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// What a step measured or learned. On the wire each is a plain object of its fields (the
+/// step's `name` says which), as reports have always been written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum StepMeta {
+    /// The step did not run, and why.
+    Skipped {
+        skipped: String,
+    },
+    DryRun {
+        bytes_processed: u64,
+        tables: Vec<String>,
+    },
+    Cost {
+        bytes_billed: u64,
+        usd: f64,
+        maximum_bytes_billed: u64,
+    },
+    Explain {
+        plan: String,
+    },
+    /// The result's columns, from the `LIMIT 0` run.
+    Schema {
+        columns: Vec<Column>,
+    },
+    Canary {
+        days: Vec<String>,
+        rows: usize,
+        bytes_processed: u64,
+    },
+    Execute {
+        rows: usize,
+        truncated: bool,
+        bytes_processed: u64,
+        engine_ms: u64,
+    },
+    /// Nothing to tell (guard, lint, assertions, a failed step). Last: it reads any object.
+    Nothing {},
+}
+
+impl StepMeta {
+    /// Why the step did not run, when it did not.
+    pub fn skipped(&self) -> Option<&str> {
+        match self {
+            StepMeta::Skipped { skipped } => Some(skipped),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepResult {
     pub name: Step,
     /// False when the step found an error: the pipeline stopped here.
     pub ok: bool,
     pub findings: Vec<Finding>,
-    /// What the step measured or learned (bytes, plan, columns, rows ...).
-    pub meta: Json,
-    #[serde(rename = "elapsed_ms", serialize_with = "millis")]
+    pub meta: StepMeta,
+    #[serde(
+        rename = "elapsed_ms",
+        serialize_with = "millis",
+        deserialize_with = "from_millis"
+    )]
     pub elapsed: Duration,
     /// Whose fault a warehouse failure is, when the step failed on one.
     pub class: Option<ErrorClass>,
@@ -164,7 +216,12 @@ fn millis<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(d.as_secs_f64() * 1000.0)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+fn from_millis<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let ms = f64::deserialize(d)?;
+    Duration::try_from_secs_f64(ms / 1000.0).map_err(serde::de::Error::custom)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// Every step passed (warnings may remain).
@@ -175,7 +232,7 @@ pub enum Verdict {
     Failed,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     pub sql: String,
     pub verdict: Verdict,
@@ -209,7 +266,13 @@ impl Report {
     }
 
     /// Records a step; false when it failed and the pipeline must stop.
-    fn push(&mut self, name: Step, started: Instant, findings: Vec<Finding>, meta: Json) -> bool {
+    fn push(
+        &mut self,
+        name: Step,
+        started: Instant,
+        findings: Vec<Finding>,
+        meta: StepMeta,
+    ) -> bool {
         let ok = !findings.iter().any(|f| f.severity == Severity::Error);
         if !ok {
             self.verdict = Verdict::Refused;
@@ -242,7 +305,7 @@ impl Report {
                 message: error.message,
                 position: error.position,
             }],
-            meta: json!({}),
+            meta: StepMeta::Nothing {},
             elapsed: started.elapsed(),
             class: Some(error.class),
         });
@@ -358,7 +421,9 @@ impl Validator {
                 Step::Execute,
                 started,
                 vec![],
-                json!({"skipped": "the policy is dry-run only"}),
+                StepMeta::Skipped {
+                    skipped: "the policy is dry-run only".to_owned(),
+                },
             );
             return Outcome {
                 report,
@@ -380,17 +445,17 @@ impl Validator {
             Step::Execute,
             started,
             vec![],
-            json!({
-                "rows": result.rows.len(),
-                "truncated": result.truncated,
-                "bytes_processed": result.bytes_processed,
-                "engine_ms": result.elapsed_ms,
-            }),
+            StepMeta::Execute {
+                rows: result.rows.len(),
+                truncated: result.truncated,
+                bytes_processed: result.bytes_processed,
+                engine_ms: result.elapsed_ms,
+            },
         );
         let started = Instant::now();
         let days = days_of(&statement, &self.facts.today);
         let findings = assertions::check(&result, &ResultShape::of(&statement, days));
-        report.push(Step::Assertions, started, findings, json!({}));
+        report.push(Step::Assertions, started, findings, StepMeta::Nothing {});
         Outcome {
             report,
             result: Some(result),
@@ -428,7 +493,7 @@ impl Validator {
 
         let started = Instant::now();
         let findings = guard(sql, &self.guard);
-        if !report.push(Step::Guard, started, findings, json!({})) {
+        if !report.push(Step::Guard, started, findings, StepMeta::Nothing {}) {
             return (report, None);
         }
         // The guard parsed this very text; a failure here would be a bug in it.
@@ -461,7 +526,7 @@ impl Validator {
         if let Some(message) = not_allowable(job.allow) {
             findings.push(Finding::error("lint.allow", message, None));
         }
-        if !report.push(Step::Lint, started, findings, json!({})) {
+        if !report.push(Step::Lint, started, findings, StepMeta::Nothing {}) {
             return (report, None);
         }
 
@@ -498,7 +563,10 @@ impl Validator {
             Step::DryRun,
             started,
             outside,
-            json!({"bytes_processed": dry_run.bytes_processed, "tables": dry_run.tables}),
+            StepMeta::DryRun {
+                bytes_processed: dry_run.bytes_processed,
+                tables: dry_run.tables.clone(),
+            },
         ) {
             return (report, None);
         }
@@ -513,11 +581,11 @@ impl Validator {
             .into_iter()
             .collect();
         report.cost = Some(cost.clone());
-        let meta = json!({
-            "bytes_billed": cost.bytes_billed,
-            "usd": cost.usd,
-            "maximum_bytes_billed": self.policy.cost.maximum_bytes_billed,
-        });
+        let meta = StepMeta::Cost {
+            bytes_billed: cost.bytes_billed,
+            usd: cost.usd,
+            maximum_bytes_billed: self.policy.cost.maximum_bytes_billed,
+        };
         if !report.push(Step::Cost, started, findings, meta) {
             return (report, None);
         }
@@ -526,7 +594,7 @@ impl Validator {
             let started = Instant::now();
             match self.with_timeout(self.warehouse.explain(sql)).await {
                 Ok(plan) => {
-                    report.push(Step::Explain, started, vec![], json!({"plan": plan}));
+                    report.push(Step::Explain, started, vec![], StepMeta::Explain { plan });
                 }
                 Err(err) => {
                     report.fail(Step::Explain, started, err);
@@ -539,7 +607,9 @@ impl Validator {
         let request = warehouse_job(with_limit(&statement, 0), 1, labels, "schema");
         match self.with_timeout(self.warehouse.query(&request)).await {
             Ok(empty) => {
-                let meta = json!({"columns": empty.columns});
+                let meta = StepMeta::Schema {
+                    columns: empty.columns.clone(),
+                };
                 report.columns = Some(empty.columns);
                 report.push(Step::Schema, started, vec![], meta);
             }
@@ -564,13 +634,20 @@ impl Validator {
                 None
             };
             if let Some(reason) = skipped {
-                report.push(Step::Canary, started, vec![], json!({ "skipped": reason }));
+                report.push(
+                    Step::Canary,
+                    started,
+                    vec![],
+                    StepMeta::Skipped { skipped: reason },
+                );
             } else if days.is_empty() {
                 report.push(
                     Step::Canary,
                     started,
                     vec![],
-                    json!({"skipped": "no constant _TABLE_SUFFIX range to narrow to one day"}),
+                    StepMeta::Skipped {
+                        skipped: "no constant _TABLE_SUFFIX range to narrow to one day".to_owned(),
+                    },
                 );
             } else {
                 let request = warehouse_job(canary.to_string(), 10, labels, "canary");
@@ -580,7 +657,11 @@ impl Validator {
                             Step::Canary,
                             started,
                             vec![],
-                            json!({"days": days, "rows": rows.rows.len(), "bytes_processed": rows.bytes_processed}),
+                            StepMeta::Canary {
+                                days,
+                                rows: rows.rows.len(),
+                                bytes_processed: rows.bytes_processed,
+                            },
                         );
                     }
                     Err(err) => {

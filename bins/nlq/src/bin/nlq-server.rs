@@ -65,6 +65,9 @@ struct Cli {
     /// Seconds a first question asked again gets the stored answer (0: always run again).
     #[arg(long, env = "NLQ_ANSWER_CACHE_SECS", default_value_t = 300)]
     answer_cache_secs: u64,
+    /// Earlier answers of a conversation a question sees as context (its LLM prompt).
+    #[arg(long, env = "NLQ_CONTEXT_TURNS", default_value_t = nlq_core::context::DEFAULT_WINDOW)]
+    context_turns: usize,
     /// HTTP worker threads.
     #[arg(long, env = "NLQ_WORKERS", default_value_t = 2)]
     workers: usize,
@@ -151,6 +154,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             daily_bytes: cli.daily_bytes,
             max_rows: cli.max_rows,
             answer_cache_ttl: std::time::Duration::from_secs(cli.answer_cache_secs),
+            context_turns: cli.context_turns,
             ..Limits::default()
         },
         cors_origins: cli.cors_origins.clone(),

@@ -2,11 +2,80 @@
 //! the prompt asks for JSON and the caller checks it.
 
 use async_trait::async_trait;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use nlq_core::{ChatRequest, ChatResponse, LlmProvider, ProviderError, Role, Usage};
 
 use super::http::{self, ProviderConfig};
+
+/// A Messages reply, as far as nlq reads it (required fields required).
+#[derive(Deserialize)]
+struct Reply {
+    content: Vec<Block>,
+    model: Option<String>,
+    stop_reason: Option<String>,
+    /// Missing: the usage is unknown (never counted as 0 tokens, $0).
+    usage: Option<TokenUsage>,
+}
+
+#[derive(Deserialize)]
+struct Block {
+    /// Only text blocks have text.
+    text: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct TokenUsage {
+    input_tokens: u64,
+    output_tokens: u64,
+}
+
+/// One stream event: `type` says which fields it has.
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Event {
+    MessageStart {
+        message: StartedMessage,
+    },
+    ContentBlockDelta {
+        delta: TextDelta,
+    },
+    MessageDelta {
+        usage: Option<OutputUsage>,
+    },
+    Error {
+        error: StreamError,
+    },
+    #[serde(other)]
+    Other,
+}
+
+#[derive(Deserialize)]
+struct StartedMessage {
+    model: Option<String>,
+    usage: Option<InputUsage>,
+}
+
+#[derive(Deserialize)]
+struct InputUsage {
+    input_tokens: u64,
+}
+
+#[derive(Deserialize)]
+struct OutputUsage {
+    output_tokens: u64,
+}
+
+#[derive(Deserialize)]
+struct TextDelta {
+    text: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct StreamError {
+    message: Option<String>,
+}
 
 const API_VERSION: &str = "2023-06-01";
 const NAME: &str = "anthropic";
@@ -89,17 +158,15 @@ impl LlmProvider for Anthropic {
         let body = self.body(request, false);
         let (response, attempts) =
             http::send(NAME, &self.config.retry, || self.post(&body)).await?;
-        let v: Value = response
-            .json()
+        let body = response
+            .text()
             .await
-            .map_err(|_| http::malformed(NAME, "the body is not JSON"))?;
-        let text: String = v["content"]
-            .as_array()
-            .ok_or_else(|| http::malformed(NAME, "no content"))?
-            .iter()
-            .filter_map(|block| block["text"].as_str())
-            .collect();
-        if v["stop_reason"] == "refusal" {
+            .map_err(|_| http::malformed(NAME, "the body could not be read"))?;
+        let reply: Reply = serde_json::from_str(&body).map_err(|e| {
+            http::malformed(NAME, &format!("the body is not a Messages reply ({e})"))
+        })?;
+        let text: String = reply.content.into_iter().filter_map(|b| b.text).collect();
+        if reply.stop_reason.as_deref() == Some("refusal") {
             return Err(ProviderError {
                 provider: NAME.to_owned(),
                 class: nlq_core::ErrorClass::User,
@@ -109,12 +176,12 @@ impl LlmProvider for Anthropic {
         }
         Ok(ChatResponse {
             text,
-            usage: Usage {
-                input_tokens: v["usage"]["input_tokens"].as_u64().unwrap_or(0),
-                output_tokens: v["usage"]["output_tokens"].as_u64().unwrap_or(0),
-            },
+            usage: reply.usage.map(|u| Usage {
+                input_tokens: u.input_tokens,
+                output_tokens: u.output_tokens,
+            }),
             provider: NAME.to_owned(),
-            model: v["model"].as_str().unwrap_or(&self.config.model).to_owned(),
+            model: reply.model.unwrap_or_else(|| self.config.model.clone()),
             attempts,
         })
     }
@@ -128,44 +195,51 @@ impl LlmProvider for Anthropic {
         let (response, attempts) =
             http::send(NAME, &self.config.retry, || self.post(&body)).await?;
         let mut text = String::new();
-        let mut usage = Usage::default();
+        // Input tokens arrive first, output tokens last; either missing leaves the usage unknown.
+        let (mut input, mut output) = (None, None);
         let mut model = self.config.model.clone();
         http::sse(NAME, response, |data| {
-            let v: Value = serde_json::from_str(data)
-                .map_err(|_| http::malformed(NAME, "a stream event is not JSON"))?;
-            match v["type"].as_str() {
-                Some("message_start") => {
-                    usage.input_tokens =
-                        v["message"]["usage"]["input_tokens"].as_u64().unwrap_or(0);
-                    if let Some(m) = v["message"]["model"].as_str() {
-                        model = m.to_owned();
+            let event: Event = serde_json::from_str(data).map_err(|e| {
+                http::malformed(NAME, &format!("a stream event is not an event ({e})"))
+            })?;
+            match event {
+                Event::MessageStart { message } => {
+                    input = message.usage.map(|u| u.input_tokens);
+                    if let Some(m) = message.model {
+                        model = m;
                     }
                 }
-                Some("content_block_delta") => {
-                    if let Some(piece) = v["delta"]["text"].as_str().filter(|p| !p.is_empty()) {
-                        delta(piece);
-                        text.push_str(piece);
+                Event::ContentBlockDelta { delta: d } => {
+                    if let Some(piece) = d.text.filter(|p| !p.is_empty()) {
+                        delta(&piece);
+                        text.push_str(&piece);
                     }
                 }
-                Some("message_delta") => {
-                    usage.output_tokens = v["usage"]["output_tokens"].as_u64().unwrap_or(0);
+                Event::MessageDelta { usage } => {
+                    output = usage.map(|u| u.output_tokens);
                 }
-                Some("error") => {
+                Event::Error { error } => {
                     return Err(ProviderError {
                         provider: NAME.to_owned(),
                         class: nlq_core::ErrorClass::Transient,
                         message: format!(
                             "stream error: {}",
-                            v["error"]["message"].as_str().unwrap_or("unknown")
+                            error.message.as_deref().unwrap_or("unknown")
                         ),
                         retry_after: None,
                     });
                 }
-                _ => {}
+                Event::Other => {}
             }
             Ok(())
         })
         .await?;
+        let usage = input
+            .zip(output)
+            .map(|(input_tokens, output_tokens)| Usage {
+                input_tokens,
+                output_tokens,
+            });
         Ok(ChatResponse {
             text,
             usage,

@@ -111,7 +111,7 @@ mod tests {
             match self.reply {
                 Ok(text) => Ok(ChatResponse {
                     text: text.into(),
-                    usage: Usage::default(),
+                    usage: Some(Usage::default()),
                     provider: self.name.into(),
                     model: "m".into(),
                     attempts: 1,

@@ -2,6 +2,7 @@
 //! `x-goog-api-key` header, never in the URL, so no log line or error can carry it.
 
 use async_trait::async_trait;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use nlq_core::{ChatRequest, ChatResponse, LlmProvider, ProviderError, Role, Usage};
@@ -78,24 +79,81 @@ impl Gemini {
     }
 }
 
-/// The text of one reply (or stream chunk), and whether the model was stopped for safety.
-fn candidate_text(v: &Value) -> (String, bool) {
-    let candidate = &v["candidates"][0];
-    let text = candidate["content"]["parts"]
-        .as_array()
-        .map(|parts| parts.iter().filter_map(|p| p["text"].as_str()).collect())
-        .unwrap_or_default();
-    let blocked =
-        candidate["finishReason"] == "SAFETY" || v["promptFeedback"]["blockReason"].is_string();
-    (text, blocked)
+/// A generateContent reply or stream chunk, as far as nlq reads it.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Reply {
+    #[serde(default)]
+    candidates: Vec<Candidate>,
+    prompt_feedback: Option<PromptFeedback>,
+    /// Missing: the usage is unknown (never counted as 0 tokens, $0).
+    usage_metadata: Option<UsageMetadata>,
+    model_version: Option<String>,
 }
 
-fn usage(v: &Value) -> Usage {
-    Usage {
-        input_tokens: v["usageMetadata"]["promptTokenCount"].as_u64().unwrap_or(0),
-        output_tokens: v["usageMetadata"]["candidatesTokenCount"]
-            .as_u64()
-            .unwrap_or(0),
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Candidate {
+    content: Option<Content>,
+    finish_reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Content {
+    #[serde(default)]
+    parts: Vec<Part>,
+}
+
+#[derive(Deserialize)]
+struct Part {
+    text: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PromptFeedback {
+    block_reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UsageMetadata {
+    prompt_token_count: u64,
+    /// Absent when the model wrote nothing (a blocked reply).
+    #[serde(default)]
+    candidates_token_count: u64,
+}
+
+impl Reply {
+    fn parse(text: &str) -> Result<Reply, ProviderError> {
+        serde_json::from_str(text).map_err(|e| {
+            http::malformed(
+                NAME,
+                &format!("the body is not a generateContent reply ({e})"),
+            )
+        })
+    }
+
+    /// The first candidate's text, and whether the model was stopped for safety.
+    fn text(&self) -> (String, bool) {
+        let candidate = self.candidates.first();
+        let text = candidate
+            .and_then(|c| c.content.as_ref())
+            .map(|c| c.parts.iter().filter_map(|p| p.text.as_deref()).collect())
+            .unwrap_or_default();
+        let blocked = candidate.is_some_and(|c| c.finish_reason.as_deref() == Some("SAFETY"))
+            || self
+                .prompt_feedback
+                .as_ref()
+                .is_some_and(|f| f.block_reason.is_some());
+        (text, blocked)
+    }
+
+    fn usage(&self) -> Option<Usage> {
+        self.usage_metadata.as_ref().map(|u| Usage {
+            input_tokens: u.prompt_token_count,
+            output_tokens: u.candidates_token_count,
+        })
     }
 }
 
@@ -122,25 +180,25 @@ impl LlmProvider for Gemini {
         let body = self.body(request);
         let (response, attempts) =
             http::send(NAME, &self.config.retry, || self.post(&body, false)).await?;
-        let v: Value = response
-            .json()
+        let body = response
+            .text()
             .await
-            .map_err(|_| http::malformed(NAME, "the body is not JSON"))?;
-        let (text, blocked) = candidate_text(&v);
+            .map_err(|_| http::malformed(NAME, "the body could not be read"))?;
+        let reply = Reply::parse(&body)?;
+        let (text, blocked) = reply.text();
         if blocked {
             return Err(refused());
         }
-        if v["candidates"][0].is_null() {
+        if reply.candidates.is_empty() {
             return Err(http::malformed(NAME, "no candidates"));
         }
         Ok(ChatResponse {
             text,
-            usage: usage(&v),
+            usage: reply.usage(),
             provider: NAME.to_owned(),
-            model: v["modelVersion"]
-                .as_str()
-                .unwrap_or(&self.config.model)
-                .to_owned(),
+            model: reply
+                .model_version
+                .unwrap_or_else(|| self.config.model.clone()),
             attempts,
         })
     }
@@ -154,12 +212,11 @@ impl LlmProvider for Gemini {
         let (response, attempts) =
             http::send(NAME, &self.config.retry, || self.post(&body, true)).await?;
         let mut text = String::new();
-        let mut used = Usage::default();
+        let mut used = None;
         let mut model = self.config.model.clone();
         http::sse(NAME, response, |data| {
-            let v: Value = serde_json::from_str(data)
-                .map_err(|_| http::malformed(NAME, "a stream event is not JSON"))?;
-            let (piece, blocked) = candidate_text(&v);
+            let chunk = Reply::parse(data)?;
+            let (piece, blocked) = chunk.text();
             if blocked {
                 return Err(refused());
             }
@@ -167,11 +224,11 @@ impl LlmProvider for Gemini {
                 delta(&piece);
                 text.push_str(&piece);
             }
-            if v["usageMetadata"].is_object() {
-                used = usage(&v);
+            if let Some(usage) = chunk.usage() {
+                used = Some(usage);
             }
-            if let Some(m) = v["modelVersion"].as_str() {
-                model = m.to_owned();
+            if let Some(m) = chunk.model_version {
+                model = m;
             }
             Ok(())
         })

@@ -2,6 +2,7 @@
 //! Newer OpenAI models (o-series, gpt-5) take `max_completion_tokens` and no temperature.
 
 use async_trait::async_trait;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use nlq_core::{ChatRequest, ChatResponse, LlmProvider, ProviderError, Role, Usage};
@@ -92,11 +93,60 @@ impl OpenAi {
     }
 }
 
-fn usage(v: &Value) -> Usage {
-    Usage {
-        input_tokens: v["prompt_tokens"].as_u64().unwrap_or(0),
-        output_tokens: v["completion_tokens"].as_u64().unwrap_or(0),
+/// A chat completion, as far as nlq reads it: a field the API must send is required, so a
+/// change of format is an error, not a zero.
+#[derive(Deserialize)]
+struct Completion {
+    choices: Vec<Choice>,
+    model: Option<String>,
+    /// Missing: the usage is unknown (never counted as 0 tokens, $0).
+    usage: Option<TokenUsage>,
+}
+
+#[derive(Deserialize)]
+struct Choice {
+    message: Message,
+}
+
+#[derive(Deserialize)]
+struct Message {
+    content: Option<String>,
+    refusal: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct TokenUsage {
+    prompt_tokens: u64,
+    completion_tokens: u64,
+}
+
+impl From<TokenUsage> for Usage {
+    fn from(u: TokenUsage) -> Usage {
+        Usage {
+            input_tokens: u.prompt_tokens,
+            output_tokens: u.completion_tokens,
+        }
     }
+}
+
+/// One streamed chunk; the last carries the usage when `include_usage` was asked for.
+#[derive(Deserialize)]
+struct Chunk {
+    #[serde(default)]
+    choices: Vec<ChunkChoice>,
+    model: Option<String>,
+    usage: Option<TokenUsage>,
+}
+
+#[derive(Deserialize)]
+struct ChunkChoice {
+    #[serde(default)]
+    delta: Delta,
+}
+
+#[derive(Deserialize, Default)]
+struct Delta {
+    content: Option<String>,
 }
 
 #[async_trait]
@@ -117,28 +167,32 @@ impl LlmProvider for OpenAi {
             .text()
             .await
             .map_err(|_| http::malformed(&self.name, "the body could not be read"))?;
-        let v: Value = serde_json::from_str(&text)
-            .map_err(|_| http::malformed(&self.name, "the body is not JSON"))?;
-        let choice = &v["choices"][0];
-        if choice["message"]["refusal"].is_string() {
+        let reply: Completion = serde_json::from_str(&text).map_err(|e| {
+            http::malformed(
+                &self.name,
+                &format!("the body is not a chat completion ({e})"),
+            )
+        })?;
+        let Some(choice) = reply.choices.into_iter().next() else {
+            return Err(http::malformed(&self.name, "no choices"));
+        };
+        if let Some(refusal) = choice.message.refusal {
             return Err(ProviderError {
                 provider: self.name.clone(),
                 class: nlq_core::ErrorClass::User,
-                message: format!(
-                    "the model refused: {}",
-                    choice["message"]["refusal"].as_str().unwrap_or_default()
-                ),
+                message: format!("the model refused: {refusal}"),
                 retry_after: None,
             });
         }
-        let content = choice["message"]["content"]
-            .as_str()
+        let content = choice
+            .message
+            .content
             .ok_or_else(|| http::malformed(&self.name, "no choices[0].message.content"))?;
         Ok(ChatResponse {
-            text: content.to_owned(),
-            usage: usage(&v["usage"]),
+            text: content,
+            usage: reply.usage.map(Usage::from),
             provider: self.name.clone(),
-            model: v["model"].as_str().unwrap_or(&self.config.model).to_owned(),
+            model: reply.model.unwrap_or_else(|| self.config.model.clone()),
             attempts,
         })
     }
@@ -152,23 +206,27 @@ impl LlmProvider for OpenAi {
         let (response, attempts) =
             http::send(&self.name, &self.config.retry, || self.post(&body)).await?;
         let mut text = String::new();
-        let mut used = Usage::default();
+        let mut used = None;
         let mut model = self.config.model.clone();
         http::sse(&self.name, response, |data| {
-            let v: Value = serde_json::from_str(data)
-                .map_err(|_| http::malformed(&self.name, "a stream event is not JSON"))?;
-            if let Some(piece) = v["choices"][0]["delta"]["content"]
-                .as_str()
+            let chunk: Chunk = serde_json::from_str(data).map_err(|e| {
+                http::malformed(&self.name, &format!("a stream event is not a chunk ({e})"))
+            })?;
+            if let Some(piece) = chunk
+                .choices
+                .into_iter()
+                .next()
+                .and_then(|c| c.delta.content)
                 .filter(|p| !p.is_empty())
             {
-                delta(piece);
-                text.push_str(piece);
+                delta(&piece);
+                text.push_str(&piece);
             }
-            if v["usage"].is_object() {
-                used = usage(&v["usage"]);
+            if let Some(u) = chunk.usage {
+                used = Some(Usage::from(u));
             }
-            if let Some(m) = v["model"].as_str() {
-                model = m.to_owned();
+            if let Some(m) = chunk.model {
+                model = m;
             }
             Ok(())
         })

@@ -55,7 +55,10 @@ async fn openai_sends_the_documented_request_and_reads_usage() {
         r#"{"sql": "SELECT 1", "explanation": "x", "assumptions": []}"#
     );
     assert_eq!(
-        (reply.usage.input_tokens, reply.usage.output_tokens),
+        (
+            reply.usage.unwrap().input_tokens,
+            reply.usage.unwrap().output_tokens
+        ),
         (812, 41)
     );
     assert_eq!(
@@ -73,7 +76,7 @@ async fn newer_openai_models_take_max_completion_tokens() {
         .await
         .unwrap();
     server.verify();
-    assert_eq!(reply.usage.output_tokens, 300);
+    assert_eq!(reply.usage.unwrap().output_tokens, 300);
 }
 
 #[tokio::test]
@@ -90,7 +93,10 @@ async fn openai_streams_deltas_and_the_final_usage() {
     assert_eq!(reply.text, "SELECT 1");
     assert_eq!(*pieces.lock().unwrap(), ["SELECT ", "1"]);
     assert_eq!(
-        (reply.usage.input_tokens, reply.usage.output_tokens),
+        (
+            reply.usage.unwrap().input_tokens,
+            reply.usage.unwrap().output_tokens
+        ),
         (12, 2)
     );
 }
@@ -215,6 +221,32 @@ async fn vllm_is_openai_compatible_without_a_key() {
     );
 }
 
+/// Usage drives the cost on record: a reply that does not report it is "unknown", and one
+/// that reports it in a shape we do not know is an error, never 0 tokens and $0.
+#[tokio::test]
+async fn a_reply_without_usage_is_unknown_and_a_changed_format_is_an_error() {
+    let server = MockServer::start(vec![
+        recorded("vllm_no_usage"),
+        recorded("vllm_usage_renamed"),
+    ])
+    .await;
+    let provider = OpenAi::compatible(config(
+        &format!("{}/v1", server.base),
+        "Qwen/Qwen2.5-Coder-7B-Instruct",
+        None,
+    ))
+    .unwrap();
+    let reply = provider.chat(&request(true)).await.unwrap();
+    assert_eq!(reply.text, r#"{"sql": "SELECT 3"}"#);
+    assert_eq!(reply.usage, None);
+    let err = provider.chat(&request(true)).await.unwrap_err();
+    server.verify();
+    assert!(
+        err.message.contains("malformed reply") && err.message.contains("prompt_tokens"),
+        "{err}"
+    );
+}
+
 #[tokio::test]
 async fn anthropic_messages_plain_and_streamed() {
     let server = MockServer::start(vec![
@@ -231,7 +263,10 @@ async fn anthropic_messages_plain_and_streamed() {
     let reply = provider.chat(&request(true)).await.unwrap();
     assert_eq!(reply.text, r#"{"sql": "SELECT 4"}"#);
     assert_eq!(
-        (reply.usage.input_tokens, reply.usage.output_tokens),
+        (
+            reply.usage.unwrap().input_tokens,
+            reply.usage.unwrap().output_tokens
+        ),
         (900, 33)
     );
     let reply = provider
@@ -241,7 +276,10 @@ async fn anthropic_messages_plain_and_streamed() {
     server.verify();
     assert_eq!(reply.text, "SELECT 5");
     assert_eq!(
-        (reply.usage.input_tokens, reply.usage.output_tokens),
+        (
+            reply.usage.unwrap().input_tokens,
+            reply.usage.unwrap().output_tokens
+        ),
         (25, 7)
     );
 }
@@ -278,7 +316,10 @@ async fn gemini_generate_content_plain_streamed_and_blocked() {
     let reply = provider.chat(&request(true)).await.unwrap();
     assert_eq!(reply.text, r#"{"sql": "SELECT 6"}"#);
     assert_eq!(
-        (reply.usage.input_tokens, reply.usage.output_tokens),
+        (
+            reply.usage.unwrap().input_tokens,
+            reply.usage.unwrap().output_tokens
+        ),
         (700, 15)
     );
     let reply = provider
@@ -286,7 +327,7 @@ async fn gemini_generate_content_plain_streamed_and_blocked() {
         .await
         .unwrap();
     assert_eq!(reply.text, "SELECT 7");
-    assert_eq!(reply.usage.output_tokens, 3);
+    assert_eq!(reply.usage.unwrap().output_tokens, 3);
     let err = provider.chat(&request(true)).await.unwrap_err();
     server.verify();
     assert_eq!(err.class, ErrorClass::User);

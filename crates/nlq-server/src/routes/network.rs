@@ -26,11 +26,7 @@ pub async fn customer_flow(
     service.limiter.check_budget(&caller)?;
     let table = service.pipeline.model().table.clone();
     let graph = flow::graph(service.pipeline.validator(), &table, &body).await?;
-    let billed = graph
-        .cost
-        .as_ref()
-        .and_then(|c| c["bytes_billed"].as_u64())
-        .unwrap_or(0);
+    let billed = graph.cost.as_ref().map_or(0, |c| c.bytes_billed);
     service.limiter.spend(&caller, billed);
     Ok(HttpResponse::Ok().json(graph))
 }

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{Value as Json, json};
 use tokio::sync::mpsc;
 
-use nlq_pipeline::Event;
+use nlq_pipeline::{Event, Status};
 
 use crate::answer::QueryResponse;
 use crate::error::ServerError;
@@ -109,7 +109,7 @@ fn closing(response: &QueryResponse, request_id: &str) -> Vec<(&'static str, Jso
                    "sql": response.sql, "cost": response.cost}),
         ));
     }
-    if response.status == "answered" {
+    if response.status == Status::Answered {
         out.push((
             "rows",
             json!({"columns": response.columns, "rows": response.rows,
@@ -119,7 +119,7 @@ fn closing(response: &QueryResponse, request_id: &str) -> Vec<(&'static str, Jso
     if let Some(spec) = &response.chart {
         out.push(("chart", json!({ "spec": spec })));
     }
-    if response.status == "error" {
+    if response.status == Status::Error {
         out.push((
             "error",
             json!({"code": "answer_failed", "message": response.message, "request_id": request_id}),

@@ -10,6 +10,10 @@ use super::AnswerStore;
 use crate::answer::QueryResponse;
 use crate::error::ServerError;
 
+/// The shape of the stored answers (`PRAGMA user_version`): a `QueryResponse` as JSON, read
+/// back into its types. Files from before versioning (0) hold the same shape.
+const FORMAT_VERSION: i64 = 1;
+
 pub struct SqliteStore {
     // One connection: the writes are tiny, and SQLite serializes writers anyway.
     connection: Mutex<Connection>,
@@ -53,6 +57,19 @@ impl SqliteStore {
                      ON answers (conversation_id, seq);",
             )
             .map_err(store_error)?;
+        let version: i64 = connection
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .map_err(store_error)?;
+        if version > FORMAT_VERSION {
+            return Err(ServerError::Store(format!(
+                "the answer store was written by a newer nlq (format {version}, this one reads up to {FORMAT_VERSION}): upgrade nlq-server or point --db at another file"
+            )));
+        }
+        if version < FORMAT_VERSION {
+            connection
+                .execute_batch(&format!("PRAGMA user_version = {FORMAT_VERSION};"))
+                .map_err(store_error)?;
+        }
         Ok(SqliteStore {
             connection: Mutex::new(connection),
         })
@@ -161,7 +178,7 @@ mod tests {
             qid: qid.into(),
             conversation_id: conversation.into(),
             question: question.into(),
-            status: "answered".into(),
+            status: nlq_core::Status::Answered,
             message: None,
             choices: vec![],
             sql: Some("SELECT 1".into()),
@@ -177,10 +194,50 @@ mod tests {
             risk: None,
             validation: None,
             llm: None,
-            timings: serde_json::json!([]),
+            timings: vec![],
             created_at: "2026-12-04T00:00:00.000Z".into(),
             cached_from: None,
         }
+    }
+
+    #[test]
+    fn a_store_from_a_newer_format_is_refused_not_misread() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nlq.sqlite");
+        drop(SqliteStore::open(&path).unwrap());
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch("PRAGMA user_version = 99;")
+            .unwrap();
+        let err = SqliteStore::open(&path).err().unwrap().to_string();
+        assert!(err.contains("newer nlq"), "{err}");
+    }
+
+    #[test]
+    fn typed_answers_read_back_as_saved() {
+        let store = SqliteStore::in_memory().unwrap();
+        let mut answer = response("q1", "c1", "users");
+        answer.cost = Some(nlq_validate::cost(
+            5 << 20,
+            2,
+            &nlq_validate::CostPolicy::default(),
+        ));
+        answer.columns = vec![nlq_core::Column {
+            name: "users".into(),
+            ty: nlq_core::BqType::Int64,
+        }];
+        store.save(&answer).unwrap();
+        let mut back = store.get("q1").unwrap().unwrap();
+        assert_eq!(back.bytes_billed(), 20 << 20);
+        // serde_json reads a float back to within one unit of its last digit, not always to
+        // the same bits: dollars are compared as money, everything else exactly.
+        let (saved, read) = (
+            answer.cost.as_ref().unwrap().usd,
+            back.cost.as_ref().unwrap().usd,
+        );
+        assert!((saved - read).abs() <= saved * 1e-15, "{saved} vs {read}");
+        back.cost.as_mut().unwrap().usd = saved;
+        assert_eq!(back, answer);
     }
 
     #[test]

@@ -218,10 +218,7 @@ async fn an_answer_skips_the_plan_and_a_canary_that_cannot_pay_off() {
         .find(|s| s.name == Step::Canary)
         .unwrap();
     assert!(
-        canary.meta["skipped"]
-            .as_str()
-            .unwrap()
-            .contains("less than"),
+        canary.meta.skipped().unwrap().contains("less than"),
         "{:?}",
         canary.meta
     );
@@ -382,7 +379,7 @@ async fn dry_run_only_never_reads_data_rows() {
     assert!(!steps(&outcome.report).contains(&Step::Canary));
     let execute = outcome.report.steps.last().unwrap();
     assert_eq!(execute.name, Step::Execute);
-    assert_eq!(execute.meta["skipped"], "the policy is dry-run only");
+    assert_eq!(execute.meta.skipped(), Some("the policy is dry-run only"));
     // Only the dry run and the LIMIT 0 schema touch the warehouse.
     let calls = warehouse.calls();
     assert_eq!(calls.len(), 2, "{calls:#?}");
