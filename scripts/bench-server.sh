@@ -17,7 +17,7 @@ DURATION="${DURATION:-20s}"
 CONNECTIONS=64
 
 scripts/duckdb-lib.sh
-cargo build -q --release -p nlq --bin nlq-server
+cargo build -q --release -p nlq-server-bin --bin nlq-server
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 db=$(mktemp -d)
 "$CARGO_TARGET_DIR/release/nlq-server" --bind "127.0.0.1:$port" --data-dir "$data" --db "$db/a.sqlite" \

@@ -14,11 +14,12 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
-use nlq_core::{Classify, ErrorClass};
+use nlq_app::exit::{class_name, class_of, exit_code, is_broken_pipe};
+use nlq_core::Classify;
 use nlq_metasync::store::DEFAULT_KEEP;
 use nlq_metasync::store::gcs::DEFAULT_ENDPOINT;
 use nlq_metasync::sync::{SyncConfig, SyncEvent, sync};
-use nlq_metasync::{BearerToken, MetaStore, MetaSyncError, MetadataDocument, StoreOptions};
+use nlq_metasync::{MetaStore, MetaSyncError, MetadataDocument, StoreOptions};
 
 use crate::logger::{LogFormat, Logger};
 use crate::warehouse::{Settings, ValidatorCheck};
@@ -59,7 +60,7 @@ struct Cli {
     #[arg(long, global = true, value_enum, env = "NLQ_LOG_FORMAT")]
     log_format: Option<LogFormat>,
     #[command(flatten)]
-    warehouse: nlq::setup::WarehouseArgs,
+    warehouse: nlq_app::setup::WarehouseArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -89,7 +90,7 @@ struct RunArgs {
     every: Option<Duration>,
     /// The date CURRENT_DATE() stands for when the examples are checked (YYYY-MM-DD);
     /// default: the day after the newest shard.
-    #[arg(long, env = "NLQ_AS_OF", value_parser = nlq::setup::parse_day)]
+    #[arg(long, env = "NLQ_AS_OF", value_parser = nlq_app::setup::parse_day)]
     as_of: Option<String>,
     /// The parameter catalog samples this many of the newest shards.
     #[arg(long, env = "NLQ_METASYNC_SAMPLE_SHARDS", default_value_t = 7)]
@@ -109,13 +110,7 @@ fn main() -> ExitCode {
     match run(cli, &logger) {
         Ok(()) => ExitCode::SUCCESS,
         // The reader went away (`nlq-metasync show | head`): nothing left to say.
-        Err(err)
-            if err
-                .downcast_ref::<std::io::Error>()
-                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
-        {
-            ExitCode::SUCCESS
-        }
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             let class = class_of(&err);
             logger.error(&format!("{err:#}"), &[("class", class_name(class).into())]);
@@ -135,10 +130,7 @@ fn run(cli: Cli, logger: &Logger) -> anyhow::Result<()> {
     let options = StoreOptions {
         keep: cli.keep,
         gcs_endpoint: cli.gcs_endpoint,
-        bearer_token: std::env::var("NLQ_GCS_TOKEN")
-            .ok()
-            .filter(|token| !token.trim().is_empty())
-            .map(|token| BearerToken::new(token.trim())),
+        bearer_token: nlq_app::metadata::gcs_token(),
         ..StoreOptions::default()
     };
     let store = nlq_metasync::open(&location, &options)?;
@@ -164,7 +156,7 @@ fn run(cli: Cli, logger: &Logger) -> anyhow::Result<()> {
 /// What one run needs from the flags.
 struct Job {
     args: RunArgs,
-    warehouse: nlq::setup::WarehouseArgs,
+    warehouse: nlq_app::setup::WarehouseArgs,
     data_dir: PathBuf,
 }
 
@@ -321,44 +313,6 @@ fn no_document(location: &str) -> MetaSyncError {
     MetaSyncError::NoData(format!(
         "{location} holds no metadata document yet: run `nlq-metasync run` to write one"
     ))
-}
-
-/// Whose fault, from the first error in the chain that knows.
-fn class_of(err: &anyhow::Error) -> ErrorClass {
-    for cause in err.chain() {
-        if let Some(e) = cause.downcast_ref::<MetaSyncError>() {
-            return e.class();
-        }
-        if let Some(e) = cause.downcast_ref::<nlq_exec::ExecError>() {
-            return e.class();
-        }
-        if let Some(e) = cause.downcast_ref::<nlq_semantic::SemanticError>() {
-            return e.class();
-        }
-        if let Some(e) = cause.downcast_ref::<nlq_validate::ValidateError>() {
-            return e.class();
-        }
-        if let Some(e) = cause.downcast_ref::<nlq_core::WarehouseError>() {
-            return e.class;
-        }
-    }
-    ErrorClass::Bug
-}
-
-fn exit_code(class: ErrorClass) -> u8 {
-    match class {
-        ErrorClass::User => 2,
-        ErrorClass::Transient => 3,
-        ErrorClass::Bug => 1,
-    }
-}
-
-fn class_name(class: ErrorClass) -> &'static str {
-    match class {
-        ErrorClass::User => "user",
-        ErrorClass::Transient => "transient",
-        ErrorClass::Bug => "bug",
-    }
 }
 
 /// `90s`, `30m`, `1h`, `1h30m`, `1d`.

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use nlq::setup::{OpenOptions, Opened, WarehouseArgs};
+use nlq_app::setup::{OpenOptions, Opened, WarehouseArgs};
 use nlq_metasync::sync::ExampleCheck;
 use nlq_validate::{Policy, Validator};
 

@@ -15,21 +15,24 @@ pub fn run(
     questions: &[Question],
     data_dir: &Path,
     as_of: Option<&str>,
-    llm: Option<&nlq::llm::LlmConfig>,
+    llm: Option<&nlq_app::llm::LlmConfig>,
 ) -> anyhow::Result<Vec<Outcome>> {
     let mut by_day: BTreeMap<Option<String>, Vec<&Question>> = BTreeMap::new();
     for q in questions {
         let day = as_of.map(str::to_owned).or_else(|| q.as_of.clone());
         by_day.entry(day).or_default().push(q);
     }
-    let runtime = nlq::setup::runtime()?;
+    let runtime = nlq_app::setup::runtime()?;
     let mut outcomes = Vec::with_capacity(questions.len());
     // Parsed once: every day's pipeline reads the same model.
     let model = Arc::new(nlq_semantic::SemanticModel::builtin()?);
     for (day, group) in by_day {
-        let config = nlq::setup::embedded_config(data_dir, day);
-        let opened =
-            nlq::setup::Opened::embedded(nlq::setup::open_embedded(&config)?, None, model.clone())?;
+        let config = nlq_app::setup::embedded_config(data_dir, day);
+        let opened = nlq_app::setup::Opened::embedded(
+            nlq_app::setup::open_embedded(&config)?,
+            None,
+            model.clone(),
+        )?;
         let mut policy = Policy::for_dataset(&opened.project, &opened.dataset);
         // The canary reruns a day of the query: no new information for an evaluation.
         policy.canary = false;

@@ -4,8 +4,9 @@
 mod eval;
 mod render;
 
-use nlq::setup::{Engine, PolicyArgs, open_options, progress_bar, runtime};
-use nlq::{llm, metadata};
+use nlq_app::exit::{self, Failure};
+use nlq_app::setup::{Engine, PolicyArgs, open_options, progress_bar, runtime};
+use nlq_app::{llm, metadata};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,7 +14,6 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 
-use nlq_core::Classify;
 use nlq_exec::embedded::{self, EmbeddedConfig};
 use nlq_validate::{Report, Verdict};
 
@@ -28,12 +28,12 @@ struct Cli {
     #[arg(long, global = true, env = "NLQ_DATA_DIR")]
     data_dir: Option<PathBuf>,
     /// The date CURRENT_DATE() stands for (YYYY-MM-DD); default: the day after the newest shard.
-    #[arg(long, global = true, env = "NLQ_AS_OF", value_parser = nlq::setup::parse_day)]
+    #[arg(long, global = true, env = "NLQ_AS_OF", value_parser = nlq_app::setup::parse_day)]
     as_of: Option<String>,
     #[command(flatten)]
     metadata: metadata::MetadataArgs,
     #[command(flatten)]
-    warehouse: nlq::setup::WarehouseArgs,
+    warehouse: nlq_app::setup::WarehouseArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -142,40 +142,10 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         // The reader went away (`nlq ask ... | head`): nothing left to say.
-        Err(err)
-            if err
-                .downcast_ref::<std::io::Error>()
-                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
-        {
-            ExitCode::SUCCESS
-        }
+        Err(err) if exit::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
-            // 2: the input was wrong; 1: anything else.
-            let class = |e: &dyn Classify| e.class() == nlq_core::ErrorClass::User;
-            let user = err.is::<Refused>()
-                || err
-                    .downcast_ref::<NotAnswered>()
-                    .is_some_and(|e| e.0 == nlq_core::ErrorClass::User)
-                || err
-                    .downcast_ref::<nlq_exec::ExecError>()
-                    .is_some_and(|e| class(e))
-                || err
-                    .downcast_ref::<nlq_eval::EvalError>()
-                    .is_some_and(|e| class(e))
-                || err
-                    .downcast_ref::<nlq_semantic::SemanticError>()
-                    .is_some_and(|e| class(e))
-                || err
-                    .downcast_ref::<nlq_metasync::MetaSyncError>()
-                    .is_some_and(|e| class(e))
-                || err
-                    .downcast_ref::<nlq_pipeline::PipelineError>()
-                    .is_some_and(|e| class(e))
-                || err
-                    .downcast_ref::<nlq_core::WarehouseError>()
-                    .is_some_and(|e| e.class == nlq_core::ErrorClass::User);
-            ExitCode::from(if user { 2 } else { 1 })
+            ExitCode::from(exit::exit_code(exit::class_of(&err)))
         }
     }
 }
@@ -385,7 +355,7 @@ fn refuse_early(sql: &str, project: &str, dataset: &str) -> anyhow::Result<()> {
         .into_iter()
         .find(|f| f.severity == nlq_validate::Severity::Error)
     {
-        Some(finding) => Err(Refused(finding.message).into()),
+        Some(finding) => Err(Failure::user(format!("refused: {}", finding.message)).into()),
         None => Ok(()),
     }
 }
@@ -404,32 +374,12 @@ fn not_answered(report: &Report) -> anyhow::Error {
     } else {
         ""
     };
-    NotAnswered(class, format!("{prefix}{message}")).into()
-}
-
-/// Validation stopped the query: why, and whose fault it was.
-#[derive(Debug)]
-struct NotAnswered(nlq_core::ErrorClass, String);
-
-impl std::fmt::Display for NotAnswered {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.1)
+    Failure {
+        class,
+        message: format!("{prefix}{message}"),
     }
+    .into()
 }
-
-impl std::error::Error for NotAnswered {}
-
-/// The guard refused the query: the user's to fix.
-#[derive(Debug)]
-struct Refused(String);
-
-impl std::fmt::Display for Refused {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "refused: {}", self.0)
-    }
-}
-
-impl std::error::Error for Refused {}
 
 fn remove_sample(dir: &std::path::Path) -> anyhow::Result<()> {
     for name in [embedded::DATABASE_FILE, "manifest.json"] {

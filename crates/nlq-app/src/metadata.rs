@@ -11,6 +11,14 @@ use nlq_metasync::{
     BearerToken, LoaderConfig, MetaSyncError, MetadataDocument, MetadataLoader, StoreOptions,
 };
 
+/// `NLQ_GCS_TOKEN`: a bearer token for the GCS metadata store, when one is set.
+pub fn gcs_token() -> Option<BearerToken> {
+    std::env::var("NLQ_GCS_TOKEN")
+        .ok()
+        .filter(|token| !token.trim().is_empty())
+        .map(|token| BearerToken::new(token.trim()))
+}
+
 #[derive(clap::Args)]
 pub struct MetadataArgs {
     /// The metadata store nlq-metasync writes: a directory or gs://bucket/prefix
@@ -73,10 +81,7 @@ impl MetadataArgs {
     fn options(&self) -> StoreOptions {
         StoreOptions {
             gcs_endpoint: self.gcs_endpoint.clone(),
-            bearer_token: std::env::var("NLQ_GCS_TOKEN")
-                .ok()
-                .filter(|token| !token.trim().is_empty())
-                .map(|token| BearerToken::new(token.trim())),
+            bearer_token: gcs_token(),
             ..StoreOptions::default()
         }
     }

@@ -10,9 +10,10 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Parser;
 
-use nlq::llm::LlmArgs;
-use nlq::metadata::MetadataArgs;
-use nlq::setup::{PolicyArgs, WarehouseArgs, open_options, parse_bytes, parse_day};
+use nlq_app::exit::{self, Failure};
+use nlq_app::llm::LlmArgs;
+use nlq_app::metadata::MetadataArgs;
+use nlq_app::setup::{PolicyArgs, WarehouseArgs, open_options, parse_bytes, parse_day};
 use nlq_exec::embedded;
 use nlq_server::{Limits, ServerConfig, Service, SqliteStore};
 
@@ -87,23 +88,10 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
-            // 2: the flags or files given were wrong (a broken semantic model included).
-            let user = err.is::<Refused>() || err.is::<nlq_semantic::SemanticError>();
-            ExitCode::from(if user { 2 } else { 1 })
+            ExitCode::from(exit::exit_code(exit::class_of(&err)))
         }
     }
 }
-
-#[derive(Debug)]
-struct Refused(String);
-
-impl std::fmt::Display for Refused {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Refused {}
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     let api_keys: Vec<String> = cli
@@ -113,7 +101,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         .filter(|k| !k.is_empty())
         .collect();
     if api_keys.is_empty() && !cli.bind.ip().is_loopback() {
-        return Err(Refused(format!(
+        return Err(Failure::user(format!(
             "no API keys are configured, so {} would let anyone on the network spend your \
              warehouse budget: set NLQ_API_KEYS, or bind to 127.0.0.1",
             cli.bind

@@ -1,0 +1,11 @@
+//! Lets the `nlq-server` binary find a prebuilt libduckdb (see .cargo/config.toml) without
+//! LD_LIBRARY_PATH, by recording its directory as the binary's run-time search path.
+fn main() {
+    println!("cargo:rerun-if-env-changed=DUCKDB_LIB_DIR");
+    if let Some(dir) = std::env::var_os("DUCKDB_LIB_DIR") {
+        println!(
+            "cargo:rustc-link-arg-bins=-Wl,-rpath,{}",
+            std::path::Path::new(&dir).display()
+        );
+    }
+}
