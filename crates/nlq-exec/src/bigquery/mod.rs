@@ -12,7 +12,14 @@
 //! An emulator answers some query errors with HTTP 200 and an `errors` array: that array is
 //! a failure here whatever the status.
 
+mod errors;
+mod home;
+mod labels;
 mod values;
+
+use errors::{api_error, by_reason, failure, first_error};
+use home::Home;
+use labels::labels_for;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -22,12 +29,12 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use google_cloud_bigquery_v2::client::{JobService, TableService};
 use google_cloud_bigquery_v2::model::{
-    DataFormatOptions, ErrorProto, Job, JobConfiguration, JobConfigurationQuery, QueryRequest,
+    DataFormatOptions, Job, JobConfiguration, JobConfigurationQuery, QueryRequest,
 };
 
 use nlq_core::{
-    DryRun, ErrorClass, QueryRequest as Request, QueryResult, SqlPosition, TableSchema, Value,
-    Warehouse, WarehouseError,
+    DryRun, ErrorClass, QueryRequest as Request, QueryResult, TableSchema, Value, Warehouse,
+    WarehouseError,
 };
 
 use crate::error::ExecError;
@@ -111,62 +118,6 @@ struct Client {
     config: BigQueryConfig,
     jobs: JobService,
     tables: TableService,
-}
-
-/// Google's auth library spawns its token refresher on the runtime that builds the
-/// credentials and panics on the next token request once that runtime is gone; hyper ties
-/// pooled connections to a runtime the same way. The client therefore lives, and every call
-/// runs, on one small runtime that lives exactly as long as the warehouse.
-struct Home {
-    handle: tokio::runtime::Handle,
-    /// Taken on drop: shut down without blocking, which dropping it inside async code would.
-    runtime: Option<tokio::runtime::Runtime>,
-}
-
-impl Home {
-    fn new() -> Result<Self, ExecError> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("nlq-bigquery")
-            .enable_all()
-            .build()
-            .map_err(ExecError::Runtime)?;
-        Ok(Home {
-            handle: runtime.handle().clone(),
-            runtime: Some(runtime),
-        })
-    }
-
-    /// Runs `call` here; a caller that stops waiting (a timeout) stops it.
-    async fn run<T: Send + 'static>(
-        &self,
-        call: impl Future<Output = Result<T, WarehouseError>> + Send + 'static,
-    ) -> Result<T, WarehouseError> {
-        let mut call = AbortOnDrop(self.handle.spawn(call));
-        (&mut call.0).await.map_err(|err| {
-            failure(
-                ErrorClass::Bug,
-                format!("a BigQuery call stopped unexpectedly: {err}"),
-            )
-        })?
-    }
-}
-
-/// A call whose caller stopped waiting stops too (a query then cancels its job).
-struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
-
-impl<T> Drop for AbortOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-impl Drop for Home {
-    fn drop(&mut self) {
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
-        }
-    }
 }
 
 impl BigQueryWarehouse {
@@ -287,171 +238,6 @@ impl Drop for RunningJob<'_> {
 
 fn client_error(err: impl std::fmt::Display) -> ExecError {
     ExecError::Config(format!("cannot build the BigQuery client: {err}"))
-}
-
-/// A failed call, classed by whose fault it is.
-fn api_error(err: google_cloud_bigquery_v2::Error) -> WarehouseError {
-    if err.is_timeout() || err.is_io() || err.is_transport() {
-        return failure(
-            ErrorClass::Transient,
-            format!("BigQuery did not answer: {err}"),
-        );
-    }
-    if let Some(status) = err.status() {
-        use google_cloud_gax::error::rpc::Code;
-        let class = match status.code {
-            Code::InvalidArgument
-            | Code::NotFound
-            | Code::PermissionDenied
-            | Code::FailedPrecondition
-            | Code::OutOfRange
-            | Code::AlreadyExists
-            | Code::Unauthenticated => ErrorClass::User,
-            Code::ResourceExhausted
-            | Code::Unavailable
-            | Code::Internal
-            | Code::DeadlineExceeded
-            | Code::Aborted => ErrorClass::Transient,
-            _ => ErrorClass::Bug,
-        };
-        // The reason's class when one is known (a quota is transient whatever its code).
-        let reason = reason_of(&status.message, status.code);
-        let mut error = by_reason(reason, &status.message);
-        if reason.is_empty() {
-            error.class = class;
-        }
-        return error;
-    }
-    let status = err.http_status_code();
-    let payload: Option<serde_json::Value> = err
-        .http_payload()
-        .and_then(|body| serde_json::from_slice(body).ok());
-    let (reason, message) = payload
-        .as_ref()
-        .map(|p| {
-            (
-                p["error"]["errors"][0]["reason"]
-                    .as_str()
-                    .unwrap_or("")
-                    .to_owned(),
-                p["error"]["message"].as_str().unwrap_or("").to_owned(),
-            )
-        })
-        .unwrap_or_default();
-    let message = if message.is_empty() {
-        err.to_string()
-    } else {
-        message
-    };
-    let mut error = by_reason(&reason, &message);
-    if reason.is_empty() {
-        error.class = match status {
-            Some(400..=404) => ErrorClass::User,
-            Some(429) | Some(500..) => ErrorClass::Transient,
-            _ => ErrorClass::Bug,
-        };
-    }
-    error
-}
-
-/// The client keeps a status (code and message) but not BigQuery's `errors[].reason`: the
-/// message says which of the reasons that need their own advice it is. Quotas and rate limits
-/// come as 403 PERMISSION_DENIED, like a denied access, and only their wording tells them
-/// apart.
-fn reason_of(message: &str, code: google_cloud_gax::error::rpc::Code) -> &'static str {
-    use google_cloud_gax::error::rpc::Code;
-    if message.contains("exceeded limit for bytes billed") {
-        "bytesBilledLimitExceeded"
-    } else if message.to_ascii_lowercase().contains("quota exceeded") {
-        "quotaExceeded"
-    } else if message.starts_with("Exceeded rate limits") {
-        "rateLimitExceeded"
-    } else {
-        match code {
-            Code::InvalidArgument | Code::OutOfRange => "invalidQuery",
-            Code::NotFound => "notFound",
-            Code::PermissionDenied | Code::Unauthenticated | Code::FailedPrecondition => {
-                "accessDenied"
-            }
-            Code::ResourceExhausted => "quotaExceeded",
-            Code::Unavailable | Code::Internal | Code::DeadlineExceeded | Code::Aborted => {
-                "backendError"
-            }
-            _ => "",
-        }
-    }
-}
-
-/// A job error (`errors` of a reply, or of a 4xx body) as a clear message.
-fn by_reason(reason: &str, message: &str) -> WarehouseError {
-    let (class, text) = match reason {
-        "invalidQuery" | "invalid" => (
-            ErrorClass::User,
-            format!("BigQuery refused the query: {message}"),
-        ),
-        "bytesBilledLimitExceeded" => (
-            ErrorClass::User,
-            format!("the query would bill more than the byte cap: {message}"),
-        ),
-        "accessDenied" | "billingNotEnabled" | "responseTooLarge" => (
-            ErrorClass::User,
-            format!(
-                "BigQuery denied the query: {message}; check the billing project and your access to the dataset"
-            ),
-        ),
-        "notFound" => (
-            ErrorClass::User,
-            format!("not found in BigQuery: {message}"),
-        ),
-        "quotaExceeded" if quota_resets_later(message) => (
-            ErrorClass::User,
-            format!(
-                "BigQuery's quota is used up: {message}; raise the quota (or enable billing) on the project, or wait until it resets"
-            ),
-        ),
-        "quotaExceeded" | "rateLimitExceeded" | "backendError" | "internalError" => (
-            ErrorClass::Transient,
-            format!("BigQuery is busy or failing: {message}; try again later"),
-        ),
-        _ => (ErrorClass::Bug, format!("BigQuery failed: {message}")),
-    };
-    WarehouseError {
-        class,
-        position: position(message),
-        message: text,
-    }
-}
-
-/// A daily, custom (cost control) or free-tier quota: trying again in a minute will not help.
-/// The others (concurrent or queued jobs) clear as jobs finish.
-fn quota_resets_later(message: &str) -> bool {
-    let message = message.to_ascii_lowercase();
-    ["custom quota", "per day", "daily", "free query bytes"]
-        .iter()
-        .any(|kind| message.contains(kind))
-}
-
-fn first_error(errors: &[ErrorProto]) -> Option<WarehouseError> {
-    errors.first().map(|e| by_reason(&e.reason, &e.message))
-}
-
-/// BigQuery puts positions in messages as `[line:column]`.
-fn position(message: &str) -> Option<SqlPosition> {
-    let start = message.rfind('[')?;
-    let end = start + message[start..].find(']')?;
-    let (line, column) = message[start + 1..end].split_once(':')?;
-    Some(SqlPosition {
-        line: line.trim().parse().ok()?,
-        column: column.trim().parse().ok()?,
-    })
-}
-
-fn failure(class: ErrorClass, message: String) -> WarehouseError {
-    WarehouseError {
-        class,
-        message,
-        position: None,
-    }
 }
 
 /// The calls, on the home runtime.
@@ -713,41 +499,10 @@ impl Warehouse for BigQueryWarehouse {
     }
 }
 
-fn labels_for(config: &BigQueryConfig, request: &[(String, String)]) -> BTreeMap<String, String> {
-    std::iter::once(("app".to_owned(), "nlq".to_owned()))
-        .chain(config.labels.iter().cloned())
-        .chain(request.iter().cloned())
-        .filter_map(|(key, value)| Some((label_key(&key)?, label_value(&value))))
-        .collect()
-}
-
-/// A label key as BigQuery takes it: lowercase letters, digits, `_` and `-`, starting with a
-/// letter, at most 63 characters; None when nothing usable is left.
-fn label_key(key: &str) -> Option<String> {
-    let key = label_value(key);
-    key.starts_with(|c: char| c.is_ascii_lowercase())
-        .then_some(key)
-}
-
-/// A label value as BigQuery takes it: lowercase letters, digits, `_` and `-`, at most 63
-/// characters; anything else becomes `_`.
-fn label_value(value: &str) -> String {
-    value
-        .chars()
-        .flat_map(char::to_lowercase)
-        .map(|c| {
-            if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(63)
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
+    use nlq_core::SqlPosition;
+
     use super::*;
 
     #[test]
@@ -774,25 +529,5 @@ mod tests {
             ErrorClass::Transient
         );
         assert_eq!(by_reason("somethingNew", "?").class, ErrorClass::Bug);
-    }
-
-    #[test]
-    fn labels_are_written_as_bigquery_takes_them() {
-        let mut config = BigQueryConfig::new("p", "p.d").unwrap();
-        config.labels = vec![("Team".into(), "Growth Analytics".into())];
-        let request = [
-            ("conversation".to_owned(), "3F2A:9c/x".repeat(10)),
-            (
-                "9lives".to_owned(),
-                "dropped: keys start with a letter".to_owned(),
-            ),
-            ("app".to_owned(), "overridden".to_owned()),
-        ];
-        let labels = labels_for(&config, &request);
-        assert_eq!(labels["team"], "growth_analytics");
-        assert_eq!(labels["app"], "overridden");
-        assert_eq!(labels["conversation"].len(), 63);
-        assert!(labels["conversation"].starts_with("3f2a_9c_x3f2a"));
-        assert!(!labels.keys().any(|k| k.starts_with('9')));
     }
 }

@@ -16,21 +16,25 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
-use serde::{Deserialize, Serialize};
-
-use nlq_core::{ChatMessage, ChatRequest, LlmProvider, QueryResult, Usage};
-use nlq_llm::budget::{self, Section, Trimmed};
+use nlq_core::{ChatMessage, ChatRequest, LlmProvider, QueryResult};
+use nlq_llm::budget::{self, Section};
 use nlq_llm::retrieval::GlossaryEntry;
 use nlq_llm::{ExampleIndex, LexicalIndex, PriceTable, PromptSet, prompt};
 use nlq_metasync::MetadataDocument;
 use nlq_semantic::{Lang, SemanticModel};
 use nlq_validate::{Job, Outcome, Report, Severity, Validator};
 
-use crate::answer::{Context, Event};
+use crate::answer::Event;
 use crate::risk::{self, Risk};
 
-/// Columns never sent to a model: they identify people.
-const IDENTIFIER_COLUMNS: [&str; 2] = ["user_pseudo_id", "user_id"];
+mod grounding;
+mod reply;
+mod report;
+
+pub(crate) use grounding::Grounding;
+use grounding::{context, definitions, rows_table, schema_columns, with_hint};
+use reply::{Draft, Intent, parse_json};
+pub use report::{LlmCall, LlmReport, LlmStage, StageCost};
 
 /// The LLM path's configuration.
 pub struct LlmPath {
@@ -111,141 +115,6 @@ impl LlmPath {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LlmStage {
-    Classify,
-    Generate,
-    Repair,
-    Review,
-    Summarize,
-}
-
-/// One call to a model and what became of its reply.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-pub struct LlmCall {
-    pub stage: LlmStage,
-    /// `generate_sql@2`, `classify@1`: the prompt and its version.
-    pub prompt: String,
-    pub provider: String,
-    pub model: String,
-    /// None when the reply did not report it.
-    pub usage: Option<Usage>,
-    /// None when the price table does not know the model or the usage is unknown.
-    pub cost_usd: Option<f64>,
-    pub ms: f64,
-    /// The SQL of a draft, as the model wrote it.
-    pub sql: Option<String>,
-    /// Why this reply was not used as it was: validation findings, a reply that was not JSON.
-    pub problems: Vec<String>,
-}
-
-/// Tokens and cost of one stage, summed over its calls.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-pub struct StageCost {
-    pub stage: LlmStage,
-    pub calls: usize,
-    pub input_tokens: u64,
-    pub output_tokens: u64,
-    pub cost_usd: f64,
-}
-
-/// Everything the LLM did for one answer.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
-pub struct LlmReport {
-    pub calls: Vec<LlmCall>,
-    pub input_tokens: u64,
-    pub output_tokens: u64,
-    /// The cost of the calls whose price is known.
-    pub cost_usd: f64,
-    /// Calls whose cost is not in `cost_usd`: the price table does not know the model, or the
-    /// reply did not report its usage.
-    pub unpriced_calls: usize,
-    /// Calls whose reply did not report its usage: their tokens are not in the totals.
-    #[serde(default)]
-    pub unmetered_calls: usize,
-    /// What the classifier said the request is, and why.
-    pub intent: Option<(String, String)>,
-    pub explanation: Option<String>,
-    pub assumptions: Vec<String>,
-    /// The risk of the draft that ran (or was last checked).
-    pub risk: Option<Risk>,
-    /// What the token budget cut from the SQL prompts.
-    pub trimmed: Option<Trimmed>,
-}
-
-impl LlmReport {
-    fn record(&mut self, call: LlmCall) {
-        match call.usage {
-            Some(usage) => {
-                self.input_tokens += usage.input_tokens;
-                self.output_tokens += usage.output_tokens;
-            }
-            None => self.unmetered_calls += 1,
-        }
-        match call.cost_usd {
-            Some(usd) => self.cost_usd += usd,
-            None => self.unpriced_calls += 1,
-        }
-        self.calls.push(call);
-    }
-
-    /// The calls that wrote SQL: generation, repairs and reviews.
-    pub fn drafts(&self) -> impl Iterator<Item = &LlmCall> {
-        self.calls.iter().filter(|c| {
-            matches!(
-                c.stage,
-                LlmStage::Generate | LlmStage::Repair | LlmStage::Review
-            )
-        })
-    }
-
-    /// Tokens and cost per stage, in the order the stages first ran.
-    pub fn by_stage(&self) -> Vec<StageCost> {
-        let mut stages: Vec<StageCost> = Vec::new();
-        for call in &self.calls {
-            let i = match stages.iter().position(|s| s.stage == call.stage) {
-                Some(i) => i,
-                None => {
-                    stages.push(StageCost {
-                        stage: call.stage,
-                        calls: 0,
-                        input_tokens: 0,
-                        output_tokens: 0,
-                        cost_usd: 0.0,
-                    });
-                    stages.len() - 1
-                }
-            };
-            let stage = &mut stages[i];
-            stage.calls += 1;
-            let usage = call.usage.unwrap_or_default();
-            stage.input_tokens += usage.input_tokens;
-            stage.output_tokens += usage.output_tokens;
-            stage.cost_usd += call.cost_usd.unwrap_or(0.0);
-        }
-        stages
-    }
-}
-
-/// What a SQL prompt must reply.
-#[derive(Debug, Deserialize)]
-struct Draft {
-    sql: Option<String>,
-    #[serde(default)]
-    explanation: String,
-    #[serde(default)]
-    assumptions: Vec<String>,
-}
-
-/// What the classify prompt must reply.
-#[derive(Debug, Deserialize)]
-struct Intent {
-    intent: String,
-    #[serde(default)]
-    reason: String,
-}
-
 /// How the LLM path ended.
 pub(crate) enum LlmEnd {
     /// The validated run of the last draft.
@@ -262,19 +131,6 @@ pub(crate) enum LlmEnd {
     Help(String),
     OutOfScope(String),
     ChangeData(String),
-}
-
-/// The facts the prompts are grounded in.
-pub(crate) struct Grounding<'a> {
-    pub model: &'a SemanticModel,
-    pub as_of: String,
-    pub first_suffix: String,
-    pub last_suffix: String,
-    pub context: Option<&'a Context>,
-    /// What the semantic engine read before handing the question on ("no number named; it
-    /// would offer ...", "does not know the words ..."): a hint for the SQL prompts, never a
-    /// verified plan.
-    pub hint: Option<String>,
 }
 
 /// One question's way through the LLM path.
@@ -801,113 +657,6 @@ enum DraftEnd {
     },
 }
 
-/// The model's definitions, those whose words the question uses first (trimming cuts from the
-/// end).
-fn definitions(model: &SemanticModel, question: &str) -> Vec<String> {
-    let q = question.to_lowercase();
-    let mentioned = |ko: &[String], en: &[String]| {
-        ko.iter()
-            .chain(en)
-            .any(|w| !w.is_empty() && q.contains(&w.to_lowercase()))
-    };
-    let mut lines: Vec<(bool, String)> = model
-        .metrics
-        .iter()
-        .map(|m| {
-            (
-                mentioned(&m.ko, &m.en),
-                format!("metric {}: {}  -- {}", m.name, m.sql, m.en.join(", ")),
-            )
-        })
-        .chain(model.dimensions.iter().map(|d| {
-            (
-                mentioned(&d.ko, &d.en),
-                format!("dimension {}: {}  -- {}", d.name, d.sql, d.en.join(", ")),
-            )
-        }))
-        .collect();
-    // Stable: within each group the model's order stays.
-    lines.sort_by_key(|(hit, _)| !*hit);
-    lines.into_iter().map(|(_, line)| line).collect()
-}
-
-/// The export's columns, those the examples and definitions use first; returns them with the
-/// count of used ones (never trimmed).
-fn schema_columns(
-    examples: &[String],
-    definitions: &[String],
-) -> Result<(Vec<String>, usize), String> {
-    let schema = nlq_core::ga4::events_schema().map_err(|e| e.to_string())?;
-    let used: HashSet<String> = examples
-        .iter()
-        .chain(definitions)
-        .flat_map(|text| risk::shape(text))
-        .collect();
-    let (mut first, rest): (Vec<_>, Vec<_>) = schema
-        .fields
-        .iter()
-        .partition(|f| used.contains(&f.name.to_ascii_lowercase()));
-    let needed = first.len();
-    first.extend(rest);
-    Ok((
-        first
-            .iter()
-            .map(|f| format!("{} {}", f.name, f.ty))
-            .collect(),
-        needed,
-    ))
-}
-
-/// The conversation, then the semantic engine's partial reading when it handed the question on.
-fn with_hint(context: String, hint: Option<&str>) -> String {
-    match hint {
-        Some(hint) => format!(
-            "{context}\n\nThe deterministic semantic engine's partial reading of the question \
-             (a hint, not a verified plan): {hint}"
-        ),
-        None => context,
-    }
-}
-
-/// The conversation's recent turns, oldest first, for the prompts.
-fn context(context: Option<&Context>) -> String {
-    context.map_or_else(|| "(none)".to_owned(), |c| c.render(Lang::En))
-}
-
-/// The first `max` rows as a Markdown-like table, without identifier columns.
-fn rows_table(result: &QueryResult, max: usize) -> String {
-    let keep: Vec<usize> = result
-        .columns
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| !is_identifier(&c.name))
-        .map(|(i, _)| i)
-        .collect();
-    if keep.is_empty() {
-        return "(only identifier columns, which are not shown)".to_owned();
-    }
-    let header: Vec<&str> = keep
-        .iter()
-        .map(|&i| result.columns[i].name.as_str())
-        .collect();
-    let mut lines = vec![format!("| {} |", header.join(" | "))];
-    for row in result.rows.iter().take(max) {
-        let cells: Vec<String> = keep
-            .iter()
-            .map(|&i| row.get(i).map(ToString::to_string).unwrap_or_default())
-            .collect();
-        lines.push(format!("| {} |", cells.join(" | ")));
-    }
-    lines.join("\n")
-}
-
-pub(crate) fn is_identifier(column: &str) -> bool {
-    let c = column.to_ascii_lowercase();
-    IDENTIFIER_COLUMNS
-        .iter()
-        .any(|id| c == *id || c.ends_with(&format!("_{id}")) || c.ends_with(&format!(".{id}")))
-}
-
 fn findings(report: &Report) -> Vec<String> {
     report
         .steps
@@ -930,51 +679,11 @@ fn findings(report: &Report) -> Vec<String> {
         .collect()
 }
 
-fn parse_json<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, serde_json::Error> {
-    serde_json::from_str(strip_fences(text))
-}
-
-/// Some models wrap JSON in a Markdown fence even when asked not to.
-fn strip_fences(text: &str) -> &str {
-    let t = text.trim();
-    t.strip_prefix("```json")
-        .or_else(|| t.strip_prefix("```"))
-        .and_then(|rest| rest.strip_suffix("```"))
-        .map_or(t, str::trim)
-}
-
 #[cfg(test)]
 mod tests {
     use nlq_core::{Column, Value};
 
     use super::*;
-
-    #[test]
-    fn a_call_of_unknown_usage_is_counted_apart_not_as_free() {
-        let call = |usage: Option<Usage>, cost_usd: Option<f64>| LlmCall {
-            stage: LlmStage::Generate,
-            prompt: "generate_sql@1".into(),
-            provider: "vllm".into(),
-            model: "m".into(),
-            usage,
-            cost_usd,
-            ms: 1.0,
-            sql: None,
-            problems: vec![],
-        };
-        let mut report = LlmReport::default();
-        report.record(call(
-            Some(Usage {
-                input_tokens: 10,
-                output_tokens: 2,
-            }),
-            Some(0.5),
-        ));
-        report.record(call(None, None));
-        assert_eq!((report.input_tokens, report.output_tokens), (10, 2));
-        assert_eq!((report.unmetered_calls, report.unpriced_calls), (1, 1));
-        assert_eq!(report.cost_usd, 0.5);
-    }
 
     #[test]
     fn identifier_columns_never_reach_the_summary_prompt() {
