@@ -114,6 +114,11 @@ fn the_layers_hold() {
                 "{name} depends on anyhow: libraries return their own errors"
             ));
         }
+        if uses("nlq-testkit") {
+            broken.push(format!(
+                "{name} depends on nlq-testkit: it is for tests only"
+            ));
+        }
         if ADAPTERS.contains(&name.as_str()) {
             for other in ADAPTERS.iter().filter(|a| **a != name) {
                 if uses(other) {

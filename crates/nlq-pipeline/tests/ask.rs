@@ -10,6 +10,7 @@ use nlq_core::{QueryRequest, Value, Warehouse};
 use nlq_exec::embedded::{EmbeddedConfig, EmbeddedWarehouse};
 use nlq_pipeline::{Event, Pipeline, Status};
 use nlq_semantic::SemanticModel;
+use nlq_testkit::warehouse::Recording;
 use nlq_validate::{DatasetFacts, Policy, StandardParams, Validator};
 
 /// The pipeline over the test sample, and its warehouse for hand-written checks.
@@ -135,50 +136,13 @@ async fn a_range_without_data_is_an_empty_answer_that_says_so() {
     assert!(answer.summary.unwrap().contains("아직 데이터가 없습니다"));
 }
 
-/// The embedded warehouse, recording the labels of every job it runs.
-struct Labelled {
-    inner: Arc<EmbeddedWarehouse>,
-    labels: Mutex<Vec<Vec<(String, String)>>>,
-}
-
-#[async_trait::async_trait]
-impl Warehouse for Labelled {
-    fn name(&self) -> &str {
-        "labelled"
-    }
-    async fn dry_run(&self, sql: &str) -> Result<nlq_core::DryRun, nlq_core::WarehouseError> {
-        self.inner.dry_run(sql).await
-    }
-    async fn explain(&self, sql: &str) -> Result<String, nlq_core::WarehouseError> {
-        self.inner.explain(sql).await
-    }
-    async fn query(
-        &self,
-        request: &QueryRequest,
-    ) -> Result<nlq_core::QueryResult, nlq_core::WarehouseError> {
-        self.labels.lock().unwrap().push(request.labels.clone());
-        self.inner.query(request).await
-    }
-    async fn list_tables(&self) -> Result<Vec<String>, nlq_core::WarehouseError> {
-        self.inner.list_tables().await
-    }
-    async fn table_schema(
-        &self,
-        table: &str,
-    ) -> Result<nlq_core::TableSchema, nlq_core::WarehouseError> {
-        self.inner.table_schema(table).await
-    }
-}
-
 #[tokio::test]
 async fn every_job_of_an_answer_carries_its_conversation_and_stage() {
     let Some((_, inner)) = pipeline() else {
         return;
     };
-    let warehouse = Arc::new(Labelled {
-        inner: inner.clone(),
-        labels: Mutex::new(Vec::new()),
-    });
+    // The embedded warehouse, recording the labels of every job it runs.
+    let warehouse = Arc::new(Recording::new(inner.clone()));
     let pipeline = pipeline_over(warehouse.clone(), &inner);
     let request = nlq_pipeline::Request {
         conversation: Some("c_0123"),
@@ -187,9 +151,7 @@ async fn every_job_of_an_answer_carries_its_conversation_and_stage() {
     let answer = pipeline.answer(&request, &|_| {}).await;
     assert_eq!(answer.status, Status::Answered, "{:?}", answer.message);
     let stages: Vec<String> = warehouse
-        .labels
-        .lock()
-        .unwrap()
+        .labels()
         .iter()
         .map(|labels| {
             assert!(

@@ -4,12 +4,11 @@
 //! cancellation, real dry-run statistics), against recorded BigQuery REST replies served on
 //! 127.0.0.1 that also check what the client sends.
 
-use std::io::{Read, Write};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use nlq_core::{ErrorClass, QueryRequest, SqlPosition, Value, Warehouse, label};
 use nlq_exec::bigquery::{BigQueryConfig, BigQueryWarehouse, Credentials};
+use nlq_testkit::replay::{Reply, Server};
 use serde_json::{Value as Json, json};
 
 use crate::support::sample;
@@ -17,15 +16,7 @@ use crate::support::sample;
 const DATASET: &str = "bigquery-public-data.ga4_obfuscated_sample_ecommerce";
 
 fn emulator() -> Option<String> {
-    let url = std::env::var("NLQ_BQEMU_URL").ok();
-    if url.is_none() {
-        assert!(
-            std::env::var_os("NLQ_REQUIRE_BQEMU").is_none(),
-            "NLQ_REQUIRE_BQEMU is set but NLQ_BQEMU_URL is not"
-        );
-        eprintln!("skipped: NLQ_BQEMU_URL is not set (scripts/test.sh sets it)");
-    }
-    url
+    nlq_testkit::emulator::bqemulator()
 }
 
 fn config(endpoint: &str) -> BigQueryConfig {
@@ -120,52 +111,46 @@ fn errors_in_a_200_reply_are_failures_with_a_class() {
     assert_eq!(dry.bytes_processed, 0);
 }
 
-/// Serves `replies` in order, one connection each, and returns the requests it got.
-fn serve(replies: Vec<(u16, Json)>) -> (String, Arc<Mutex<Vec<String>>>) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = seen.clone();
-    std::thread::spawn(move || {
-        for (status, body) in replies {
-            let Ok((mut socket, _)) = listener.accept() else {
-                return;
+/// Serves `replies` in order on 127.0.0.1 (nlq-testkit's replay server), one connection each.
+fn serve(replies: Vec<(u16, Json)>) -> (String, Server) {
+    let server = Server::start(
+        replies
+            .into_iter()
+            .map(|(status, body)| Reply::json(status, &body))
+            .collect(),
+    );
+    (server.base.clone(), server)
+}
+
+/// The requests served so far as HTTP text: request line, headers, a blank line, the body.
+fn raw(server: &Server) -> Vec<String> {
+    server
+        .requests()
+        .iter()
+        .map(|r| {
+            let query = r
+                .query
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("&");
+            let target = if query.is_empty() {
+                r.path.clone()
+            } else {
+                format!("{}?{query}", r.path)
             };
-            let mut data = Vec::new();
-            let mut buf = [0u8; 65536];
-            loop {
-                let n = socket.read(&mut buf).unwrap_or(0);
-                data.extend_from_slice(&buf[..n]);
-                let text = String::from_utf8_lossy(&data).to_string();
-                if let Some(end) = text.find("\r\n\r\n") {
-                    let length: usize = text[..end]
-                        .lines()
-                        .find_map(|l| {
-                            l.to_ascii_lowercase()
-                                .strip_prefix("content-length:")
-                                .map(|v| v.trim().parse().unwrap_or(0))
-                        })
-                        .unwrap_or(0);
-                    if data.len() >= end + 4 + length || n == 0 {
-                        break;
-                    }
-                }
-                if n == 0 {
-                    break;
-                }
-            }
-            log.lock()
-                .unwrap()
-                .push(String::from_utf8_lossy(&data).to_string());
-            let body = body.to_string();
-            let reply = format!(
-                "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            let _ = socket.write_all(reply.as_bytes());
-        }
-    });
-    (base, seen)
+            let headers: String = r
+                .headers
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}\r\n"))
+                .collect();
+            format!(
+                "{} {target} HTTP/1.1\r\n{headers}\r\n{}",
+                r.method,
+                r.body_text()
+            )
+        })
+        .collect()
 }
 
 #[test]
@@ -189,7 +174,7 @@ fn the_byte_cap_and_labels_reach_bigquery_and_its_refusal_is_the_users() {
     let err = rt.block_on(bq.query(&request)).unwrap_err();
     assert_eq!(err.class, ErrorClass::User);
     assert!(err.message.contains("byte cap"), "{err}");
-    let sent = seen.lock().unwrap().join("\n");
+    let sent = raw(&seen).join("\n");
     assert!(
         sent.starts_with("POST /bigquery/v2/projects/nlq-test/queries"),
         "{sent}"
@@ -226,12 +211,12 @@ fn a_job_past_its_timeout_is_cancelled() {
     let bq = rt.block_on(BigQueryWarehouse::connect(cfg)).unwrap();
     let outcome = rt.block_on(bq.query(&QueryRequest::new("SELECT 1")));
     let err = match outcome {
-        Ok(result) => panic!("{result:?} after {:?}", seen.lock().unwrap()),
+        Ok(result) => panic!("{result:?} after {:?}", raw(&seen)),
         Err(err) => err,
     };
     assert_eq!(err.class, ErrorClass::Transient);
     assert!(err.message.contains("cancelled"), "{err}");
-    let sent = seen.lock().unwrap();
+    let sent = raw(&seen);
     assert!(
         sent.last()
             .unwrap()
@@ -272,7 +257,7 @@ fn a_real_dry_run_reports_bytes_and_tables_and_refuses_other_statements() {
         .unwrap_err();
     assert_eq!(err.class, ErrorClass::User);
     assert!(err.message.contains("only SELECT"), "{err}");
-    let sent = seen.lock().unwrap();
+    let sent = raw(&seen);
     assert!(
         sent[0].starts_with("POST /bigquery/v2/projects/nlq-test/jobs"),
         "{}",
@@ -383,7 +368,7 @@ fn job_errors_become_clear_messages_with_their_class() {
         let said = reply["error"]["message"].as_str().unwrap();
         assert!(err.message.contains(said), "{reason}: {err}");
     }
-    assert_eq!(seen.lock().unwrap().len(), cases.len());
+    assert_eq!(raw(&seen).len(), cases.len());
     let position = {
         let (base, _) = serve(vec![cases.last().unwrap().0.clone()]);
         let bq = rt
@@ -421,7 +406,7 @@ fn a_key_file_client_outlives_the_runtime_that_built_it() {
             .unwrap();
         assert_eq!(result.rows, [[Value::Int64(1)]]);
     }
-    for request in seen.lock().unwrap().iter() {
+    for request in raw(&seen).iter() {
         let token = request
             .lines()
             .find_map(|l| {
@@ -456,12 +441,12 @@ fn a_caller_that_stops_waiting_cancels_the_job() {
             .any(|r| r.starts_with("POST /bigquery/v2/projects/nlq-test/jobs/job_left/cancel"))
     };
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while !cancelled(&seen.lock().unwrap()) && std::time::Instant::now() < deadline {
+    while !cancelled(&raw(&seen)) && std::time::Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
     // Polls back off to at most a second apart; a poll still going would show by now.
     std::thread::sleep(Duration::from_millis(1500));
-    let sent = seen.lock().unwrap();
+    let sent = raw(&seen);
     assert!(cancelled(&sent), "{sent:#?}");
     // And polling stopped: nothing after the cancel.
     assert!(cancelled(&vec![sent.last().unwrap().clone()]), "{sent:#?}");

@@ -271,14 +271,7 @@ fn the_parquet_shards_answer_as_the_built_database_does() {
 
 #[test]
 fn corpus_matches_bqemulator_where_it_is_right() {
-    let Some(url) = std::env::var("NLQ_BQEMU_URL").ok() else {
-        assert!(
-            std::env::var_os("NLQ_REQUIRE_BQEMU").is_none(),
-            "NLQ_REQUIRE_BQEMU is set but NLQ_BQEMU_URL is not: start bqemulator (scripts/test.sh does)"
-        );
-        eprintln!(
-            "bqemulator comparison skipped: NLQ_BQEMU_URL is not set (scripts/test.sh sets it)"
-        );
+    let Some(url) = nlq_testkit::emulator::bqemulator() else {
         return;
     };
     let warehouse = sample();

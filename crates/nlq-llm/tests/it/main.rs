@@ -4,7 +4,6 @@
 // Test helpers outside #[test] functions: a panic with its message is the failure report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod mock;
 mod prompts;
 mod providers;
 mod retrieval;

@@ -7,7 +7,15 @@ use std::time::{Duration, Instant};
 use nlq_core::{ChatMessage, ChatRequest, ErrorClass, LlmProvider};
 use nlq_llm::providers::{Anthropic, Gemini, OpenAi, ProviderConfig, RetryPolicy, Secret};
 
-use crate::mock::{Exchange, MockServer, recorded};
+use nlq_testkit::replay::{Reply, Server};
+
+/// A recorded exchange from tests/fixtures/exchanges.
+fn recorded(name: &str) -> Reply {
+    Reply::recorded_file(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("tests/fixtures/exchanges/{name}.json")),
+    )
+}
 
 fn request(json: bool) -> ChatRequest {
     ChatRequest {
@@ -33,7 +41,7 @@ fn config(base: &str, model: &str, key: Option<&str>) -> ProviderConfig {
     }
 }
 
-fn openai(server: &MockServer, model: &str) -> OpenAi {
+fn openai(server: &Server, model: &str) -> OpenAi {
     OpenAi::new(config(
         &format!("{}/v1", server.base),
         model,
@@ -44,7 +52,7 @@ fn openai(server: &MockServer, model: &str) -> OpenAi {
 
 #[tokio::test]
 async fn openai_sends_the_documented_request_and_reads_usage() {
-    let server = MockServer::start(vec![recorded("openai_chat")]).await;
+    let server = Server::start(vec![recorded("openai_chat")]);
     let reply = openai(&server, "gpt-4o-mini")
         .chat(&request(true))
         .await
@@ -70,7 +78,7 @@ async fn openai_sends_the_documented_request_and_reads_usage() {
 
 #[tokio::test]
 async fn newer_openai_models_take_max_completion_tokens() {
-    let server = MockServer::start(vec![recorded("openai_reasoning")]).await;
+    let server = Server::start(vec![recorded("openai_reasoning")]);
     let reply = openai(&server, "o4-mini")
         .chat(&request(false))
         .await
@@ -81,7 +89,7 @@ async fn newer_openai_models_take_max_completion_tokens() {
 
 #[tokio::test]
 async fn openai_streams_deltas_and_the_final_usage() {
-    let server = MockServer::start(vec![recorded("openai_stream")]).await;
+    let server = Server::start(vec![recorded("openai_stream")]);
     let pieces = Mutex::new(Vec::new());
     let reply = openai(&server, "gpt-4o-mini")
         .chat_stream(&request(false), &|p| {
@@ -103,7 +111,7 @@ async fn openai_streams_deltas_and_the_final_usage() {
 
 #[tokio::test]
 async fn rate_limits_wait_for_retry_after_then_succeed() {
-    let server = MockServer::start(vec![recorded("openai_429"), recorded("openai_chat")]).await;
+    let server = Server::start(vec![recorded("openai_429"), recorded("openai_chat")]);
     let started = Instant::now();
     let reply = openai(&server, "gpt-4o-mini")
         .chat(&request(true))
@@ -121,12 +129,11 @@ async fn rate_limits_wait_for_retry_after_then_succeed() {
 
 #[tokio::test]
 async fn server_errors_are_retried_until_the_limit() {
-    let server = MockServer::start(vec![
+    let server = Server::start(vec![
         recorded("openai_500"),
         recorded("openai_500"),
         recorded("openai_500"),
-    ])
-    .await;
+    ]);
     let err = openai(&server, "gpt-4o-mini")
         .chat(&request(true))
         .await
@@ -141,7 +148,7 @@ async fn server_errors_are_retried_until_the_limit() {
 
 #[tokio::test]
 async fn a_refused_key_is_not_retried_and_never_shown() {
-    let server = MockServer::start(vec![recorded("openai_401")]).await;
+    let server = Server::start(vec![recorded("openai_401")]);
     let err = openai(&server, "gpt-4o-mini")
         .chat(&request(true))
         .await
@@ -157,11 +164,8 @@ async fn a_refused_key_is_not_retried_and_never_shown() {
 
 #[tokio::test]
 async fn timeouts_malformed_bodies_and_refusals_are_errors_not_answers() {
-    let slow = Exchange {
-        delay: Duration::from_millis(800),
-        ..recorded("openai_chat")
-    };
-    let server = MockServer::start(vec![slow]).await;
+    let slow = recorded("openai_chat").after(Duration::from_millis(800));
+    let server = Server::start(vec![slow]);
     let mut cfg = config(
         &format!("{}/v1", server.base),
         "gpt-4o-mini",
@@ -177,7 +181,7 @@ async fn timeouts_malformed_bodies_and_refusals_are_errors_not_answers() {
     assert_eq!(err.class, ErrorClass::Transient);
     assert!(err.message.contains("timed out"), "{err}");
 
-    let server = MockServer::start(vec![recorded("openai_malformed")]).await;
+    let server = Server::start(vec![recorded("openai_malformed")]);
     let mut cfg = config(
         &format!("{}/v1", server.base),
         "gpt-4o-mini",
@@ -191,7 +195,7 @@ async fn timeouts_malformed_bodies_and_refusals_are_errors_not_answers() {
         .unwrap_err();
     assert!(err.message.contains("malformed reply"), "{err}");
 
-    let server = MockServer::start(vec![recorded("openai_refusal")]).await;
+    let server = Server::start(vec![recorded("openai_refusal")]);
     let err = openai(&server, "gpt-4o-mini")
         .chat(&request(true))
         .await
@@ -206,7 +210,7 @@ async fn timeouts_malformed_bodies_and_refusals_are_errors_not_answers() {
 
 #[tokio::test]
 async fn vllm_is_openai_compatible_without_a_key() {
-    let server = MockServer::start(vec![recorded("vllm_chat")]).await;
+    let server = Server::start(vec![recorded("vllm_chat")]);
     let provider = OpenAi::compatible(config(
         &format!("{}/v1", server.base),
         "Qwen/Qwen2.5-Coder-7B-Instruct",
@@ -225,11 +229,10 @@ async fn vllm_is_openai_compatible_without_a_key() {
 /// that reports it in a shape we do not know is an error, never 0 tokens and $0.
 #[tokio::test]
 async fn a_reply_without_usage_is_unknown_and_a_changed_format_is_an_error() {
-    let server = MockServer::start(vec![
+    let server = Server::start(vec![
         recorded("vllm_no_usage"),
         recorded("vllm_usage_renamed"),
-    ])
-    .await;
+    ]);
     let provider = OpenAi::compatible(config(
         &format!("{}/v1", server.base),
         "Qwen/Qwen2.5-Coder-7B-Instruct",
@@ -249,11 +252,10 @@ async fn a_reply_without_usage_is_unknown_and_a_changed_format_is_an_error() {
 
 #[tokio::test]
 async fn anthropic_messages_plain_and_streamed() {
-    let server = MockServer::start(vec![
+    let server = Server::start(vec![
         recorded("anthropic_chat"),
         recorded("anthropic_stream"),
-    ])
-    .await;
+    ]);
     let provider = Anthropic::new(config(
         &server.base,
         "claude-sonnet-4-5",
@@ -286,8 +288,7 @@ async fn anthropic_messages_plain_and_streamed() {
 
 #[tokio::test]
 async fn anthropic_overload_is_retried() {
-    let server =
-        MockServer::start(vec![recorded("anthropic_529"), recorded("anthropic_chat")]).await;
+    let server = Server::start(vec![recorded("anthropic_529"), recorded("anthropic_chat")]);
     let provider = Anthropic::new(config(
         &server.base,
         "claude-sonnet-4-5",
@@ -301,12 +302,11 @@ async fn anthropic_overload_is_retried() {
 
 #[tokio::test]
 async fn gemini_generate_content_plain_streamed_and_blocked() {
-    let server = MockServer::start(vec![
+    let server = Server::start(vec![
         recorded("gemini_chat"),
         recorded("gemini_stream"),
         recorded("gemini_safety"),
-    ])
-    .await;
+    ]);
     let provider = Gemini::new(config(
         &format!("{}/v1beta", server.base),
         "gemini-2.5-flash",

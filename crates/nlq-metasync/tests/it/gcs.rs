@@ -6,20 +6,15 @@ use std::sync::Arc;
 
 use nlq_core::{Classify, ErrorClass};
 use nlq_metasync::{BearerToken, MetaStore, MetaSyncError, StoreOptions, open};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use nlq_testkit::replay::{Reply, Server};
 
 /// The emulator's URL, or None (with a note) when the test should be skipped.
 fn emulator(test: &str) -> Option<String> {
-    let Some(url) = std::env::var("NLQ_GCS_EMU_URL").ok() else {
-        assert!(
-            std::env::var_os("NLQ_REQUIRE_GCS_EMU").is_none(),
-            "NLQ_REQUIRE_GCS_EMU is set but NLQ_GCS_EMU_URL is not: start the GCS emulator \
-             (scripts/gcs-emulator.sh start; scripts/test.sh does)"
-        );
-        eprintln!("{test} skipped: NLQ_GCS_EMU_URL is not set (scripts/test.sh sets it)");
-        return None;
-    };
-    Some(url)
+    let url = nlq_testkit::emulator::gcs();
+    if url.is_none() {
+        eprintln!("{test} skipped");
+    }
+    url
 }
 
 /// A bucket of its own, so tests never see each other's objects.
@@ -192,39 +187,19 @@ async fn a_store_that_is_down_is_transient_and_named() {
     }
 }
 
-/// Answers every request with `reply` (a whole HTTP response) until the test ends.
-async fn canned(reply: &'static str) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut socket, _)) = listener.accept().await else {
-                return;
-            };
-            tokio::spawn(async move {
-                // Requests here are GETs: the head is all there is to read.
-                let mut head = Vec::new();
-                let mut buf = [0u8; 1024];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match socket.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => head.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let _ = socket.write_all(reply.as_bytes()).await;
-                let _ = socket.shutdown().await;
-            });
-        }
-    });
-    url
+/// Answers every request with `reply` until the test ends (nlq-testkit's replay server).
+fn canned(reply: Reply) -> String {
+    Server::always(reply).base
 }
 
-fn response(status: &str, headers: &str, body: &str) -> &'static str {
-    format!(
-        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n{headers}\r\n{body}",
-        body.len()
-    )
-    .leak()
+/// A reply with this status (`"403 Forbidden"`) and body.
+fn response(status: &str, body: &str) -> Reply {
+    let code = status.split(' ').next().unwrap().parse().unwrap();
+    Reply {
+        headers: Vec::new(),
+        body: body.as_bytes().to_vec(),
+        ..Reply::json(code, &serde_json::Value::Null)
+    }
 }
 
 #[tokio::test]
@@ -233,40 +208,38 @@ async fn replies_are_classed_by_whose_fault() {
         (
             response(
                 "403 Forbidden",
-                "",
                 r#"{"error":{"code":403,"message":"no access"}}"#,
             ),
             ErrorClass::User,
             "check the bucket name and that the credentials can write to it",
         ),
         (
-            response("401 Unauthorized", "", ""),
+            response("401 Unauthorized", ""),
             ErrorClass::User,
             "check the bucket name and that the credentials can write to it",
         ),
         (
             response(
                 "503 Service Unavailable",
-                "",
                 r#"{"error":{"code":503,"message":"Backend Error"}}"#,
             ),
             ErrorClass::Transient,
             "Backend Error",
         ),
         (
-            response("429 Too Many Requests", "", ""),
+            response("429 Too Many Requests", ""),
             ErrorClass::Transient,
             "try again later",
         ),
         // A download GCS would always send with its generation.
         (
-            response("200 OK", "", "20261122T073700.123456Z-0123456789abcdef"),
+            response("200 OK", "20261122T073700.123456Z-0123456789abcdef"),
             ErrorClass::Bug,
             "x-goog-generation",
         ),
     ];
     for (reply, class, says) in cases {
-        let url = canned(reply).await;
+        let url = canned(reply);
         let err = store(&url, "gs://nlq-meta/prod", 10)
             .latest()
             .await

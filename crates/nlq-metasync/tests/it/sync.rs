@@ -6,9 +6,10 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
-use nlq_core::{DryRun, QueryRequest, QueryResult, TableSchema, Warehouse, WarehouseError};
+use nlq_core::{QueryRequest, TableSchema, Warehouse};
 use nlq_exec::embedded::{EmbeddedConfig, EmbeddedWarehouse};
 use nlq_metasync::sync::{ExampleCheck, SyncConfig, SyncEvent, sync};
+use nlq_testkit::warehouse::Scripted;
 
 fn sample() -> Option<(EmbeddedConfig, EmbeddedWarehouse)> {
     let dir = std::env::var("NLQ_TEST_DATA_DIR").ok()?;
@@ -179,71 +180,56 @@ async fn the_sample_registry_and_catalog_match_hand_checked_values() {
     assert_eq!(&read, doc);
 }
 
-/// Tables and schemas from a script; every query answers with no rows.
-struct Scripted {
-    tables: Vec<String>,
-    drifted: String,
-    bytes: u64,
-    queries: Mutex<Vec<String>>,
+/// The GA4 schema with one table drifted: `app_info` gone, `is_active_user` new, the first
+/// column a DATE.
+fn drifted_schema(table: &str, drifted: &str) -> TableSchema {
+    let mut schema = nlq_core::ga4::events_schema().unwrap();
+    if table == drifted {
+        schema.fields.retain(|f| f.name != "app_info");
+        schema.fields.push(nlq_core::Field {
+            name: "is_active_user".into(),
+            ty: nlq_core::BqType::Bool,
+        });
+        schema.fields[0].ty = nlq_core::BqType::Date;
+    }
+    schema
 }
 
-#[async_trait]
-impl Warehouse for Scripted {
-    fn name(&self) -> &str {
-        "scripted"
+/// Tables and schemas from a script (nlq-testkit); every query answers with no rows.
+fn scripted_tables(tables: Vec<String>, drifted: &str, bytes: u64) -> Scripted {
+    let drifted = drifted.to_owned();
+    Scripted {
+        listed: tables,
+        tables: vec![],
+        bytes,
+        columns: vec![],
+        rows: vec![],
+        schema: Some(Box::new(move |table| drifted_schema(table, &drifted))),
+        ..Scripted::default()
     }
+}
 
-    async fn dry_run(&self, _sql: &str) -> Result<DryRun, WarehouseError> {
-        Ok(DryRun {
-            bytes_processed: self.bytes,
-            tables: vec![],
-        })
-    }
-
-    async fn explain(&self, _sql: &str) -> Result<String, WarehouseError> {
-        Ok(String::new())
-    }
-
-    async fn query(&self, request: &QueryRequest) -> Result<QueryResult, WarehouseError> {
-        // Each query is labelled as MetaSync's, for whoever reads the bill.
-        assert_eq!(
-            request.labels,
-            [("stage".to_owned(), "metasync".to_owned())],
-            "{}",
+/// The SQL of every query it ran; each must be labelled as MetaSync's, for whoever reads the
+/// bill.
+fn metasync_queries(warehouse: &Scripted) -> Vec<String> {
+    warehouse
+        .requests()
+        .into_iter()
+        .map(|request| {
+            assert_eq!(
+                request.labels,
+                [("stage".to_owned(), "metasync".to_owned())],
+                "{}",
+                request.sql
+            );
             request.sql
-        );
-        self.queries.lock().unwrap().push(request.sql.clone());
-        Ok(QueryResult {
-            columns: vec![],
-            rows: vec![],
-            bytes_processed: self.bytes,
-            elapsed_ms: 0,
-            tables_read: vec![],
-            truncated: false,
         })
-    }
-
-    async fn list_tables(&self) -> Result<Vec<String>, WarehouseError> {
-        Ok(self.tables.clone())
-    }
-
-    async fn table_schema(&self, table: &str) -> Result<TableSchema, WarehouseError> {
-        let mut schema = nlq_core::ga4::events_schema().unwrap();
-        if table == self.drifted {
-            schema.fields.retain(|f| f.name != "app_info");
-            schema.fields.push(nlq_core::Field {
-                name: "is_active_user".into(),
-                ty: nlq_core::BqType::Bool,
-            });
-            schema.fields[0].ty = nlq_core::BqType::Date;
-        }
-        Ok(schema)
-    }
+        .collect()
 }
 
 fn scripted(bytes: u64) -> Arc<Scripted> {
-    Arc::new(Scripted {
-        tables: [
+    Arc::new(scripted_tables(
+        [
             "events_20210103",
             "events_20210101",
             "events_20210104",
@@ -252,10 +238,9 @@ fn scripted(bytes: u64) -> Arc<Scripted> {
         ]
         .map(String::from)
         .to_vec(),
-        drifted: "events_20210104".into(),
+        "events_20210104",
         bytes,
-        queries: Mutex::new(Vec::new()),
-    })
+    ))
 }
 
 #[tokio::test]
@@ -300,7 +285,7 @@ async fn drift_intraday_other_tables_and_missing_days_are_reported() {
     );
     assert!(warnings.iter().any(|w| w.contains("have no table")));
     // The catalog read only narrow columns of the sampled days: never SELECT *.
-    let queries = warehouse.queries.lock().unwrap();
+    let queries = metasync_queries(&warehouse);
     assert!(!queries.is_empty());
     for sql in queries.iter() {
         assert!(
@@ -330,14 +315,9 @@ async fn a_catalog_over_the_byte_cap_is_refused_before_it_runs() {
     .await
     .unwrap_err();
     assert!(err.to_string().contains("over the cap"), "{err}");
-    assert!(warehouse.queries.lock().unwrap().is_empty());
+    assert!(metasync_queries(&warehouse).is_empty());
 
-    let empty = Scripted {
-        tables: vec!["other".into()],
-        drifted: String::new(),
-        bytes: 0,
-        queries: Mutex::new(Vec::new()),
-    };
+    let empty = scripted_tables(vec!["other".into()], "", 0);
     let err = sync(&empty, &SyncConfig::new("p", "d"), None, &|_| {})
         .await
         .unwrap_err();

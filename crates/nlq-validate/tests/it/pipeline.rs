@@ -2,106 +2,14 @@
 //! sends to the warehouse, and where it stops. The embedded engine's own answers are tested in
 //! nlq-exec and end to end through `nlq check` in the CLI's tests.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-
-use nlq_core::{
-    BqType, Column, DryRun, ErrorClass, QueryRequest, QueryResult, SqlPosition, Value, Warehouse,
-    WarehouseError,
-};
+use nlq_core::{ErrorClass, SqlPosition, Value, WarehouseError};
 use nlq_validate::{DatasetFacts, Policy, StandardParams, Step, Validator, Verdict};
 
-/// Answers every call from a script and records what it was asked.
-struct Scripted {
-    calls: Mutex<Vec<String>>,
-    /// The labels of each query, in order.
-    labels: Mutex<Vec<Vec<(String, String)>>>,
-    bytes: u64,
-    dry_run_error: Option<WarehouseError>,
-    rows: Vec<Vec<Value>>,
-    columns: Vec<Column>,
-    query_delay: Duration,
-    /// What the dry run says the query reads.
-    tables: Vec<String>,
-}
-
-impl Scripted {
-    fn new() -> Self {
-        Scripted {
-            calls: Mutex::new(Vec::new()),
-            labels: Mutex::new(Vec::new()),
-            bytes: 5 << 20,
-            dry_run_error: None,
-            rows: vec![vec![Value::String("mobile".into()), Value::Int64(10)]],
-            columns: vec![
-                Column {
-                    name: "category".into(),
-                    ty: BqType::String,
-                },
-                Column {
-                    name: "users".into(),
-                    ty: BqType::Int64,
-                },
-            ],
-            query_delay: Duration::ZERO,
-            tables: vec!["events_20201201".into(), "events_20201202".into()],
-        }
-    }
-
-    fn calls(&self) -> Vec<String> {
-        self.calls.lock().unwrap().clone()
-    }
-}
-
-#[async_trait]
-impl Warehouse for Scripted {
-    fn name(&self) -> &str {
-        "scripted"
-    }
-
-    async fn dry_run(&self, sql: &str) -> Result<DryRun, WarehouseError> {
-        self.calls.lock().unwrap().push(format!("dry_run: {sql}"));
-        match &self.dry_run_error {
-            Some(err) => Err(err.clone()),
-            None => Ok(DryRun {
-                bytes_processed: self.bytes,
-                tables: self.tables.clone(),
-            }),
-        }
-    }
-
-    async fn explain(&self, sql: &str) -> Result<String, WarehouseError> {
-        self.calls.lock().unwrap().push(format!("explain: {sql}"));
-        Ok("SCAN events".into())
-    }
-
-    async fn query(&self, request: &QueryRequest) -> Result<QueryResult, WarehouseError> {
-        self.calls
-            .lock()
-            .unwrap()
-            .push(format!("query({}): {}", request.max_rows, request.sql));
-        self.labels.lock().unwrap().push(request.labels.clone());
-        tokio::time::sleep(self.query_delay).await;
-        Ok(QueryResult {
-            columns: self.columns.clone(),
-            rows: self.rows.iter().take(request.max_rows).cloned().collect(),
-            bytes_processed: self.bytes,
-            elapsed_ms: 1,
-            tables_read: vec![],
-            truncated: false,
-        })
-    }
-
-    async fn list_tables(&self) -> Result<Vec<String>, WarehouseError> {
-        Ok(vec![])
-    }
-
-    async fn table_schema(&self, _table: &str) -> Result<nlq_core::TableSchema, WarehouseError> {
-        Ok(nlq_core::ga4::events_schema().unwrap())
-    }
-}
+/// Answers every call from a script and records what it was asked (nlq-testkit).
+use nlq_testkit::warehouse::Scripted;
 
 const T: &str = "`bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*`";
 
@@ -258,7 +166,7 @@ async fn every_job_carries_the_callers_labels_and_its_stage() {
         ]
     };
     assert_eq!(
-        *warehouse.labels.lock().unwrap(),
+        warehouse.labels(),
         [with("schema"), with("canary"), with("answer")]
     );
 }

@@ -1,0 +1,10 @@
+//! What the crates' tests share, so each does not grow its own: a replay server on 127.0.0.1
+//! (`replay`), a scripted warehouse and a recording wrapper (`warehouse`), and the switches
+//! that say whether an emulator runs (`emulator`). A dev-dependency only: nothing here ships.
+
+// Test support: a panic with its message is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod emulator;
+pub mod replay;
+pub mod warehouse;
