@@ -142,30 +142,13 @@ pub(crate) fn parquet_views(
     dir: &Path,
     schema: &TableSchema,
 ) -> Result<Vec<String>, ExecError> {
-    let manifest = nlq_sample::Manifest::load(dir)?;
     conn.execute_batch(&format!(
         "CREATE TABLE {COLUMN_BYTES_TABLE} (table_name VARCHAR, column_path VARCHAR, bytes BIGINT)"
     ))
     .map_err(ExecError::engine)?;
-    let leaves = schema.leaf_paths();
-    let mut insert = conn
-        .prepare(&format!(
-            "INSERT INTO {COLUMN_BYTES_TABLE} VALUES (?, ?, ?)"
-        ))
-        .map_err(ExecError::engine)?;
-    let mut tables = Vec::with_capacity(manifest.shards.len());
-    for shard in &manifest.shards {
-        let table = checked_shard_name(&shard.table)?;
-        conn.execute_batch(&format!(
-            "CREATE VIEW {table} AS SELECT * FROM read_parquet('{}');",
-            sql_path(&dir.join(&shard.file))
-        ))
-        .map_err(ExecError::engine)?;
-        record_column_bytes(&mut insert, shard, &leaves)?;
-        tables.push(table.to_owned());
-    }
-    drop(insert);
-    tables.sort();
+    let tables = each_shard(conn, dir, schema, &|_, _| {}, |table, file| {
+        format!("CREATE VIEW {table} AS SELECT * FROM read_parquet('{file}');")
+    })?;
     if tables.is_empty() {
         return Err(ExecError::Config(
             "the sample's manifest lists no shards".to_owned(),
@@ -217,8 +200,24 @@ fn import_sample(
     schema: &TableSchema,
     progress: &dyn Fn(usize, usize),
 ) -> Result<Vec<String>, ExecError> {
-    let manifest = nlq_sample::Manifest::load(dir)?;
     let columns = create_columns(schema);
+    each_shard(conn, dir, schema, progress, |table, file| {
+        format!(
+            "CREATE TABLE {table} ({columns}); INSERT INTO {table} SELECT * FROM read_parquet('{file}');"
+        )
+    })
+}
+
+/// For every shard of the sample's manifest: runs `sql(table, quoted Parquet path)` and records
+/// the shard's column sizes. The table names, sorted.
+fn each_shard(
+    conn: &Connection,
+    dir: &Path,
+    schema: &TableSchema,
+    progress: &dyn Fn(usize, usize),
+    sql: impl Fn(&str, &str) -> String,
+) -> Result<Vec<String>, ExecError> {
+    let manifest = nlq_sample::Manifest::load(dir)?;
     let leaves = schema.leaf_paths();
     let mut insert = conn
         .prepare(&format!(
@@ -229,10 +228,8 @@ fn import_sample(
     for (i, shard) in manifest.shards.iter().enumerate() {
         let table = checked_shard_name(&shard.table)?;
         let file = sql_path(&dir.join(&shard.file));
-        conn.execute_batch(&format!(
-            "CREATE TABLE {table} ({columns}); INSERT INTO {table} SELECT * FROM read_parquet('{file}');"
-        ))
-        .map_err(ExecError::engine)?;
+        conn.execute_batch(&sql(table, &file))
+            .map_err(ExecError::engine)?;
         record_column_bytes(&mut insert, shard, &leaves)?;
         tables.push(table.to_owned());
         progress(i + 1, manifest.shards.len());

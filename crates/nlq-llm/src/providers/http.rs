@@ -203,7 +203,9 @@ pub(crate) async fn sse(
 ) -> Result<(), ProviderError> {
     use futures_util::StreamExt;
     let mut stream = response.bytes_stream();
-    let mut buffer = String::new();
+    // Bytes until a whole line is there: the network splits anywhere, also inside a
+    // character, and a line end byte never occurs inside one, so lines decode whole.
+    let mut buffer: Vec<u8> = Vec::new();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|err| ProviderError {
             provider: provider.to_owned(),
@@ -211,10 +213,12 @@ pub(crate) async fn sse(
             message: format!("the stream broke: {}", err.without_url()),
             retry_after: None,
         })?;
-        buffer.push_str(&String::from_utf8_lossy(&chunk));
-        while let Some(end) = buffer.find('\n') {
-            let line = buffer[..end].trim_end_matches('\r').to_owned();
-            buffer.drain(..=end);
+        buffer.extend_from_slice(&chunk);
+        while let Some(end) = buffer.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = buffer.drain(..=end).collect();
+            let line = std::str::from_utf8(&line)
+                .map_err(|_| malformed(provider, "a stream line is not UTF-8"))?
+                .trim_end_matches(['\n', '\r']);
             if let Some(data) = line.strip_prefix("data:") {
                 let data = data.trim();
                 if data == "[DONE]" {

@@ -87,6 +87,26 @@ async fn newer_openai_models_take_max_completion_tokens() {
     assert_eq!(reply.usage.unwrap().output_tokens, 300);
 }
 
+/// The network splits a stream anywhere, also inside a character: sent one byte at a time,
+/// every Korean character still arrives whole (none becomes U+FFFD).
+#[tokio::test]
+async fn a_stream_split_inside_characters_keeps_its_korean_whole() {
+    let server = Server::start(vec![recorded("openai_stream_korean").in_chunks_of(1)]);
+    let pieces = Mutex::new(Vec::new());
+    let reply = openai(&server, "gpt-4o-mini")
+        .chat_stream(&request(false), &|p| {
+            pieces.lock().unwrap().push(p.to_owned())
+        })
+        .await
+        .unwrap();
+    server.verify();
+    assert_eq!(reply.text, "지난 7일 방문자 수는 1,234명입니다");
+    assert_eq!(
+        *pieces.lock().unwrap(),
+        ["지난 7일 ", "방문자 수는 1,234명입니다"]
+    );
+}
+
 #[tokio::test]
 async fn openai_streams_deltas_and_the_final_usage() {
     let server = Server::start(vec![recorded("openai_stream")]);
