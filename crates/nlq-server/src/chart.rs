@@ -3,8 +3,11 @@
 //!
 //! - a date or time first column and a number: a line over time (one line per category when a
 //!   text column sits between them);
-//! - a text column and a number: bars, largest first; a share (`*_share`, `*_rate`, `ratio`,
-//!   `percent`) over at most six categories: a pie;
+//! - a text column and numbers: bars, largest first; a share (`*_share`, `percent`, `pct`)
+//!   whose values add up to the whole (1 or 100) over at most six categories: a pie. Rates
+//!   (conversion, engagement) do not add up to anything: they are bars;
+//! - every number after the date or category is drawn (folded into one measure axis, told
+//!   apart by colour or dash), not only the first;
 //! - anything else (one value, no number, wide tables): no chart.
 
 use serde_json::{Value as Json, json};
@@ -32,11 +35,22 @@ fn kind(ty: &BqType) -> Kind {
     }
 }
 
+/// A name that says "part of a whole". Rates and ratios are not: they are per-item figures.
 fn is_share(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    ["share", "rate", "ratio", "percent", "pct"]
+    let name = name.to_lowercase();
+    ["share", "percent", "pct", "proportion", "비중", "점유율"]
         .iter()
         .any(|w| name.contains(w))
+}
+
+/// Whether the values are non-negative and add up to a whole: 1 (fractions) or 100 (percent).
+fn adds_up_to_whole(values: &[Json], field: &str) -> bool {
+    let numbers: Option<Vec<f64>> = values.iter().map(|v| v[field].as_f64()).collect();
+    let Some(numbers) = numbers else {
+        return false;
+    };
+    let sum: f64 = numbers.iter().sum();
+    numbers.iter().all(|x| *x >= 0.0) && ((sum - 1.0).abs() <= 0.01 || (sum - 100.0).abs() <= 1.0)
 }
 
 /// The spec for `columns` and `rows` (as the API sends them), or None when no chart fits.
@@ -65,34 +79,64 @@ pub fn spec(columns: &[Column], rows: &[Vec<Json>]) -> Option<Json> {
             Json::Object(object)
         })
         .collect();
-    let number = cols.iter().position(|(_, k)| *k == Kind::Number)?;
-    let (measure, _) = cols[number];
     let time = cols.iter().position(|(_, k)| *k == Kind::Time);
     let text = cols.iter().position(|(_, k)| *k == Kind::Text);
+    // The measures: every number after the first dimension (a number before it is a label).
+    let first_dimension = time.into_iter().chain(text).min()?;
+    let measures: Vec<&str> = cols
+        .iter()
+        .enumerate()
+        .filter(|(i, (_, k))| *i > first_dimension && *k == Kind::Number)
+        .map(|(_, (n, _))| *n)
+        .collect();
+    let (measure, several) = match measures.as_slice() {
+        [] => return None,
+        [one] => (*one, false),
+        _ => ("value", true),
+    };
+    let tooltip: Vec<Json> = cols.iter().map(|(n, _)| json!({"field": n})).collect();
     let base = |mark: Json, encoding: Json| {
-        json!({
+        let mut spec = json!({
             "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
             "width": "container",
             "height": 300,
             "data": {"values": values},
             "mark": mark,
             "encoding": encoding,
-        })
+        });
+        if several {
+            // One row per (row, measure): Vega-Lite draws each measure as its own series.
+            spec["transform"] = json!([{"fold": measures, "as": ["measure", "value"]}]);
+        }
+        spec
     };
-    if let Some(t) = time.filter(|t| *t < number) {
+    if let Some(t) = time.filter(|t| *t == first_dimension) {
         let mut encoding = json!({
             "x": {"field": cols[t].0, "type": "temporal", "title": cols[t].0},
             "y": {"field": measure, "type": "quantitative", "title": measure},
-            "tooltip": cols.iter().map(|(n, _)| json!({"field": n})).collect::<Vec<_>>(),
+            "tooltip": tooltip,
         });
-        if let Some(c) = text.filter(|c| *c < number) {
-            encoding["color"] = json!({"field": cols[c].0, "type": "nominal"});
+        match (
+            text.filter(|c| *c > t && *c < first_measure(&cols, &measures)),
+            several,
+        ) {
+            (Some(c), false) => encoding["color"] = json!({"field": cols[c].0, "type": "nominal"}),
+            (Some(c), true) => {
+                encoding["color"] = json!({"field": cols[c].0, "type": "nominal"});
+                encoding["strokeDash"] = json!({"field": "measure", "type": "nominal"});
+            }
+            (None, true) => encoding["color"] = json!({"field": "measure", "type": "nominal"}),
+            (None, false) => {}
         }
         return Some(base(json!({"type": "line", "point": true}), encoding));
     }
-    let c = text.filter(|c| *c < number)?;
+    let c = text.filter(|c| *c == first_dimension)?;
     let category = cols[c].0;
-    if is_share(measure) && rows.len() <= MAX_SLICES {
+    if !several
+        && is_share(measure)
+        && rows.len() <= MAX_SLICES
+        && adds_up_to_whole(&values, measure)
+    {
         return Some(base(
             json!({"type": "arc"}),
             json!({
@@ -105,14 +149,24 @@ pub fn spec(columns: &[Column], rows: &[Vec<Json>]) -> Option<Json> {
     if rows.len() > MAX_BARS {
         return None;
     }
-    Some(base(
-        json!({"type": "bar"}),
-        json!({
-            "y": {"field": category, "type": "nominal", "sort": "-x", "title": category},
-            "x": {"field": measure, "type": "quantitative", "title": measure},
-            "tooltip": [{"field": category}, {"field": measure}],
-        }),
-    ))
+    let mut encoding = json!({
+        "y": {"field": category, "type": "nominal", "sort": "-x", "title": category},
+        "x": {"field": measure, "type": "quantitative", "title": measure},
+        "tooltip": tooltip,
+    });
+    if several {
+        encoding["color"] = json!({"field": "measure", "type": "nominal"});
+        encoding["yOffset"] = json!({"field": "measure"});
+        encoding["y"]["sort"] = Json::Null;
+    }
+    Some(base(json!({"type": "bar"}), encoding))
+}
+
+/// The position of the first measure column.
+fn first_measure(cols: &[(&str, Kind)], measures: &[&str]) -> usize {
+    cols.iter()
+        .position(|(n, _)| measures.first() == Some(n))
+        .unwrap_or(cols.len())
 }
 
 #[cfg(test)]
@@ -167,6 +221,91 @@ mod tests {
         .unwrap();
         assert_eq!(lines["encoding"]["color"]["field"], "device");
         assert_eq!(lines["data"]["values"][1]["revenue"], 2.25);
+    }
+
+    /// Issue 20: a rate by device is not a share of a whole, whatever its name says.
+    #[test]
+    fn rates_are_bars_and_only_shares_that_add_up_are_pies() {
+        let rates = spec(
+            &columns(&[("device", "STRING"), ("engagement_rate", "FLOAT64")]),
+            &[
+                vec![json!("mobile"), json!(0.61)],
+                vec![json!("desktop"), json!(0.72)],
+                vec![json!("tablet"), json!(0.55)],
+            ],
+        )
+        .unwrap();
+        assert_eq!(rates["mark"]["type"], "bar");
+        let conversion = spec(
+            &columns(&[("device", "STRING"), ("conversion_ratio", "FLOAT64")]),
+            &[
+                vec![json!("mobile"), json!(0.4)],
+                vec![json!("desktop"), json!(0.6)],
+            ],
+        )
+        .unwrap();
+        assert_eq!(conversion["mark"]["type"], "bar");
+        // Named a share, but the parts do not make a whole (a filtered top 2 of many).
+        let partial = spec(
+            &columns(&[("channel", "STRING"), ("session_share_pct", "FLOAT64")]),
+            &[
+                vec![json!("organic"), json!(41.0)],
+                vec![json!("paid"), json!(22.5)],
+            ],
+        )
+        .unwrap();
+        assert_eq!(partial["mark"]["type"], "bar");
+        let whole = spec(
+            &columns(&[("channel", "STRING"), ("session_share_pct", "FLOAT64")]),
+            &[
+                vec![json!("organic"), json!(41.0)],
+                vec![json!("paid"), json!(22.5)],
+                vec![json!("other"), json!(36.5)],
+            ],
+        )
+        .unwrap();
+        assert_eq!(whole["mark"]["type"], "arc");
+    }
+
+    #[test]
+    fn every_measure_is_drawn_not_only_the_first() {
+        let bars = spec(
+            &columns(&[
+                ("device", "STRING"),
+                ("users", "INT64"),
+                ("sessions", "INT64"),
+            ]),
+            &[
+                vec![json!("mobile"), json!(10), json!(14)],
+                vec![json!("desktop"), json!(7), json!(9)],
+            ],
+        )
+        .unwrap();
+        assert_eq!(bars["mark"]["type"], "bar");
+        assert_eq!(bars["transform"][0]["fold"], json!(["users", "sessions"]));
+        assert_eq!(bars["encoding"]["color"]["field"], "measure");
+        let lines = spec(
+            &columns(&[("day", "DATE"), ("users", "INT64"), ("revenue", "FLOAT64")]),
+            &[
+                vec![json!("2021-01-01"), json!(3), json!(1.5)],
+                vec![json!("2021-01-02"), json!(4), json!(2.5)],
+            ],
+        )
+        .unwrap();
+        assert_eq!(lines["mark"]["type"], "line");
+        assert_eq!(lines["transform"][0]["fold"], json!(["users", "revenue"]));
+        assert_eq!(lines["encoding"]["y"]["field"], "value");
+        // One measure: no fold, the measure on the axis as before.
+        let one = spec(
+            &columns(&[("device", "STRING"), ("users", "INT64")]),
+            &[
+                vec![json!("mobile"), json!(10)],
+                vec![json!("desktop"), json!(7)],
+            ],
+        )
+        .unwrap();
+        assert!(one.get("transform").is_none());
+        assert_eq!(one["encoding"]["x"]["field"], "users");
     }
 
     #[test]
