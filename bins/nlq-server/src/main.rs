@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 use nlq_app::exit::{self, Failure};
 use nlq_app::llm::LlmArgs;
@@ -83,7 +83,15 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Flags, then NLQ_* variables, then the NLQ_CONFIG file and *_FILE secrets.
+    let args = match nlq_app::config::args(&Cli::command()) {
+        Ok(args) => args,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            return ExitCode::from(exit::exit_code(exit::class_of(&err)));
+        }
+    };
+    let cli = Cli::parse_from(args);
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

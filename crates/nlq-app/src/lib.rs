@@ -3,6 +3,7 @@
 //! validator and pipeline, and how an error becomes an exit code. Only binaries use it; the
 //! libraries take typed config. It never links the web server.
 
+pub mod config;
 pub mod exit;
 pub mod llm;
 pub mod metadata;
