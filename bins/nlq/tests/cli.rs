@@ -5,6 +5,8 @@
 
 use std::process::{Command, Output};
 
+use nlq_testkit::replay::{Reply, Server};
+
 fn nlq(args: &[&str]) -> Option<Output> {
     // The test script generates a small sample; without it this test has nothing to read.
     let data = std::env::var("NLQ_TEST_DATA_DIR").ok()?;
@@ -477,70 +479,30 @@ fn eval_names_the_line_of_a_bad_question_file() {
     assert!(err.contains("line 2"), "{err}");
 }
 
-/// Serves recorded exchanges on 127.0.0.1, one connection each, in order, and returns what the
-/// client sent, for checking.
-fn serve(exchanges: Vec<serde_json::Value>) -> (String, std::thread::JoinHandle<Vec<String>>) {
-    use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    listener.set_nonblocking(true).unwrap();
-    let handle = std::thread::spawn(move || {
-        let mut requests = Vec::new();
-        for recorded in exchanges {
-            // A client that never calls must fail the test, not hang it.
-            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-            let mut socket = loop {
-                match listener.accept() {
-                    Ok((socket, _)) => break socket,
-                    Err(_) if std::time::Instant::now() < deadline => {
-                        std::thread::sleep(std::time::Duration::from_millis(20));
-                    }
-                    Err(_) => return requests,
+/// Serves recorded exchanges on 127.0.0.1 (nlq-testkit's replay server), one connection each,
+/// in order: a JSON body, or `sse` events streamed as OpenAI does.
+fn serve(exchanges: &[serde_json::Value]) -> Server {
+    Server::start(
+        exchanges
+            .iter()
+            .map(|recorded| {
+                let response = &recorded["response"];
+                match response["sse"].as_array() {
+                    Some(events) => Reply {
+                        headers: vec![("content-type".into(), "text/event-stream".into())],
+                        body: events
+                            .iter()
+                            .map(|e| format!("data: {e}\n\n"))
+                            .chain(["data: [DONE]\n\n".to_owned()])
+                            .collect::<String>()
+                            .into_bytes(),
+                        ..Reply::json(200, &serde_json::Value::Null)
+                    },
+                    None => Reply::json(200, &response["body"]),
                 }
-            };
-            socket.set_nonblocking(false).unwrap();
-            let mut data = Vec::new();
-            let mut buf = [0u8; 65536];
-            loop {
-                let n = socket.read(&mut buf).unwrap();
-                data.extend_from_slice(&buf[..n]);
-                let text = String::from_utf8_lossy(&data).to_string();
-                if let Some(end) = text.find("\r\n\r\n") {
-                    let length: usize = text[..end]
-                        .lines()
-                        .find_map(|l| {
-                            l.to_ascii_lowercase()
-                                .strip_prefix("content-length:")
-                                .map(|v| v.trim().parse().unwrap())
-                        })
-                        .unwrap_or(0);
-                    if data.len() >= end + 4 + length || n == 0 {
-                        break;
-                    }
-                }
-            }
-            let response = &recorded["response"];
-            let (kind, body) = match response["sse"].as_array() {
-                Some(events) => (
-                    "text/event-stream",
-                    events
-                        .iter()
-                        .map(|e| format!("data: {e}\n\n"))
-                        .chain(["data: [DONE]\n\n".to_owned()])
-                        .collect::<String>(),
-                ),
-                None => ("application/json", response["body"].to_string()),
-            };
-            let reply = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: {kind}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            socket.write_all(reply.as_bytes()).unwrap();
-            requests.push(String::from_utf8(data).unwrap());
-        }
-        requests
-    });
-    (base, handle)
+            })
+            .collect(),
+    )
 }
 
 #[test]
@@ -551,7 +513,8 @@ fn a_question_the_engine_hands_on_is_answered_by_the_llm_end_to_end() {
     let recorded: serde_json::Value =
         serde_json::from_str(include_str!("fixtures/openai_ask.json")).unwrap();
     let exchanges = recorded["exchanges"].as_array().unwrap().clone();
-    let (base, server) = serve(exchanges.clone());
+    let server = serve(&exchanges);
+    let base = server.base.clone();
     let out = Command::new(env!("CARGO_BIN_EXE_nlq"))
         .args([
             "--data-dir",
@@ -569,7 +532,7 @@ fn a_question_the_engine_hands_on_is_answered_by_the_llm_end_to_end() {
         .env_remove("NLQ_LLM_REVIEWER")
         .output()
         .unwrap();
-    let sent = server.join().unwrap();
+    let sent = server.requests();
     assert!(
         out.status.success(),
         "{}",
@@ -579,22 +542,19 @@ fn a_question_the_engine_hands_on_is_answered_by_the_llm_end_to_end() {
     assert_eq!(sent.len(), exchanges.len(), "{sent:?}");
     for (request, exchange) in sent.iter().zip(&exchanges) {
         let expect = &exchange["request"];
-        assert!(
-            request.starts_with(&format!("POST {} ", expect["path"].as_str().unwrap())),
-            "{request}"
+        assert_eq!(
+            (request.method.as_str(), request.path.as_str()),
+            ("POST", expect["path"].as_str().unwrap())
         );
-        assert!(
-            request
-                .to_ascii_lowercase()
-                .contains("authorization: bearer sk-test-cli")
-        );
+        assert_eq!(request.header("authorization"), Some("Bearer sk-test-cli"));
+        let body = request.body_text();
         for piece in expect["body_contains"].as_array().unwrap() {
             let piece = piece.as_str().unwrap();
-            assert!(request.contains(piece), "{piece} not in the request");
+            assert!(body.contains(piece), "{piece} not in the request");
         }
         for piece in expect["body_lacks"].as_array().into_iter().flatten() {
             let piece = piece.as_str().unwrap();
-            assert!(!request.contains(piece), "{piece} in the request");
+            assert!(!body.contains(piece), "{piece} in the request");
         }
     }
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

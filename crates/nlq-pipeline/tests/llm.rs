@@ -12,12 +12,13 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
-use nlq_core::{ChatRequest, ChatResponse, ErrorClass, LlmProvider, ProviderError, Usage};
+use nlq_core::{ChatRequest, ChatResponse, LlmProvider, ProviderError, Usage};
 use nlq_exec::embedded::{EmbeddedConfig, EmbeddedWarehouse};
 use nlq_llm::PriceTable;
 use nlq_llm::providers::Fallback;
 use nlq_pipeline::{Context, Event, LlmPath, LlmStage, Pipeline, Status, Turn};
 use nlq_semantic::SemanticModel;
+use nlq_testkit::provider::Fixed;
 use nlq_validate::{DatasetFacts, Policy, StandardParams, Validator};
 
 /// Which prompt a request carries, read from the prompt's opening words.
@@ -130,37 +131,6 @@ impl LlmProvider for Scripted {
             delta(piece);
         }
         Ok(reply)
-    }
-}
-
-/// A provider that is down.
-struct Down;
-
-#[async_trait]
-impl LlmProvider for Down {
-    fn name(&self) -> &str {
-        "down"
-    }
-
-    fn model(&self) -> &str {
-        "none"
-    }
-
-    async fn chat(&self, _: &ChatRequest) -> Result<ChatResponse, ProviderError> {
-        Err(ProviderError {
-            provider: "down".into(),
-            class: ErrorClass::Transient,
-            message: "cannot reach the API: connection refused (after 4 attempts)".into(),
-            retry_after: None,
-        })
-    }
-
-    async fn chat_stream(
-        &self,
-        request: &ChatRequest,
-        _: &(dyn for<'a> Fn(&'a str) + Send + Sync),
-    ) -> Result<ChatResponse, ProviderError> {
-        self.chat(request).await
     }
 }
 
@@ -412,7 +382,7 @@ async fn a_safe_draft_is_not_reviewed() {
 #[tokio::test]
 async fn the_fallback_chain_moves_on_when_the_first_provider_is_down() {
     let backup = Scripted::named("backup", &[GOOD]);
-    let chain = Fallback::new(vec![Arc::new(Down), backup.clone()]).unwrap();
+    let chain = Fallback::new(vec![Arc::new(Fixed::down("down")), backup.clone()]).unwrap();
     let Some(pipeline) = pipeline_with(Arc::new(chain), |llm| llm) else {
         return;
     };
@@ -423,7 +393,11 @@ async fn the_fallback_chain_moves_on_when_the_first_provider_is_down() {
     assert_eq!(backup.kinds(), ["classify", "sql", "summarize"]);
 
     // Every provider down: a transient error that says so, nothing run.
-    let chain = Fallback::new(vec![Arc::new(Down), Arc::new(Down)]).unwrap();
+    let chain = Fallback::new(vec![
+        Arc::new(Fixed::down("down")),
+        Arc::new(Fixed::down("down")),
+    ])
+    .unwrap();
     let down = pipeline_with(Arc::new(chain), |llm| llm).unwrap();
     let answer = down.ask(QUESTION, &|_| {}).await;
     assert_eq!(answer.status, Status::Error);

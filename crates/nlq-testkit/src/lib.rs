@@ -6,5 +6,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod emulator;
+pub mod provider;
 pub mod replay;
 pub mod warehouse;

@@ -86,58 +86,15 @@ impl LlmProvider for Fallback {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Mutex;
-
-    use nlq_core::{ChatMessage, Usage};
+    use nlq_core::ChatMessage;
+    use nlq_testkit::provider::Fixed;
 
     use super::*;
 
-    struct Fixed {
-        name: &'static str,
-        reply: Result<&'static str, ErrorClass>,
-        calls: Mutex<u32>,
-    }
-
-    #[async_trait]
-    impl LlmProvider for Fixed {
-        fn name(&self) -> &str {
-            self.name
-        }
-        fn model(&self) -> &str {
-            "m"
-        }
-        async fn chat(&self, _: &ChatRequest) -> Result<ChatResponse, ProviderError> {
-            *self.calls.lock().unwrap() += 1;
-            match self.reply {
-                Ok(text) => Ok(ChatResponse {
-                    text: text.into(),
-                    usage: Some(Usage::default()),
-                    provider: self.name.into(),
-                    model: "m".into(),
-                    attempts: 1,
-                }),
-                Err(class) => Err(ProviderError {
-                    provider: self.name.into(),
-                    class,
-                    message: "HTTP 503: server error".into(),
-                    retry_after: None,
-                }),
-            }
-        }
-        async fn chat_stream(
-            &self,
-            request: &ChatRequest,
-            _: &(dyn for<'a> Fn(&'a str) + Send + Sync),
-        ) -> Result<ChatResponse, ProviderError> {
-            self.chat(request).await
-        }
-    }
-
-    fn fixed(name: &'static str, reply: Result<&'static str, ErrorClass>) -> Arc<Fixed> {
-        Arc::new(Fixed {
-            name,
-            reply,
-            calls: Mutex::new(0),
+    fn fixed(name: &str, reply: Result<&str, ErrorClass>) -> Arc<Fixed> {
+        Arc::new(match reply {
+            Ok(text) => Fixed::answering(name, text),
+            Err(class) => Fixed::failing(name, class, "HTTP 503: server error"),
         })
     }
 
@@ -162,7 +119,7 @@ mod tests {
             ("from b", "b")
         );
         assert_eq!(reply.attempts, 2);
-        assert_eq!(*c.calls.lock().unwrap(), 0);
+        assert_eq!(c.calls(), 0);
         assert_eq!(chain.name(), "a");
     }
 
