@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use clap::{Args, CommandFactory, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 use nlq_app::exit::{class_name, class_of, exit_code, is_broken_pipe};
 use nlq_core::Classify;
@@ -106,14 +106,10 @@ struct RunArgs {
 fn main() -> ExitCode {
     // clap exits 2 itself on bad flags, and 0 after --help.
     // Flags, then NLQ_* variables, then the NLQ_CONFIG file and *_FILE secrets.
-    let args = match nlq_app::config::args(&Cli::command()) {
-        Ok(args) => args,
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            return ExitCode::from(exit_code(class_of(&err)));
-        }
+    let cli: Cli = match nlq_app::config::parse() {
+        Ok(cli) => cli,
+        Err(code) => return code,
     };
-    let cli = Cli::parse_from(args);
     let logger = Logger::new(cli.log_format.unwrap_or_else(LogFormat::for_stderr));
     match run(cli, &logger) {
         Ok(()) => ExitCode::SUCCESS,

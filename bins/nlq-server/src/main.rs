@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 
 use nlq_app::exit::{self, Failure};
 use nlq_app::llm::LlmArgs;
@@ -84,14 +84,10 @@ struct Cli {
 
 fn main() -> ExitCode {
     // Flags, then NLQ_* variables, then the NLQ_CONFIG file and *_FILE secrets.
-    let args = match nlq_app::config::args(&Cli::command()) {
-        Ok(args) => args,
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            return ExitCode::from(exit::exit_code(exit::class_of(&err)));
-        }
+    let cli: Cli = match nlq_app::config::parse() {
+        Ok(cli) => cli,
+        Err(code) => return code,
     };
-    let cli = Cli::parse_from(args);
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 
 use nlq_exec::embedded::{self, EmbeddedConfig};
 use nlq_validate::{Report, Verdict};
@@ -139,14 +139,10 @@ enum Format {
 
 fn main() -> ExitCode {
     // Flags, then NLQ_* variables, then the NLQ_CONFIG file and *_FILE secrets.
-    let args = match nlq_app::config::args(&Cli::command()) {
-        Ok(args) => args,
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            return ExitCode::from(exit::exit_code(exit::class_of(&err)));
-        }
+    let cli: Cli = match nlq_app::config::parse() {
+        Ok(cli) => cli,
+        Err(code) => return code,
     };
-    let cli = Cli::parse_from(args);
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         // The reader went away (`nlq ask ... | head`): nothing left to say.

@@ -26,6 +26,21 @@ use crate::exit::Failure;
 /// The variable naming the settings file.
 pub const CONFIG_VAR: &str = "NLQ_CONFIG";
 
+/// The binary's flags from the command line, its variables, the settings file and secret
+/// files; `Err` with the exit code after saying why the settings cannot be used. `--help` and
+/// bad flags end the process as clap does.
+pub fn parse<P: clap::Parser>() -> Result<P, std::process::ExitCode> {
+    match args(&P::command()) {
+        Ok(args) => Ok(P::parse_from(args)),
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            Err(std::process::ExitCode::from(crate::exit::exit_code(
+                crate::exit::class_of(&err),
+            )))
+        }
+    }
+}
+
 /// The process's arguments with the settings file's and the secret files' values added where
 /// neither a flag nor its variable says otherwise. Only top-level and global flags can be
 /// set this way (they are placed before any subcommand).
