@@ -27,7 +27,7 @@ use actix_web::{App, web};
 pub use answer::QueryResponse;
 pub use config::{Limits, ServerConfig};
 pub use error::ServerError;
-pub use service::Service;
+pub use service::{Readiness, Service};
 pub use store::AnswerStore;
 pub use store::sqlite::SqliteStore;
 

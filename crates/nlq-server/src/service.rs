@@ -20,6 +20,50 @@ use crate::store::AnswerStore;
 
 /// Answers the cache keeps at most; the oldest go first.
 const CACHED_ANSWERS: usize = 1_000;
+/// How long a readiness check stands: probes every second must not each call the warehouse.
+const READINESS_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Whether the server can answer: the warehouse's metadata call and the metadata document.
+#[derive(Debug, Clone)]
+pub struct Readiness {
+    /// The warehouse's error, when its metadata call failed.
+    pub warehouse: Result<(), String>,
+    /// None: no metadata store configured.
+    pub metadata: Option<Result<(), String>>,
+    pub checked: Instant,
+}
+
+impl Readiness {
+    pub fn ready(&self) -> bool {
+        self.warehouse.is_ok() && !matches!(self.metadata, Some(Err(_)))
+    }
+
+    /// What an open route may say: which part is not ready, not why.
+    pub fn public(&self) -> serde_json::Value {
+        serde_json::json!({
+            "status": if self.ready() { "ready" } else { "not_ready" },
+            "warehouse": if self.warehouse.is_ok() { "ok" } else { "unreachable" },
+            "metadata": match &self.metadata {
+                None => "none",
+                Some(Ok(())) => "loaded",
+                Some(Err(_)) => "not_loaded",
+            },
+        })
+    }
+
+    /// With the errors, for the admin status.
+    pub fn details(&self) -> serde_json::Value {
+        let mut body = self.public();
+        if let Err(err) = &self.warehouse {
+            body["warehouse_error"] = err.clone().into();
+        }
+        if let Some(Err(err)) = &self.metadata {
+            body["metadata_error"] = err.clone().into();
+        }
+        body["checked_secs_ago"] = self.checked.elapsed().as_secs().into();
+        body
+    }
+}
 
 pub struct Service {
     pub pipeline: Arc<Pipeline>,
@@ -31,6 +75,8 @@ pub struct Service {
     pub started: Instant,
     /// First questions (no conversation) answered recently, by their text.
     cache: Mutex<HashMap<String, (Instant, QueryResponse)>>,
+    /// The last readiness check (see `READINESS_TTL`).
+    readiness: Mutex<Option<Readiness>>,
 }
 
 /// A question as the API takes it.
@@ -68,7 +114,44 @@ impl Service {
             limiter,
             started: Instant::now(),
             cache: Mutex::new(HashMap::new()),
+            readiness: Mutex::new(None),
         }
+    }
+
+    /// The readiness, checked again when the last check is older than `READINESS_TTL`.
+    pub async fn readiness(&self) -> Readiness {
+        if let Ok(last) = self.readiness.lock()
+            && let Some(last) = last
+                .as_ref()
+                .filter(|r| r.checked.elapsed() < READINESS_TTL)
+        {
+            return last.clone();
+        }
+        let warehouse = self
+            .warehouse
+            .list_tables()
+            .await
+            .map(|_| ())
+            .map_err(|err| err.to_string());
+        let metadata = match &self.metadata {
+            None => None,
+            Some(loader) => Some(
+                loader
+                    .current()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string()),
+            ),
+        };
+        let fresh = Readiness {
+            warehouse,
+            metadata,
+            checked: Instant::now(),
+        };
+        if let Ok(mut last) = self.readiness.lock() {
+            *last = Some(fresh.clone());
+        }
+        fresh
     }
 
     /// A recent answer to the same first question, copied under new ids. Only answers that

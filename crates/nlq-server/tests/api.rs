@@ -13,6 +13,7 @@ use nlq_exec::embedded::{EmbeddedConfig, EmbeddedWarehouse};
 use nlq_pipeline::Pipeline;
 use nlq_semantic::SemanticModel;
 use nlq_server::{ServerConfig, Service, SqliteStore};
+use nlq_testkit::warehouse::Scripted;
 use nlq_validate::{DatasetFacts, Policy, StandardParams, Validator};
 
 fn service_with(config: ServerConfig, store: Arc<SqliteStore>) -> Option<web::Data<Service>> {
@@ -63,6 +64,64 @@ async fn health_and_readiness() {
         test::call_and_read_body_json(&app, test::TestRequest::get().uri("/readyz").to_request())
             .await;
     assert_eq!(body["status"], "ready");
+}
+
+/// Issue 20: a probe every second must not call the warehouse every second, and an open route
+/// must not show the warehouse's error text (the admin status does).
+#[actix_web::test]
+async fn readiness_is_cached_and_its_errors_are_for_the_admin() {
+    let Some(real) = service(ServerConfig::default()) else {
+        return;
+    };
+    let down = Arc::new(Scripted {
+        list_error: Some(nlq_core::WarehouseError {
+            class: nlq_core::ErrorClass::Transient,
+            message: "connect to bigquery.googleapis.com:443: refused (internal host 10.1.2.3)"
+                .into(),
+            position: None,
+        }),
+        ..Scripted::new()
+    });
+    let config = ServerConfig {
+        admin_token: Some("admin-secret".into()),
+        ..ServerConfig::default()
+    };
+    let service = web::Data::new(Service::new(
+        real.pipeline.clone(),
+        down.clone(),
+        Arc::new(SqliteStore::in_memory().unwrap()),
+        None,
+        config,
+    ));
+    let app = test::init_service(nlq_server::app(service)).await;
+    for _ in 0..3 {
+        let (status, body) = call(&app, test::TestRequest::get().uri("/readyz")).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            body,
+            json!({"status": "not_ready", "warehouse": "unreachable", "metadata": "none"})
+        );
+    }
+    let list_calls = down.calls().iter().filter(|c| *c == "list_tables").count();
+    assert_eq!(
+        list_calls, 1,
+        "three probes within the cache time, one warehouse call"
+    );
+    let (status, body) = call(
+        &app,
+        test::TestRequest::get()
+            .uri("/admin/status")
+            .insert_header(("authorization", "Bearer admin-secret")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(
+        body["readiness"]["warehouse_error"]
+            .as_str()
+            .unwrap()
+            .contains("refused"),
+        "{body}"
+    );
 }
 
 async fn call<S, B>(app: &S, request: test::TestRequest) -> (StatusCode, Json)

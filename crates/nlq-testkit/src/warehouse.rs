@@ -28,6 +28,8 @@ pub struct Scripted {
     pub query_delay: Duration,
     /// What `list_tables` answers.
     pub listed: Vec<String>,
+    /// When set, `list_tables` fails with it.
+    pub list_error: Option<WarehouseError>,
     /// A table's schema; the GA4 export schema when None.
     pub schema: Option<SchemaOf>,
     /// What it was asked (public only so `Scripted { bytes: 1, ..Default::default() }` works):
@@ -56,6 +58,7 @@ impl Default for Scripted {
             rows: vec![vec![Value::String("mobile".into()), Value::Int64(10)]],
             query_delay: Duration::ZERO,
             listed: Vec::new(),
+            list_error: None,
             schema: None,
             calls: Mutex::new(Vec::new()),
             requests: Mutex::new(Vec::new()),
@@ -125,7 +128,11 @@ impl Warehouse for Scripted {
     }
 
     async fn list_tables(&self) -> Result<Vec<String>, WarehouseError> {
-        Ok(self.listed.clone())
+        self.calls.lock().unwrap().push("list_tables".to_owned());
+        match &self.list_error {
+            Some(err) => Err(err.clone()),
+            None => Ok(self.listed.clone()),
+        }
     }
 
     async fn table_schema(&self, table: &str) -> Result<TableSchema, WarehouseError> {

@@ -37,6 +37,7 @@ pub async fn status(service: web::Data<Service>) -> Result<HttpResponse, ServerE
         "spent_today": spent,
         "approval_bytes": service.config.approval_bytes,
         "authentication": !service.config.api_keys.is_empty(),
+        "readiness": service.readiness().await.details(),
     })))
 }
 

@@ -11,26 +11,14 @@ pub async fn healthz() -> HttpResponse {
 }
 
 /// Ready when the warehouse answers a metadata call and the metadata, when configured, has
-/// loaded; 503 otherwise, saying which.
+/// loaded; 503 otherwise, saying which part (the error itself only in `/admin/status`: this
+/// route is open). The check is cached for a few seconds, so probes do not call the warehouse
+/// each time.
 #[get("/readyz")]
 pub async fn readyz(service: web::Data<Service>) -> HttpResponse {
-    let warehouse = match service.warehouse.list_tables().await {
-        Ok(_) => "ok".to_owned(),
-        Err(err) => format!("unreachable: {err}"),
-    };
-    let metadata = match &service.metadata {
-        None => "none".to_owned(),
-        Some(loader) => match loader.current().await {
-            Ok(_) => "loaded".to_owned(),
-            Err(err) => format!("not loaded: {err}"),
-        },
-    };
-    let ready = warehouse == "ok" && (metadata == "loaded" || metadata == "none");
-    let body = json!({
-        "status": if ready { "ready" } else { "not_ready" },
-        "warehouse": warehouse,
-        "metadata": metadata,
-    });
+    let readiness = service.readiness().await;
+    let ready = readiness.ready();
+    let body = readiness.public();
     if ready {
         HttpResponse::Ok().json(body)
     } else {
