@@ -1,4 +1,5 @@
-//! Lets the `nlq-server` binary find a prebuilt libduckdb (see .cargo/config.toml) without
+//! The build script of every binary package (their Cargo.toml `build` points here): lets the
+//! binaries find a prebuilt libduckdb (see .cargo/config.toml) without
 //! LD_LIBRARY_PATH, by recording its directory as the binary's run-time search path.
 fn main() {
     println!("cargo:rerun-if-env-changed=DUCKDB_LIB_DIR");
