@@ -88,13 +88,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(code) => return code,
     };
-    match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            ExitCode::from(exit::exit_code(exit::class_of(&err)))
-        }
-    }
+    exit::report(run(cli))
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {

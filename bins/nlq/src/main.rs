@@ -143,15 +143,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(code) => return code,
     };
-    match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        // The reader went away (`nlq ask ... | head`): nothing left to say.
-        Err(err) if exit::is_broken_pipe(&err) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            ExitCode::from(exit::exit_code(exit::class_of(&err)))
-        }
-    }
+    exit::report(run(cli))
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {

@@ -30,15 +30,9 @@ pub const CONFIG_VAR: &str = "NLQ_CONFIG";
 /// files; `Err` with the exit code after saying why the settings cannot be used. `--help` and
 /// bad flags end the process as clap does.
 pub fn parse<P: clap::Parser>() -> Result<P, std::process::ExitCode> {
-    match args(&P::command()) {
-        Ok(args) => Ok(P::parse_from(args)),
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            Err(std::process::ExitCode::from(crate::exit::exit_code(
-                crate::exit::class_of(&err),
-            )))
-        }
-    }
+    args(&P::command())
+        .map(P::parse_from)
+        .map_err(|err| crate::exit::report(Err(err)))
 }
 
 /// The process's arguments with the settings file's and the secret files' values added where

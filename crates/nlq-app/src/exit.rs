@@ -92,6 +92,19 @@ pub fn class_name(class: ErrorClass) -> &'static str {
     }
 }
 
+/// How a binary's run ends: success, or the error printed on stderr and its exit code. A
+/// reader that went away (`nlq ... | head`) is not a failure.
+pub fn report(result: anyhow::Result<()>) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) if is_broken_pipe(&err) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::from(exit_code(class_of(&err)))
+        }
+    }
+}
+
 /// Whether the error is only that the reader of our output went away (`nlq ... | head`):
 /// nothing left to say, and not a failure.
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {

@@ -83,12 +83,10 @@ pub fn spec(columns: &[Column], rows: &[Vec<Json>]) -> Option<Json> {
     let text = cols.iter().position(|(_, k)| *k == Kind::Text);
     // The measures: every number after the first dimension (a number before it is a label).
     let first_dimension = time.into_iter().chain(text).min()?;
-    let measures: Vec<&str> = cols
-        .iter()
-        .enumerate()
-        .filter(|(i, (_, k))| *i > first_dimension && *k == Kind::Number)
-        .map(|(_, (n, _))| *n)
+    let measure_at: Vec<usize> = (first_dimension + 1..cols.len())
+        .filter(|i| cols[*i].1 == Kind::Number)
         .collect();
+    let measures: Vec<&str> = measure_at.iter().map(|i| cols[*i].0).collect();
     let (measure, several) = match measures.as_slice() {
         [] => return None,
         [one] => (*one, false),
@@ -116,10 +114,7 @@ pub fn spec(columns: &[Column], rows: &[Vec<Json>]) -> Option<Json> {
             "y": {"field": measure, "type": "quantitative", "title": measure},
             "tooltip": tooltip,
         });
-        match (
-            text.filter(|c| *c > t && *c < first_measure(&cols, &measures)),
-            several,
-        ) {
+        match (text.filter(|c| *c > t && *c < measure_at[0]), several) {
             (Some(c), false) => encoding["color"] = json!({"field": cols[c].0, "type": "nominal"}),
             (Some(c), true) => {
                 encoding["color"] = json!({"field": cols[c].0, "type": "nominal"});
@@ -160,13 +155,6 @@ pub fn spec(columns: &[Column], rows: &[Vec<Json>]) -> Option<Json> {
         encoding["y"]["sort"] = Json::Null;
     }
     Some(base(json!({"type": "bar"}), encoding))
-}
-
-/// The position of the first measure column.
-fn first_measure(cols: &[(&str, Kind)], measures: &[&str]) -> usize {
-    cols.iter()
-        .position(|(n, _)| measures.first() == Some(n))
-        .unwrap_or(cols.len())
 }
 
 #[cfg(test)]

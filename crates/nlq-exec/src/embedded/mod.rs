@@ -122,10 +122,6 @@ impl Build {
             ))
         })
     }
-
-    pub fn is_finished(&self) -> bool {
-        self.thread.is_finished()
-    }
 }
 
 pub struct EmbeddedWarehouse {

@@ -82,10 +82,7 @@ fn build_at(
         .and_then(|c| c.with("autoinstall_known_extensions", "false"))
         .map_err(ExecError::engine)?;
     let conn = Connection::open_with_flags(tmp, config).map_err(ExecError::engine)?;
-    conn.execute_batch(&format!(
-        "CREATE TABLE {COLUMN_BYTES_TABLE} (table_name VARCHAR, column_path VARCHAR, bytes BIGINT)"
-    ))
-    .map_err(ExecError::engine)?;
+    create_column_bytes_table(&conn)?;
     let tables = match source {
         Source::Sample(dir) => import_sample(&conn, dir, schema, progress)?,
         Source::Script { tables, sql } => {
@@ -142,10 +139,7 @@ pub(crate) fn parquet_views(
     dir: &Path,
     schema: &TableSchema,
 ) -> Result<Vec<String>, ExecError> {
-    conn.execute_batch(&format!(
-        "CREATE TABLE {COLUMN_BYTES_TABLE} (table_name VARCHAR, column_path VARCHAR, bytes BIGINT)"
-    ))
-    .map_err(ExecError::engine)?;
+    create_column_bytes_table(conn)?;
     let tables = each_shard(conn, dir, schema, &|_, _| {}, |table, file| {
         format!("CREATE VIEW {table} AS SELECT * FROM read_parquet('{file}');")
     })?;
@@ -157,6 +151,13 @@ pub(crate) fn parquet_views(
     check_schema(conn, &tables, schema)?;
     create_union_view(conn, &tables)?;
     Ok(tables)
+}
+
+fn create_column_bytes_table(conn: &Connection) -> Result<(), ExecError> {
+    conn.execute_batch(&format!(
+        "CREATE TABLE {COLUMN_BYTES_TABLE} (table_name VARCHAR, column_path VARCHAR, bytes BIGINT)"
+    ))
+    .map_err(ExecError::engine)
 }
 
 fn checked_shard_name(table: &str) -> Result<&str, ExecError> {

@@ -53,7 +53,11 @@ pub(crate) fn rewrite(f: &mut Function, cx: &Context<'_>) -> Result<Option<Expr>
     let safe = found.safe;
     let out = rewrite_known(f, found.function, cx)?;
     if safe {
-        // SAFE.f(...) answers NULL where f would fail: DuckDB's try() does the same.
+        // SAFE.f(...) answers NULL where f would fail: DuckDB's try() does the same. A call
+        // kept under its own name drops the prefix (a renamed one already has).
+        if found.function.translation == Translation::Same {
+            f.name = super::build::duck_name(&found.function.name.to_ascii_lowercase());
+        }
         let inner = out.unwrap_or_else(|| Expr::Function(f.clone()));
         return Ok(Some(call("try", vec![inner])));
     }
@@ -71,13 +75,7 @@ fn rewrite_known(
 ) -> Result<Option<Expr>, SqlError> {
     let name = function.name;
     match function.translation {
-        Translation::Same => {
-            // A `SAFE.` prefix stays out of the DuckDB name (the caller wraps the call in try()).
-            if f.name.0.len() > 1 || f.name.to_string().contains('.') {
-                f.name = super::build::duck_name(&name.to_ascii_lowercase());
-            }
-            return Ok(None);
-        }
+        Translation::Same => return Ok(None),
         Translation::Rename(duck) => {
             f.name = super::build::duck_name(duck);
             return Ok(None);
