@@ -2,7 +2,8 @@
 //! store holds. Reads flags and the environment, builds the store and the warehouse, calls
 //! `nlq_metasync`, logs; the job itself is in the library.
 
-mod logger;
+mod metrics;
+mod progress;
 mod show;
 mod warehouse;
 
@@ -14,14 +15,16 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
-use nlq_app::exit::{class_name, class_of, exit_code, is_broken_pipe};
+use nlq_app::exit::{class_name, class_of};
+use nlq_app::logging::LogFormat;
 use nlq_core::Classify;
 use nlq_metasync::store::DEFAULT_KEEP;
 use nlq_metasync::store::gcs::DEFAULT_ENDPOINT;
 use nlq_metasync::sync::{SyncConfig, SyncEvent, sync};
 use nlq_metasync::{MetaStore, MetaSyncError, MetadataDocument, StoreOptions};
 
-use crate::logger::{LogFormat, Logger};
+use crate::metrics::{Ran, RunMetrics};
+use crate::progress::Progress;
 use crate::warehouse::{Settings, ValidatorCheck};
 
 const EXIT_CODES: &str = "\
@@ -56,9 +59,8 @@ struct Cli {
     /// Where the embedded GA4 sample lives (as for `nlq`).
     #[arg(long, global = true, env = "NLQ_DATA_DIR")]
     data_dir: Option<PathBuf>,
-    /// Log lines on stderr [default: text on a terminal, json otherwise].
-    #[arg(long, global = true, value_enum, env = "NLQ_LOG_FORMAT")]
-    log_format: Option<LogFormat>,
+    #[command(flatten)]
+    log: nlq_app::logging::LogArgs,
     #[command(flatten)]
     warehouse: nlq_app::setup::WarehouseArgs,
     #[command(subcommand)]
@@ -101,6 +103,10 @@ struct RunArgs {
     /// A catalog query still running after this many seconds is cancelled.
     #[arg(long, env = "NLQ_METASYNC_TIMEOUT_SECS", default_value_t = 300)]
     timeout_secs: u64,
+    /// After every run, write the run's metrics here in Prometheus text (for node_exporter's
+    /// textfile collector or a Pushgateway).
+    #[arg(long, env = "NLQ_METASYNC_METRICS_FILE")]
+    metrics_file: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -110,20 +116,13 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(code) => return code,
     };
-    let logger = Logger::new(cli.log_format.unwrap_or_else(LogFormat::for_stderr));
-    match run(cli, &logger) {
-        Ok(()) => ExitCode::SUCCESS,
-        // The reader went away (`nlq-metasync show | head`): nothing left to say.
-        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
-        Err(err) => {
-            let class = class_of(&err);
-            logger.error(&format!("{err:#}"), &[("class", class_name(class).into())]);
-            ExitCode::from(exit_code(class))
-        }
-    }
+    let progress = Progress::new();
+    cli.log.init(LogFormat::for_stderr(), progress.sink());
+    // The reader going away (`nlq-metasync show | head`) is not a failure.
+    nlq_app::exit::logged(run(cli, &progress))
 }
 
-fn run(cli: Cli, logger: &Logger) -> anyhow::Result<()> {
+fn run(cli: Cli, progress: &Progress) -> anyhow::Result<()> {
     let data_dir = cli.data_dir.unwrap_or_else(|| {
         nlq_exec::embedded::default_data_dir(std::env::var_os("HOME").map(PathBuf::from).as_deref())
     });
@@ -150,10 +149,10 @@ fn run(cli: Cli, logger: &Logger) -> anyhow::Result<()> {
                 warehouse: cli.warehouse,
                 data_dir,
             },
-            logger,
+            progress,
         )),
         Command::Show { json } => runtime.block_on(show(&*store, json)),
-        Command::Versions { json } => runtime.block_on(versions(&*store, json, logger)),
+        Command::Versions { json } => runtime.block_on(versions(&*store, json)),
     }
 }
 
@@ -164,43 +163,56 @@ struct Job {
     data_dir: PathBuf,
 }
 
-async fn run_job(store: &dyn MetaStore, job: &Job, logger: &Logger) -> anyhow::Result<()> {
-    let Some(every) = job.args.every else {
-        return sync_once(store, job, logger).await;
+async fn run_job(store: &dyn MetaStore, job: &Job, progress: &Progress) -> anyhow::Result<()> {
+    let metrics = RunMetrics::new();
+    // Each run, counted and timed; the file (when asked for) is rewritten after each.
+    let measured = |outcome: &anyhow::Result<Ran>, started: Instant| -> anyhow::Result<()> {
+        metrics.record(
+            outcome.as_ref().ok().copied(),
+            started.elapsed().as_secs_f64(),
+        );
+        match &job.args.metrics_file {
+            Some(path) => metrics.write(path),
+            None => Ok(()),
+        }
     };
-    logger.info(
-        "running on a schedule",
-        &[
-            ("store", store.location().into()),
-            ("every_secs", every.as_secs().into()),
-        ],
+    let Some(every) = job.args.every else {
+        let started = Instant::now();
+        let outcome = sync_once(store, job, progress).await;
+        measured(&outcome, started)?;
+        return outcome.map(|_| ());
+    };
+    tracing::info!(
+        store = store.location(),
+        every_secs = every.as_secs(),
+        "running on a schedule"
     );
     // Stopping between or during runs is safe: a version becomes the latest whole or not at
     // all, so the default handling of SIGINT and SIGTERM (exit) is all a scheduler needs.
     loop {
-        if let Err(err) = sync_once(store, job, logger).await {
-            let class = class_of(&err);
-            logger.error(
-                &format!("{err:#}"),
-                &[
-                    ("class", class_name(class).into()),
-                    ("next_run_in_secs", every.as_secs().into()),
-                ],
+        let started = Instant::now();
+        let outcome = sync_once(store, job, progress).await;
+        if let Err(err) = measured(&outcome, started) {
+            tracing::warn!("{err:#}");
+        }
+        if let Err(err) = outcome {
+            tracing::error!(
+                class = class_name(class_of(&err)),
+                next_run_in_secs = every.as_secs(),
+                "{err:#}"
             );
         }
         tokio::time::sleep(every).await;
     }
 }
 
-async fn sync_once(store: &dyn MetaStore, job: &Job, logger: &Logger) -> anyhow::Result<()> {
+async fn sync_once(store: &dyn MetaStore, job: &Job, progress: &Progress) -> anyhow::Result<Ran> {
     let args = &job.args;
     let started = Instant::now();
-    logger.info(
-        "sync started",
-        &[
-            ("store", store.location().into()),
-            ("warehouse", job.warehouse.warehouse.clone().into()),
-        ],
+    tracing::info!(
+        store = store.location(),
+        warehouse = %job.warehouse.warehouse,
+        "sync started"
     );
     // The store first: a typo in the bucket or a missing token fails in a second, not after
     // the warehouse has been read.
@@ -227,47 +239,40 @@ async fn sync_once(store: &dyn MetaStore, job: &Job, logger: &Logger) -> anyhow:
         .map(|golden| (golden.question.clone(), golden.sql.clone()))
         .collect();
     let check = ValidatorCheck(&validator);
-    let events = |event: &SyncEvent| logger.sync_event(event);
+    let events = |event: &SyncEvent| progress.sync_event(event);
     let synced = sync(&*opened.warehouse(), &config, Some(&check), &events).await;
-    logger.finish_progress();
+    progress.finish();
     let synced = synced?;
 
     let document = &synced.document;
     let written = store.put(&document.to_json()).await?;
-    logger.info(
-        "wrote a new version",
-        &[
-            ("store", store.location().into()),
-            ("version", written.version.id.to_string().into()),
-            ("bytes", written.version.size.into()),
-            ("previous", kept.first().map(|v| v.id.to_string()).into()),
-            (
-                "pruned",
-                written
-                    .pruned
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .into(),
-            ),
-            ("shards", document.registry.shards.len().into()),
-            (
-                "as_of",
-                document.registry.as_of.map(|d| d.to_string()).into(),
-            ),
-            ("examples", document.examples.len().into()),
-            ("warnings", synced.warnings.len().into()),
-            ("elapsed_ms", (started.elapsed().as_millis() as u64).into()),
-        ],
+    let pruned: Vec<String> = written.pruned.iter().map(ToString::to_string).collect();
+    tracing::info!(
+        store = store.location(),
+        version = %written.version.id,
+        bytes = written.version.size,
+        previous = kept.first().map(|v| v.id.to_string()),
+        pruned = pruned.join(","),
+        shards = document.registry.shards.len(),
+        as_of = document.registry.as_of.map(|d| d.to_string()),
+        examples = document.examples.len(),
+        warnings = synced.warnings.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "wrote a new version"
     );
     if let Some(err) = written.prune_error {
         // The new version is written and is the latest; the next run prunes what this one left.
-        logger.warn(
-            &format!("could not prune old versions: {err}"),
-            &[("class", class_name(err.class()).into())],
+        tracing::warn!(
+            class = class_name(err.class()),
+            "could not prune old versions: {err}"
         );
     }
-    Ok(())
+    Ok(Ran {
+        shards: document.registry.shards.len(),
+        examples: document.examples.len(),
+        warnings: synced.warnings.len(),
+        document_bytes: written.version.size,
+    })
 }
 
 async fn show(store: &dyn MetaStore, json: bool) -> anyhow::Result<()> {
@@ -296,16 +301,16 @@ async fn show(store: &dyn MetaStore, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn versions(store: &dyn MetaStore, json: bool, logger: &Logger) -> anyhow::Result<()> {
+async fn versions(store: &dyn MetaStore, json: bool) -> anyhow::Result<()> {
     let kept = store.versions().await?;
     let mut stdout = std::io::stdout().lock();
     if json {
         serde_json::to_writer_pretty(&mut stdout, &kept)?;
         stdout.write_all(b"\n")?;
     } else if kept.is_empty() {
-        logger.info(
-            "no versions yet: `nlq-metasync run` writes one",
-            &[("store", store.location().into())],
+        tracing::info!(
+            store = store.location(),
+            "no versions yet: `nlq-metasync run` writes one"
         );
     } else {
         stdout.write_all(show::versions(&kept).as_bytes())?;
@@ -415,6 +420,7 @@ mod tests {
 
     #[test]
     fn exit_codes_follow_whose_fault() {
+        use nlq_app::exit::exit_code;
         let user: anyhow::Error = MetaSyncError::BadLocation {
             location: "s3://x".into(),
             reason: "no".into(),

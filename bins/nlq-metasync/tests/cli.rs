@@ -40,7 +40,16 @@ fn stderr(out: &Output) -> String {
 /// Runs once into `store`, then checks `show --json` and `show`.
 fn run_then_show(data: &str, store: &str, extra: &[&str]) {
     let common = [&["--data-dir", data, "--store", store][..], extra].concat();
-    let out = metasync(&[&common[..], &["run", "--sample-shards", "2"]].concat());
+    let metrics_dir = tempfile::tempdir().unwrap();
+    let metrics_file = metrics_dir.path().join("nlq-metasync.prom");
+    let out = metasync(
+        &[
+            &common[..],
+            &["run", "--sample-shards", "2", "--metrics-file"],
+            &[metrics_file.to_str().unwrap()],
+        ]
+        .concat(),
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     // Not a terminal: JSON lines, the last one naming the version written.
     let logs = stderr(&out);
@@ -50,10 +59,10 @@ fn run_then_show(data: &str, store: &str, extra: &[&str]) {
         .collect();
     let wrote = lines
         .iter()
-        .find(|line| line["msg"] == "wrote a new version")
+        .find(|line| line["message"] == "wrote a new version")
         .unwrap_or_else(|| panic!("{logs}"));
-    assert_eq!(wrote["level"], "info");
-    assert!(wrote["ts"].as_str().unwrap().ends_with('Z'), "{wrote}");
+    assert_eq!(wrote["severity"], "INFO");
+    assert!(wrote["time"].as_str().unwrap().ends_with('Z'), "{wrote}");
     let version = wrote["version"].as_str().unwrap().to_owned();
 
     let out = metasync(&[&common[..], &["show", "--json"]].concat());
@@ -61,6 +70,15 @@ fn run_then_show(data: &str, store: &str, extra: &[&str]) {
     let document: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let shards = document["registry"]["shards"].as_array().unwrap();
     assert!(!shards.is_empty(), "{document}");
+    // The run's own metrics, for a textfile collector.
+    let metrics = std::fs::read_to_string(&metrics_file).unwrap();
+    for line in [
+        "nlq_metasync_last_run_success 1".to_owned(),
+        "nlq_metasync_runs_total{result=\"ok\"} 1".to_owned(),
+        format!("nlq_metasync_shards {}", shards.len()),
+    ] {
+        assert!(metrics.contains(&line), "{line} not in\n{metrics}");
+    }
     assert!(document["registry"]["as_of"].is_string(), "{document}");
 
     let out = metasync(&[&common[..], &["show"]].concat());
@@ -184,7 +202,7 @@ fn a_run_on_bigquery_describes_the_data_as_one_on_the_embedded_engine() {
         .lines()
         .map(|line| {
             let line: serde_json::Value = serde_json::from_str(line).unwrap();
-            line["msg"].as_str().unwrap().to_owned()
+            line["message"].as_str().unwrap().to_owned()
         })
         .collect();
     let mut expected = questions(&ours);

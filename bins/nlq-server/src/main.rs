@@ -12,6 +12,7 @@ use clap::Parser;
 
 use nlq_app::exit::{self, Failure};
 use nlq_app::llm::LlmArgs;
+use nlq_app::logging::{LogArgs, LogFormat, stderr_sink};
 use nlq_app::metadata::MetadataArgs;
 use nlq_app::setup::{PolicyArgs, WarehouseArgs, open_options, parse_bytes, parse_day};
 use nlq_exec::embedded;
@@ -80,6 +81,8 @@ struct Cli {
     policy: PolicyArgs,
     #[command(flatten)]
     llm: LlmArgs,
+    #[command(flatten)]
+    log: LogArgs,
 }
 
 fn main() -> ExitCode {
@@ -88,7 +91,8 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(code) => return code,
     };
-    exit::report(run(cli))
+    cli.log.init(LogFormat::for_stderr(), stderr_sink());
+    exit::logged(run(cli))
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -153,19 +157,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         loader,
         server_config,
     ));
-    eprintln!(
-        "nlq-server: http://{} ({}; {} {}.{}; answers in {}; LLM: {})",
-        cli.bind,
-        if authenticated {
+    tracing::info!(
+        address = %cli.bind,
+        auth = if authenticated {
             "API keys required"
         } else {
             "no API keys configured: loopback only"
         },
-        cli.warehouse.warehouse,
-        opened.project,
-        opened.dataset,
-        db.display(),
-        llm.as_ref().map_or("none", |_| "on"),
+        warehouse = %cli.warehouse.warehouse,
+        dataset = format!("{}.{}", opened.project, opened.dataset),
+        answers = %db.display(),
+        llm = llm.as_ref().map_or("none", |_| "on"),
+        "nlq-server listening on http://{}",
+        cli.bind
     );
     let bind = cli.bind;
     let workers = cli.workers.max(1);

@@ -12,17 +12,31 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A running nlq-server, stopped when dropped.
+/// A running nlq-server, stopped when dropped; its stderr (the log) is kept in a file and
+/// printed when a test fails.
 struct Server {
     child: Child,
     base: String,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
+}
+
+impl Server {
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("stderr.log")).unwrap_or_default()
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.stop();
+        if std::thread::panicking() {
+            eprintln!("nlq-server's log:\n{}", self.log());
+        }
     }
 }
 
@@ -50,6 +64,11 @@ fn get(base: &str, path: &str) -> Option<String> {
 
 /// One request with a JSON body; the status code and the body.
 fn post(base: &str, path: &str, body: &str) -> (u16, String) {
+    let (status, _, body) = post_with_head(base, path, body);
+    (status, body)
+}
+
+fn post_with_head(base: &str, path: &str, body: &str) -> (u16, String, String) {
     let address = base.strip_prefix("http://").unwrap();
     let mut stream = TcpStream::connect(address).unwrap();
     stream
@@ -66,7 +85,7 @@ fn post(base: &str, path: &str, body: &str) -> (u16, String) {
     stream.read_to_string(&mut text).unwrap();
     let (head, body) = text.split_once("\r\n\r\n").unwrap();
     let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    (status, body.to_owned())
+    (status, head.to_owned(), body.to_owned())
 }
 
 fn start(data: &str, args: &[&str]) -> Server {
@@ -85,13 +104,10 @@ fn start(data: &str, args: &[&str]) -> Server {
         .env_remove("GEMINI_API_KEY")
         .env_remove("NLQ_LLM_BASE_URL")
         .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.path().join("stderr.log")).unwrap())
         .spawn()
         .unwrap();
-    let server = Server {
-        child,
-        base,
-        _dir: dir,
-    };
+    let server = Server { child, base, dir };
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
         if get(&server.base, "/healthz").is_some_and(|r| r.starts_with("HTTP/1.1 200")) {
@@ -131,6 +147,74 @@ fn without_api_keys_the_server_refuses_a_public_address() {
     assert!(
         err.contains("set NLQ_API_KEYS, or bind to 127.0.0.1"),
         "{err}"
+    );
+}
+
+/// Issue 20: one JSON access log line per request, with Cloud Logging's keys, the request id
+/// the caller was given, and the answer's status, bytes billed and LLM cost; and /metrics.
+#[test]
+fn json_access_log_lines_and_metrics_of_a_running_server() {
+    let Ok(data) = std::env::var("NLQ_TEST_DATA_DIR") else {
+        return;
+    };
+    let mut server = start(&data, &["--log-format", "json", "--answer-cache-secs", "0"]);
+    let (status, head, _) = post_with_head(
+        &server.base,
+        "/api/query",
+        r#"{"question": "지난 7일 디바이스별 방문자 수"}"#,
+    );
+    assert_eq!(status, 200);
+    let request_id = head
+        .lines()
+        .find_map(|line| line.strip_prefix("x-request-id: "))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let metrics = get(&server.base, "/metrics").unwrap();
+    assert!(metrics.starts_with("HTTP/1.1 200"), "{metrics}");
+    for family in [
+        "nlq_http_requests_total{",
+        "nlq_http_request_duration_seconds_bucket{",
+        "nlq_answers_total{status=\"answered\",path=\"semantic\"} 1",
+        "nlq_stage_duration_seconds_bucket{",
+        "nlq_billed_bytes_total{warehouse=\"embedded\"}",
+        "nlq_warehouse_usd_total{",
+        "nlq_answer_cache_hits_total 0",
+    ] {
+        assert!(metrics.contains(family), "{family} not in\n{metrics}");
+    }
+    server.stop();
+    let log = server.log();
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    let access = lines
+        .iter()
+        .find(|l| l["message"] == "request" && l["httpRequest"]["requestUrl"] == "/api/query")
+        .unwrap_or_else(|| panic!("no access line for /api/query in\n{log}"));
+    assert_eq!(access["severity"], "INFO");
+    assert_eq!(access["request_id"], request_id.as_str());
+    assert_eq!(access["httpRequest"]["requestMethod"], "POST");
+    assert_eq!(access["httpRequest"]["status"], 200);
+    assert!(
+        access["httpRequest"]["latency"]
+            .as_str()
+            .unwrap()
+            .ends_with('s')
+    );
+    assert_eq!(access["route"], "/api/query");
+    assert_eq!(access["answer_status"], "answered");
+    assert_eq!(access["answer_path"], "semantic");
+    assert!(access["bytes_billed"].as_u64().unwrap() > 0, "{access}");
+    assert_eq!(access["llm_usd"], 0.0);
+    assert!(access["qid"].as_str().unwrap().starts_with("q_"));
+    assert!(
+        lines.iter().any(|l| l["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("nlq-server listening")),
+        "{log}"
     );
 }
 

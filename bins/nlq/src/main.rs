@@ -34,6 +34,8 @@ struct Cli {
     metadata: metadata::MetadataArgs,
     #[command(flatten)]
     warehouse: nlq_app::setup::WarehouseArgs,
+    #[command(flatten)]
+    log: nlq_app::logging::LogArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -143,6 +145,11 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(code) => return code,
     };
+    // The command's own messages are for the person who ran it, not a log collector.
+    cli.log.init(
+        nlq_app::logging::LogFormat::Brief,
+        nlq_app::logging::stderr_sink(),
+    );
     exit::report(run(cli))
 }
 

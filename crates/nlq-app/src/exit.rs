@@ -105,6 +105,20 @@ pub fn report(result: anyhow::Result<()>) -> std::process::ExitCode {
     }
 }
 
+/// As [`report`], for the service and the job, whose stderr is a log: the error is a log line
+/// with its class (`user`, `transient`, `bug`), in the format the process logs in.
+pub fn logged(result: anyhow::Result<()>) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) if is_broken_pipe(&err) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            let class = class_of(&err);
+            tracing::error!(class = class_name(class), "{err:#}");
+            std::process::ExitCode::from(exit_code(class))
+        }
+    }
+}
+
 /// Whether the error is only that the reader of our output went away (`nlq ... | head`):
 /// nothing left to say, and not a failure.
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {

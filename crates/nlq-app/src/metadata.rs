@@ -46,7 +46,7 @@ impl MetadataArgs {
         match self.read(&location, project, dataset) {
             Ok(loaded) => Ok(Some(loaded)),
             Err(err) if !named => {
-                eprintln!("warning: not using the metadata in {location}: {err:#}");
+                tracing::warn!("not using the metadata in {location}: {err:#}");
                 Ok(None)
             }
             Err(err) => Err(err),
@@ -98,7 +98,7 @@ impl MetadataArgs {
             .block_on(loader.current())
             .with_context(|| format!("reading the metadata in {location}"))?;
         for warning in &snapshot.warnings {
-            eprintln!("warning: metadata: {warning}");
+            tracing::warn!("metadata: {warning}");
         }
         let source = &snapshot.document.source;
         if (source.project.as_str(), source.dataset.as_str()) != (project, dataset) {

@@ -139,20 +139,24 @@ pub fn open_embedded_building(config: &EmbeddedConfig) -> anyhow::Result<Arc<Emb
     let started = std::time::Instant::now();
     let (warehouse, build) = EmbeddedWarehouse::open_building(config, |done, total| {
         if done % 10 == 0 || done == total {
-            eprintln!("nlq: building the embedded database in the background: {done}/{total} days");
+            tracing::info!(
+                done,
+                total,
+                "building the embedded database in the background"
+            );
         }
     })?;
     if let Some(build) = build {
-        eprintln!(
-            "nlq: answering from the Parquet sample until the embedded database is built (a few minutes; queries are slower until then)"
+        tracing::info!(
+            "answering from the Parquet sample until the embedded database is built (a few minutes; queries are slower until then)"
         );
         std::thread::spawn(move || match build.wait() {
-            Ok(()) => eprintln!(
-                "nlq: embedded database built in {:.1} s; queries now read it",
-                started.elapsed().as_secs_f64()
+            Ok(()) => tracing::info!(
+                secs = started.elapsed().as_secs_f64(),
+                "embedded database built; queries now read it"
             ),
-            Err(err) => eprintln!(
-                "nlq: building the embedded database failed ({err}); queries keep reading the Parquet sample"
+            Err(err) => tracing::error!(
+                "building the embedded database failed ({err}); queries keep reading the Parquet sample"
             ),
         });
     }

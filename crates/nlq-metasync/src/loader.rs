@@ -101,6 +101,8 @@ pub struct MetadataLoader {
     // Held across the store calls of a check: the one task checking, while the others are
     // served the snapshot they already have.
     checking: tokio::sync::Mutex<()>,
+    /// Checks of the store that failed, since start (a metric).
+    failed_checks: std::sync::atomic::AtomicU64,
 }
 
 #[derive(Default)]
@@ -143,6 +145,7 @@ impl MetadataLoader {
             config,
             state: Mutex::new(State::default()),
             checking: tokio::sync::Mutex::new(()),
+            failed_checks: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -183,6 +186,19 @@ impl MetadataLoader {
     pub async fn refresh(&self) -> Result<Snapshot, MetaSyncError> {
         let _gate = self.checking.lock().await;
         self.check().await
+    }
+
+    /// How many checks of the store have failed since the loader was made.
+    pub fn failed_checks(&self) -> u64 {
+        self.failed_checks
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The document's age now, without asking the store; None before the first load.
+    pub fn age(&self) -> Option<TimeDelta> {
+        let now = self.config.clock.now();
+        let state = self.state();
+        state.good.as_ref().map(|good| good.document.age(now))
     }
 
     /// The snapshot when it is loaded and not yet due for a check.
@@ -234,6 +250,13 @@ impl MetadataLoader {
                 self.config.ttl
             }
             Some(err) => {
+                self.failed_checks
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                // Said when it happens, not only when the document has grown old.
+                tracing::warn!(
+                    store = self.store.location(),
+                    "checking the metadata store failed: {err}"
+                );
                 if state.good.is_none() {
                     // Nothing to serve: the next caller asks the store again right away.
                     state.due = None;

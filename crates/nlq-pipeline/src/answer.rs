@@ -23,6 +23,20 @@ pub enum Stage {
     Summarize,
 }
 
+impl Stage {
+    /// The name the JSON and the metrics use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Understand => "understand",
+            Stage::Compile => "compile",
+            Stage::Llm => "llm",
+            Stage::Validate => "validate",
+            Stage::Execute => "execute",
+            Stage::Summarize => "summarize",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Timing {
     pub stage: Stage,

@@ -31,6 +31,8 @@ pub struct Limits {
     pub max_rows: usize,
     /// A stream that has not finished after this long ends with an error event.
     pub stream_timeout: Duration,
+    /// A stream still working sends a comment line this often, so proxies keep it open.
+    pub stream_keep_alive: Duration,
     /// A first question asked again within this long gets the stored answer (zero: never).
     pub answer_cache_ttl: Duration,
     /// Earlier answers of the conversation a question sees as context (its LLM prompt); a
@@ -47,6 +49,7 @@ impl Default for Limits {
             max_question_chars: 1_000,
             max_rows: 10_000,
             stream_timeout: Duration::from_secs(300),
+            stream_keep_alive: Duration::from_secs(15),
             answer_cache_ttl: Duration::from_secs(300),
             context_turns: nlq_core::context::DEFAULT_WINDOW,
         }

@@ -14,6 +14,7 @@ pub mod chart;
 pub mod config;
 pub mod error;
 pub mod flow;
+pub mod metrics;
 pub mod middleware;
 pub mod routes;
 pub mod security;
@@ -67,6 +68,7 @@ pub fn app(
         .wrap(cors)
         .service(routes::health::healthz)
         .service(routes::health::readyz)
+        .service(routes::health::metrics)
         .service(routes::page::index)
         .service(routes::page::file)
         .service(routes::page::openapi)
@@ -93,6 +95,7 @@ async fn not_found(
         ("/", "GET"),
         ("/healthz", "GET"),
         ("/readyz", "GET"),
+        ("/metrics", "GET"),
         ("/api/openapi.json", "GET"),
         ("/api/query", "POST"),
         ("/api/query/stream", "GET"),

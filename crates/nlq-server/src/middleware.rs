@@ -1,5 +1,13 @@
 //! Around every request: a request id (in the `x-request-id` header and every error body),
-//! authentication, the rate limit, and error bodies that never carry internals.
+//! authentication, the rate limit, error bodies that never carry internals, and the access log
+//! line and request metrics. The request runs in a tracing span holding the request id, so
+//! every log line written while it is served carries it; the answer's facts are recorded on
+//! the same span (see `Service::observe`) and so reach the access log line.
+
+use std::time::Instant;
+
+use tracing::Instrument;
+use tracing::field::Empty;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
@@ -98,15 +106,83 @@ fn check_length(req: &ServiceRequest, limit: usize) -> Result<(), ServerError> {
     }
 }
 
+/// The trace id of a W3C `traceparent` or Google's `x-cloud-trace-context` header.
+fn trace_id(req: &ServiceRequest) -> Option<String> {
+    let header = |name: &str| req.headers().get(name)?.to_str().ok();
+    let id = match header("traceparent") {
+        Some(value) => value.split('-').nth(1)?,
+        None => header("x-cloud-trace-context")?.split('/').next()?,
+    };
+    (id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())).then(|| id.to_owned())
+}
+
 pub async fn around(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let started = Instant::now();
     let id = new_id("r");
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        trace = Empty,
+        qid = Empty,
+        answer_status = Empty,
+        answer_path = Empty,
+        bytes_billed = Empty,
+        llm_usd = Empty,
+    );
+    if let Some(trace) = trace_id(&req) {
+        span.record("trace", trace);
+    }
+    let method = req.method().to_string();
+    let url = req.uri().to_string();
+    let user_agent = req
+        .headers()
+        .get("user-agent")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let remote = req
+        .connection_info()
+        .realip_remote_addr()
+        .unwrap_or("")
+        .to_owned();
+    let response = serve(req, next, id).instrument(span.clone()).await?;
+    let status = response.status().as_u16();
+    let seconds = started.elapsed().as_secs_f64();
+    let route = response
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    if let Some(service) = response.request().app_data::<web::Data<Service>>() {
+        service.metrics.request(&route, &method, status, seconds);
+    }
+    let _in = span.enter();
+    tracing::info!(
+        http.requestMethod = method,
+        // The path only: a query string may carry a token.
+        http.requestUrl = url.split('?').next().unwrap_or(""),
+        http.status = status,
+        http.latency = format!("{seconds:.3}s"),
+        http.userAgent = user_agent,
+        http.remoteIp = remote,
+        route,
+        "request"
+    );
+    Ok(response)
+}
+
+async fn serve(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+    id: String,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     req.extensions_mut().insert(RequestId(id.clone()));
     let checked = match req.app_data::<web::Data<Service>>() {
         Some(service) => authenticate(&req, service).and_then(|caller| {
-            if !is_open(req.path()) {
+            // A scrape every few seconds costs nothing and must not eat the caller's quota.
+            if !is_open(req.path()) && req.path() != "/metrics" {
                 service.limiter.admit(&caller)?;
             }
             check_length(&req, service.config.limits.max_body_bytes)?;
@@ -121,6 +197,11 @@ pub async fn around(
             rebuild(response, &id)
         }
         Err(err) => {
+            if let (ServerError::Limited { code, .. }, Some(service)) =
+                (&err, req.app_data::<web::Data<Service>>())
+            {
+                service.metrics.refused(code);
+            }
             let (request, _) = req.into_parts();
             ServiceResponse::new(request, err.response_with(&id))
         }
@@ -141,7 +222,14 @@ fn rebuild(response: ServiceResponse<BoxBody>, id: &str) -> ServiceResponse<BoxB
         return response;
     };
     let rebuilt: HttpResponse = match error.as_error::<ServerError>() {
-        Some(ours) => ours.response_with(id),
+        Some(ours) => {
+            if let (ServerError::Limited { code, .. }, Some(service)) =
+                (ours, response.request().app_data::<web::Data<Service>>())
+            {
+                service.metrics.refused(code);
+            }
+            ours.response_with(id)
+        }
         None => {
             let status = error.as_response_error().status_code();
             let wrapped = if status.is_server_error() {
@@ -152,7 +240,7 @@ fn rebuild(response: ServiceResponse<BoxBody>, id: &str) -> ServiceResponse<BoxB
                 ServerError::bad("bad_request", error.to_string())
             };
             if status.is_server_error() {
-                eprintln!("request {id}: {error}");
+                tracing::error!("{error}");
             }
             let mut built = wrapped.response_with(id);
             *built.status_mut() = status;
@@ -162,8 +250,8 @@ fn rebuild(response: ServiceResponse<BoxBody>, id: &str) -> ServiceResponse<BoxB
     if let Some(ServerError::Internal(detail) | ServerError::Store(detail)) =
         error.as_error::<ServerError>()
     {
-        // The details go to the log, under the id the user was given.
-        eprintln!("request {id}: {detail}");
+        // The details go to the log, under the id the user was given (the span's).
+        tracing::error!("{detail}");
     }
     let (request, _) = response.into_parts();
     ServiceResponse::new(request, rebuilt)

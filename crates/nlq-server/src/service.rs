@@ -15,6 +15,7 @@ use nlq_semantic::Plan;
 use crate::answer::QueryResponse;
 use crate::config::ServerConfig;
 use crate::error::ServerError;
+use crate::metrics::{AnswerPath, Metrics};
 use crate::security::{Caller, Limiter};
 use crate::store::AnswerStore;
 
@@ -72,6 +73,7 @@ pub struct Service {
     pub metadata: Option<Arc<MetadataLoader>>,
     pub config: ServerConfig,
     pub limiter: Limiter,
+    pub metrics: Metrics,
     pub started: Instant,
     /// First questions (no conversation) answered recently, by their text.
     cache: Mutex<HashMap<String, (Instant, QueryResponse)>>,
@@ -112,6 +114,7 @@ impl Service {
             metadata,
             config,
             limiter,
+            metrics: Metrics::new(),
             started: Instant::now(),
             cache: Mutex::new(HashMap::new()),
             readiness: Mutex::new(None),
@@ -264,6 +267,7 @@ impl Service {
         }
         if let Some(response) = self.cached(ask) {
             self.store.save(&response)?;
+            self.observe(&response, AnswerPath::Cache);
             return Ok(response);
         }
         let (conversation_id, earlier) = self.conversation(ask.conversation_id.as_deref())?;
@@ -294,7 +298,35 @@ impl Service {
         self.limiter.spend(caller, response.bytes_billed());
         self.store.save(&response)?;
         self.remember(ask, &response);
+        let path = if response.llm.as_ref().is_some_and(|l| !l.calls.is_empty()) {
+            AnswerPath::Llm
+        } else {
+            AnswerPath::Semantic
+        };
+        self.observe(&response, path);
         Ok(response)
+    }
+
+    /// An answer made: counted in the metrics, written to the log, and its facts put on the
+    /// request's span so the access log line carries them.
+    fn observe(&self, response: &QueryResponse, path: AnswerPath) {
+        self.metrics.answer(response, path, self.warehouse.name());
+        let llm_usd = response.llm.as_ref().map_or(0.0, |l| l.cost_usd);
+        let span = tracing::Span::current();
+        span.record("qid", response.qid.as_str());
+        span.record("answer_status", response.status.as_str());
+        span.record("answer_path", path.as_str());
+        span.record("bytes_billed", response.bytes_billed());
+        span.record("llm_usd", llm_usd);
+        tracing::info!(
+            qid = response.qid,
+            conversation_id = response.conversation_id,
+            answer_status = response.status.as_str(),
+            answer_path = path.as_str(),
+            bytes_billed = response.bytes_billed(),
+            llm_usd,
+            "answer"
+        );
     }
 
     /// A dry run stops every query; whether it needs approval is the threshold's call.
@@ -401,6 +433,8 @@ impl Service {
             .run_approved(&request, &sql, plan.as_ref(), events)
             .await;
         let mut response = QueryResponse::new(&answer, qid, conversation_id);
+        // Before the question's own LLM report is copied in: that was counted when it was asked.
+        self.observe(&response, AnswerPath::Run);
         if let Some(stored) = &stored {
             // The question's own LLM work stays on record next to the run's.
             if response.llm.is_none() {

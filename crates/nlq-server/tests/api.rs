@@ -13,17 +13,27 @@ use nlq_exec::embedded::{EmbeddedConfig, EmbeddedWarehouse};
 use nlq_pipeline::Pipeline;
 use nlq_semantic::SemanticModel;
 use nlq_server::{ServerConfig, Service, SqliteStore};
-use nlq_testkit::warehouse::Scripted;
+use nlq_testkit::warehouse::{Recording, Scripted};
 use nlq_validate::{DatasetFacts, Policy, StandardParams, Validator};
 
 fn service_with(config: ServerConfig, store: Arc<SqliteStore>) -> Option<web::Data<Service>> {
+    service_over(config, store, |warehouse| warehouse)
+}
+
+/// A service over the sample's warehouse as `wrap` makes it (slow, recording ...).
+fn service_over(
+    config: ServerConfig,
+    store: Arc<SqliteStore>,
+    wrap: impl FnOnce(Arc<dyn nlq_core::Warehouse>) -> Arc<dyn nlq_core::Warehouse>,
+) -> Option<web::Data<Service>> {
     let dir = std::env::var("NLQ_TEST_DATA_DIR").ok()?;
     let embedded = EmbeddedConfig::new(&dir);
-    let warehouse = Arc::new(EmbeddedWarehouse::open(&embedded).unwrap());
+    let opened = Arc::new(EmbeddedWarehouse::open(&embedded).unwrap());
     let facts = DatasetFacts {
-        tables: warehouse.catalog().tables.clone(),
-        today: warehouse.catalog().current_date.clone(),
+        tables: opened.catalog().tables.clone(),
+        today: opened.catalog().current_date.clone(),
     };
+    let warehouse = wrap(opened);
     let validator = Validator::new(
         warehouse.clone(),
         Policy::for_dataset(&embedded.project, &embedded.dataset),
@@ -632,6 +642,94 @@ async fn keys_tokens_and_rate_limits() {
         (status, error_code(&body)),
         (StatusCode::CONFLICT, "conflict")
     );
+}
+
+/// Issue 20: `/metrics` shows what was served, in Prometheus text, and a stream that is still
+/// working sends keep-alive comments.
+#[actix_web::test]
+async fn metrics_show_requests_answers_costs_refusals_and_cache_hits() {
+    let config = ServerConfig {
+        limits: nlq_server::Limits {
+            requests_per_minute: 4,
+            stream_keep_alive: std::time::Duration::from_millis(1),
+            ..nlq_server::Limits::default()
+        },
+        ..ServerConfig::default()
+    };
+    // Queries as slow as a remote warehouse's, so the stream has time to keep alive.
+    let slow = |warehouse| -> Arc<dyn nlq_core::Warehouse> {
+        Arc::new(Recording::slow(
+            warehouse,
+            std::time::Duration::from_millis(30),
+        ))
+    };
+    let Some(service) = service_over(config, Arc::new(SqliteStore::in_memory().unwrap()), slow)
+    else {
+        return;
+    };
+    let app = test::init_service(nlq_server::app(service)).await;
+    let question = json!({"question": "지난 7일 디바이스별 방문자 수"});
+    for _ in 0..2 {
+        let (status, body) = call(&app, post("/api/query", question.clone())).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let stream = test::TestRequest::get()
+        .uri("/api/query/stream?question=last%2030%20days%20revenue%20by%20country")
+        .to_request();
+    let text = String::from_utf8(
+        test::read_body(test::call_service(&app, stream).await)
+            .await
+            .to_vec(),
+    )
+    .unwrap();
+    assert!(text.contains("\n: keep-alive\n") || text.starts_with(": keep-alive\n"));
+    assert!(text.contains("event: done"), "{text}");
+    // The fourth request of the minute passes, the fifth is refused.
+    let (status, _) = call(&app, test::TestRequest::get().uri("/api/demo/questions")).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = call(&app, test::TestRequest::get().uri("/api/demo/questions")).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+
+    // Scrapes are not rate limited.
+    let response =
+        test::call_service(&app, test::TestRequest::get().uri("/metrics").to_request()).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = String::from_utf8(test::read_body(response).await.to_vec()).unwrap();
+    let value = |series: &str| -> f64 {
+        text.lines()
+            .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+            .unwrap_or_else(|| panic!("{series} missing in\n{text}"))
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(
+        value(r#"nlq_http_requests_total{route="/api/query",method="POST",status="200"}"#),
+        2.0
+    );
+    assert_eq!(
+        value(r#"nlq_answers_total{status="answered",path="semantic"}"#),
+        2.0
+    );
+    assert_eq!(
+        value(r#"nlq_answers_total{status="answered",path="cache"}"#),
+        1.0
+    );
+    assert_eq!(value("nlq_answer_cache_hits_total"), 1.0);
+    assert_eq!(value(r#"nlq_refusals_total{reason="rate"}"#), 1.0);
+    assert!(
+        value(r#"nlq_billed_bytes_total{warehouse="embedded"}"#) >= 2.0 * 10.0 * 1024.0 * 1024.0
+    );
+    assert!(value(r#"nlq_warehouse_usd_total{warehouse="embedded"}"#) > 0.0);
+    // Two answers ran, each timed in every stage it went through.
+    assert_eq!(
+        value(r#"nlq_stage_duration_seconds_count{stage="execute"}"#),
+        2.0
+    );
+    assert_eq!(
+        value(r#"nlq_http_request_duration_seconds_count{route="/api/query"}"#),
+        2.0
+    );
+    assert!(text.ends_with("# EOF\n"), "{text}");
 }
 
 #[actix_web::test]

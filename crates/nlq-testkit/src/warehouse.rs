@@ -143,9 +143,11 @@ impl Warehouse for Scripted {
     }
 }
 
-/// A real warehouse whose query jobs are recorded (their SQL and labels).
+/// A real warehouse whose query jobs are recorded (their SQL and labels), and may be made to
+/// answer as slowly as a remote one (`delay` before each query job).
 pub struct Recording {
     pub inner: Arc<dyn Warehouse>,
+    pub delay: Duration,
     requests: Mutex<Vec<QueryRequest>>,
 }
 
@@ -153,7 +155,15 @@ impl Recording {
     pub fn new(inner: Arc<dyn Warehouse>) -> Self {
         Recording {
             inner,
+            delay: Duration::ZERO,
             requests: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn slow(inner: Arc<dyn Warehouse>, delay: Duration) -> Self {
+        Recording {
+            delay,
+            ..Recording::new(inner)
         }
     }
 
@@ -182,6 +192,9 @@ impl Warehouse for Recording {
 
     async fn query(&self, request: &QueryRequest) -> Result<QueryResult, WarehouseError> {
         self.requests.lock().unwrap().push(request.clone());
+        if !self.delay.is_zero() {
+            tokio::time::sleep(self.delay).await;
+        }
         self.inner.query(request).await
     }
 

@@ -8,6 +8,7 @@ use actix_web::{HttpResponse, get, web};
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
 use tokio::sync::mpsc;
+use tracing::Instrument;
 
 use nlq_pipeline::{Event, Status};
 
@@ -147,7 +148,8 @@ pub async fn stream(
     let (tx, rx) = mpsc::unbounded_channel::<Bytes>();
     let service: Arc<Service> = service.into_inner();
     let id = request_id.0;
-    actix_web::rt::spawn(async move {
+    actix_web::rt::spawn(
+        async move {
         let sink = {
             let tx = tx.clone();
             move |event: &Event| {
@@ -159,7 +161,20 @@ pub async fn stream(
             }
         };
         let timeout = service.config.limits.stream_timeout;
-        let outcome = tokio::time::timeout(timeout, service.ask(&caller, &ask, &sink)).await;
+        let answer = tokio::time::timeout(timeout, service.ask(&caller, &ask, &sink));
+        tokio::pin!(answer);
+        // A comment line now and then: proxies cut a stream that stays silent, and a
+        // warehouse query can take longer than their idle timeout.
+        let mut ticks = tokio::time::interval(service.config.limits.stream_keep_alive);
+        ticks.tick().await;
+        let outcome = loop {
+            tokio::select! {
+                outcome = &mut answer => break outcome,
+                _ = ticks.tick() => {
+                    let _ = tx.send(Bytes::from_static(b": keep-alive\n\n"));
+                }
+            }
+        };
         let last = match outcome {
             Ok(Ok(response)) => closing(&response, &id),
             Ok(Err(err)) => vec![(
@@ -176,7 +191,9 @@ pub async fn stream(
         for (kind, data) in last {
             let _ = tx.send(frame(kind, &data));
         }
-    });
+    }
+    // The answer's log lines and span fields belong to this request.
+    .instrument(tracing::Span::current()));
     let body = futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv()
             .await
