@@ -115,6 +115,98 @@ impl Serialize for Value {
     }
 }
 
+impl Value {
+    /// Reads back what `Serialize` wrote, given the column's type: the JSON alone cannot tell
+    /// a DATE from a STRING or an INT64 from a TIMESTAMP. Fails on a cell that does not fit the
+    /// type, saying what it got.
+    pub fn from_json(json: &serde_json::Value, ty: &BqType) -> Result<Value, String> {
+        use serde_json::Value as Json;
+        let mismatch = || format!("a {ty:?} cell cannot be {json}");
+        let text = || json.as_str().map(str::to_owned).ok_or_else(mismatch);
+        if json.is_null() {
+            return Ok(Value::Null);
+        }
+        Ok(match ty {
+            BqType::Bool => Value::Bool(json.as_bool().ok_or_else(mismatch)?),
+            BqType::Int64 => Value::Int64(json.as_i64().ok_or_else(mismatch)?),
+            BqType::Float64 => Value::Float64(match json {
+                Json::Number(n) => n.as_f64().ok_or_else(mismatch)?,
+                // NaN and infinities are written as strings.
+                Json::String(s) => s.parse().map_err(|_| mismatch())?,
+                _ => return Err(mismatch()),
+            }),
+            BqType::Numeric => Value::Numeric(text()?),
+            BqType::String | BqType::Interval | BqType::Json => Value::String(text()?),
+            BqType::Bytes => Value::Bytes(unhex(&text()?).ok_or_else(mismatch)?),
+            BqType::Date => Value::Date(text()?),
+            BqType::Datetime => Value::Datetime(text()?),
+            BqType::Time => Value::Time(text()?),
+            BqType::Timestamp => Value::Timestamp(parse_timestamp(&text()?).ok_or_else(mismatch)?),
+            BqType::Array(item) => Value::Array(
+                json.as_array()
+                    .ok_or_else(mismatch)?
+                    .iter()
+                    .map(|v| Value::from_json(v, item))
+                    .collect::<Result<_, _>>()?,
+            ),
+            BqType::Struct(fields) => {
+                let object = json.as_object().ok_or_else(mismatch)?;
+                Value::Struct(
+                    fields
+                        .iter()
+                        .map(|field| {
+                            let value = object.get(&field.name).unwrap_or(&Json::Null);
+                            Ok((field.name.clone(), Value::from_json(value, &field.ty)?))
+                        })
+                        .collect::<Result<_, String>>()?,
+                )
+            }
+        })
+    }
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// The inverse of [`format_timestamp`].
+fn parse_timestamp(text: &str) -> Option<i64> {
+    let text = text.strip_suffix(" UTC")?;
+    let (date, time) = text.split_once(' ')?;
+    let mut ymd = date.splitn(3, '-');
+    let (y, m, d): (i64, i64, i64) = (
+        ymd.next()?.parse().ok()?,
+        ymd.next()?.parse().ok()?,
+        ymd.next()?.parse().ok()?,
+    );
+    let (hms, frac) = match time.split_once('.') {
+        Some((hms, frac)) if frac.len() == 6 => (hms, frac.parse::<i64>().ok()?),
+        Some(_) => return None,
+        None => (time, 0),
+    };
+    let mut parts = hms.splitn(3, ':').map(|p| p.parse::<i64>().ok());
+    let (h, min, sec) = (parts.next()??, parts.next()??, parts.next()??);
+    let days = days_from_civil(y, m, d);
+    Some(((days * 86_400 + h * 3600 + min * 60 + sec) * 1_000_000) + frac)
+}
+
+/// (year, month, day) to days since 1970-01-01, the inverse of [`civil_from_days`].
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -169,6 +261,66 @@ pub struct QueryResult {
     /// True when the row cap cut the result short.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub truncated: bool,
+}
+
+#[cfg(test)]
+mod round_trip {
+    use super::*;
+    use crate::schema::Field;
+
+    /// Every kind of cell reads back as it was written, given its column's type.
+    #[test]
+    fn cells_read_back_from_their_json_with_the_column_type() {
+        let point = BqType::Struct(vec![
+            Field {
+                name: "x".into(),
+                ty: BqType::Int64,
+            },
+            Field {
+                name: "at".into(),
+                ty: BqType::Timestamp,
+            },
+        ]);
+        let cases = [
+            (Value::Null, BqType::Date),
+            (Value::Bool(true), BqType::Bool),
+            (Value::Int64(-42), BqType::Int64),
+            (Value::Float64(0.125), BqType::Float64),
+            (Value::Float64(f64::INFINITY), BqType::Float64),
+            (Value::Numeric("12.500000001".into()), BqType::Numeric),
+            (Value::String("방문자".into()), BqType::String),
+            (Value::Bytes(vec![0, 15, 255]), BqType::Bytes),
+            (Value::Date("2020-12-31".into()), BqType::Date),
+            (
+                Value::Datetime("2020-12-31T23:59:59".into()),
+                BqType::Datetime,
+            ),
+            (Value::Time("08:00:00.5".into()), BqType::Time),
+            (Value::Timestamp(1_609_459_199_123_456), BqType::Timestamp),
+            (Value::Timestamp(-86_400_000_000), BqType::Timestamp),
+            (
+                Value::Array(vec![Value::Int64(1), Value::Null]),
+                BqType::Array(Box::new(BqType::Int64)),
+            ),
+            (
+                Value::Struct(vec![
+                    ("x".into(), Value::Int64(3)),
+                    ("at".into(), Value::Timestamp(0)),
+                ]),
+                point,
+            ),
+        ];
+        for (value, ty) in cases {
+            let json = serde_json::to_value(&value).unwrap();
+            assert_eq!(Value::from_json(&json, &ty), Ok(value), "{json} as {ty:?}");
+        }
+        for day in [-800_000_i64, -1, 0, 59, 18_000, 2_932_896] {
+            let (y, m, d) = civil_from_days(day);
+            assert_eq!(days_from_civil(y, i64::from(m), i64::from(d)), day);
+        }
+        let wrong = Value::from_json(&serde_json::json!("soon"), &BqType::Int64);
+        assert!(wrong.unwrap_err().contains("\"soon\""));
+    }
 }
 
 #[cfg(test)]

@@ -43,7 +43,10 @@ pub struct Timing {
     pub ms: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Serialized as JSON with plain cells; read back through [`AnswerJson`], which types each
+/// cell by its column (a DATE and a STRING look alike in JSON).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(try_from = "AnswerJson")]
 pub struct Answer {
     pub status: Status,
     pub question: String,
@@ -65,6 +68,74 @@ pub struct Answer {
     /// What the LLM path did, when it answered or tried to.
     pub llm: Option<LlmReport>,
     pub timings: Vec<Timing>,
+}
+
+/// An answer as JSON holds it: the cells not yet typed.
+#[derive(serde::Deserialize)]
+struct AnswerJson {
+    status: Status,
+    question: String,
+    message: Option<String>,
+    #[serde(default)]
+    choices: Vec<String>,
+    sql: Option<String>,
+    columns: Vec<Column>,
+    rows: Vec<Vec<serde_json::Value>>,
+    summary: Option<String>,
+    plan: Option<Plan>,
+    range: Option<DateRange>,
+    #[serde(default)]
+    tables_read: Vec<String>,
+    validation: Option<Report>,
+    cost: Option<Cost>,
+    llm: Option<LlmReport>,
+    #[serde(default)]
+    timings: Vec<Timing>,
+}
+
+impl TryFrom<AnswerJson> for Answer {
+    type Error = String;
+
+    fn try_from(json: AnswerJson) -> Result<Self, String> {
+        let rows = json
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(r, row)| {
+                if row.len() != json.columns.len() {
+                    return Err(format!(
+                        "row {r} has {} cells for {} columns",
+                        row.len(),
+                        json.columns.len()
+                    ));
+                }
+                row.iter()
+                    .zip(&json.columns)
+                    .map(|(cell, column)| {
+                        Value::from_json(cell, &column.ty)
+                            .map_err(|e| format!("row {r}, column {}: {e}", column.name))
+                    })
+                    .collect()
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Answer {
+            status: json.status,
+            question: json.question,
+            message: json.message,
+            choices: json.choices,
+            sql: json.sql,
+            columns: json.columns,
+            rows,
+            summary: json.summary,
+            plan: json.plan,
+            range: json.range,
+            tables_read: json.tables_read,
+            validation: json.validation,
+            cost: json.cost,
+            llm: json.llm,
+            timings: json.timings,
+        })
+    }
 }
 
 impl Answer {

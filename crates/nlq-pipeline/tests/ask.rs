@@ -93,6 +93,28 @@ async fn a_grid_question_is_answered_with_every_stage_reported() {
     assert_eq!(users, expected);
 }
 
+/// Issue 18: an answer reads back from its JSON exactly, cells typed by their columns (dates,
+/// timestamps, floats and strings alike), for every shape the semantic engine answers with.
+#[tokio::test]
+async fn answers_read_back_from_their_json_unchanged() {
+    let Some((pipeline, _)) = pipeline() else {
+        return;
+    };
+    for question in [
+        "지난달 디바이스별 사용자 수와 세션 수",
+        "daily revenue last 14 days",
+        "top 5 items by revenue in December",
+        "conversion rate by country last month",
+        "what is the weather",
+    ] {
+        let answer = pipeline.ask(question, &|_: &Event| {}).await;
+        let json = serde_json::to_value(&answer).unwrap();
+        let back: nlq_pipeline::Answer = serde_json::from_value(json.clone())
+            .unwrap_or_else(|e| panic!("{question}: {e}\n{json}"));
+        assert_eq!(back, answer, "{question}");
+    }
+}
+
 #[tokio::test]
 async fn questions_that_are_not_answered_say_why_and_run_nothing() {
     let Some((pipeline, _)) = pipeline() else {

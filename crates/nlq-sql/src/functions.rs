@@ -19,6 +19,9 @@ pub enum Kind {
     Subscript,
     /// A date part written as a call: `DATE_TRUNC(d, WEEK(MONDAY))`.
     DatePart,
+    /// Called in FROM and returns rows (`EXTERNAL_QUERY(...)`, `ML.PREDICT(...)`): every one is
+    /// refused, since only the allowed datasets' tables may be read.
+    Table,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,6 +114,13 @@ const fn forbidden(name: &'static str, why: &'static str) -> BqFunction {
     }
 }
 
+const fn table_function(name: &'static str, why: &'static str) -> BqFunction {
+    BqFunction {
+        kind: Kind::Table,
+        ..forbidden(name, why)
+    }
+}
+
 use Kind::{Aggregate, Analytic, DatePart, Scalar, Subscript};
 use Translation::{InPlace, Missing, Refused, Rename, Rewritten, Same};
 
@@ -126,7 +136,15 @@ const FUNCTIONS: &[BqFunction] = &[
     f("ABS", Scalar, Same),
     f("ACOS", Scalar, Same),
     f("ACOSH", Scalar, Same),
+    table_function(
+        "AI.FORECAST",
+        "it runs a model, outside the allowed datasets and the byte cap",
+    ),
     f("ANY_VALUE", Aggregate, Same),
+    table_function(
+        "APPENDS",
+        "it reads a table's change history, not the export as it is",
+    ),
     // The exact count is within any approximation's error, and the same on every run.
     f("APPROX_COUNT_DISTINCT", Aggregate, Rewritten),
     f("APPROX_QUANTILES", Aggregate, Rewritten),
@@ -158,6 +176,10 @@ const FUNCTIONS: &[BqFunction] = &[
     f("CBRT", Scalar, Same),
     f("CEIL", Scalar, Same),
     f("CEILING", Scalar, Same),
+    table_function(
+        "CHANGES",
+        "it reads a table's change history, not the export as it is",
+    ),
     f("CHARACTER_LENGTH", Scalar, Rename("length")),
     f("CHAR_LENGTH", Scalar, Same),
     f("CHR", Scalar, Same),
@@ -201,7 +223,7 @@ const FUNCTIONS: &[BqFunction] = &[
     f("ENDS_WITH", Scalar, Same),
     f("ERROR", Scalar, Same),
     f("EXP", Scalar, Same),
-    forbidden(
+    table_function(
         "EXTERNAL_QUERY",
         "it reads a database outside the allowed datasets",
     ),
@@ -225,6 +247,10 @@ const FUNCTIONS: &[BqFunction] = &[
     f("FROM_BASE32", Scalar, Missing),
     f("FROM_BASE64", Scalar, Same),
     f("FROM_HEX", Scalar, Rename("unhex")),
+    table_function(
+        "GAP_FILL",
+        "it makes up rows for missing times; group by the date and say which days have none",
+    ),
     f("GENERATE_ARRAY", Scalar, Rename("generate_series")),
     f("GENERATE_DATE_ARRAY", Scalar, Rewritten),
     f("GENERATE_TIMESTAMP_ARRAY", Scalar, Missing),
@@ -278,6 +304,14 @@ const FUNCTIONS: &[BqFunction] = &[
     f("MD5", Scalar, Missing),
     f("MIN", Aggregate, Same),
     f("MIN_BY", Aggregate, Same),
+    table_function(
+        "ML.GENERATE_TEXT",
+        "it calls a model, outside the allowed datasets and the byte cap",
+    ),
+    table_function(
+        "ML.PREDICT",
+        "it runs a model, outside the allowed datasets and the byte cap",
+    ),
     f("MOD", Scalar, Same),
     f("NET.HOST", Scalar, Rewritten),
     f("NET.IPV4_FROM_INT64", Scalar, Missing),
@@ -310,6 +344,10 @@ const FUNCTIONS: &[BqFunction] = &[
     f("POWER", Scalar, Same),
     f("RAND", Scalar, Rename("random")),
     f("RANGE_BUCKET", Scalar, Missing),
+    table_function(
+        "RANGE_SESSIONIZE",
+        "it joins ranges of another table; GA4 sessions are ga_session_id per user_pseudo_id",
+    ),
     f("RANK", Analytic, Same),
     f("REGEXP_CONTAINS", Scalar, Rename("regexp_matches")),
     f("REGEXP_EXTRACT", Scalar, Rewritten),
@@ -388,6 +426,10 @@ const FUNCTIONS: &[BqFunction] = &[
     f("VARIANCE", Aggregate, Same),
     f("VAR_POP", Aggregate, Same),
     f("VAR_SAMP", Aggregate, Same),
+    table_function(
+        "VECTOR_SEARCH",
+        "it searches an index outside the allowed datasets",
+    ),
     f("WEEK", DatePart, InPlace),
     f("ZEROIFNULL", Scalar, Rewritten),
 ];
@@ -426,6 +468,18 @@ mod tests {
     }
 
     #[test]
+    fn table_functions_are_all_refused_with_a_reason() {
+        let tables: Vec<&BqFunction> = FUNCTIONS.iter().filter(|f| f.kind == Kind::Table).collect();
+        assert!(tables.len() >= 8, "{tables:?}");
+        for function in tables {
+            assert!(
+                !function.allowed && function.refusal.is_some(),
+                "{function:?}"
+            );
+        }
+    }
+
+    #[test]
     fn lookups_read_names_as_bigquery_does() {
         let call = lookup(&name("net.host")).unwrap();
         assert_eq!(call.function.name, "NET.HOST");
@@ -437,7 +491,9 @@ mod tests {
         let quoted = ObjectName::from(vec![sqlparser::ast::Ident::with_quote('`', "NET.HOST")]);
         assert_eq!(lookup(&quoted).unwrap().function.name, "NET.HOST");
         assert!(lookup(&name("read_csv")).is_none());
-        assert!(lookup(&name("ML.PREDICT")).is_none());
+        // A table function is known, and refused as one.
+        let predict = lookup(&name("ML.PREDICT")).unwrap().function;
+        assert_eq!((predict.kind, predict.allowed), (Kind::Table, false));
         // `SAFE` alone is not a prefix.
         assert!(lookup(&name("SAFE")).is_none());
         assert!(!lookup(&name("EXTERNAL_QUERY")).unwrap().function.allowed);

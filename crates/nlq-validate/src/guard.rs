@@ -171,14 +171,21 @@ impl Visitor for Checks<'_> {
                 name,
                 args: Some(_),
                 ..
-            } => self.refuse(
-                "guard.table_function",
-                format!(
-                    "table function `{name}` is not allowed: read tables of {}",
-                    self.allowed_list()
-                ),
-                position(name),
-            ),
+            } => {
+                // The function table says why a known one is refused.
+                let why = nlq_sql::functions::lookup(name)
+                    .filter(|call| call.function.kind == nlq_sql::functions::Kind::Table)
+                    .and_then(|call| call.function.refusal)
+                    .map_or_else(String::new, |why| format!(" ({why})"));
+                self.refuse(
+                    "guard.table_function",
+                    format!(
+                        "table function `{name}` is not allowed{why}: read tables of {}",
+                        self.allowed_list()
+                    ),
+                    position(name),
+                )
+            }
             TableFactor::Derived { .. }
             | TableFactor::NestedJoin { .. }
             | TableFactor::UNNEST { .. } => {}
