@@ -8,7 +8,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 /// Bumped whenever a reader of the previous version would misread a new document.
-pub const FORMAT_VERSION: u32 = 1;
+/// 2 added `vocabulary`; a version 1 document still reads (its vocabulary is proposed from its
+/// catalog when it is loaded).
+pub const FORMAT_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -22,6 +24,9 @@ pub struct MetadataDocument {
     pub catalog: ParamCatalog,
     pub examples: Vec<Example>,
     pub insights: Vec<Insight>,
+    /// Model entries proposed from the catalog (`vocabulary::propose`).
+    #[serde(default)]
+    pub vocabulary: Vec<crate::vocabulary::Proposal>,
 }
 
 /// Where the metadata came from.
@@ -182,7 +187,7 @@ impl MetadataDocument {
         let version: Version =
             serde_json::from_slice(bytes).map_err(|e| format!("it is not JSON: {e}"))?;
         match version.format_version {
-            Some(FORMAT_VERSION) => {}
+            Some(1 | FORMAT_VERSION) => {}
             Some(other) => {
                 return Err(format!(
                     "it has format version {other} and this nlq reads version {FORMAT_VERSION}; \
@@ -191,8 +196,11 @@ impl MetadataDocument {
             }
             None => return Err("it has no format_version".into()),
         }
-        let doc: MetadataDocument = serde_json::from_slice(bytes)
+        let mut doc: MetadataDocument = serde_json::from_slice(bytes)
             .map_err(|e| format!("it does not fit the format: {e}"))?;
+        if doc.format_version == 1 {
+            doc.vocabulary = crate::vocabulary::propose(&doc.catalog);
+        }
         doc.check()?;
         Ok(doc)
     }
@@ -262,6 +270,7 @@ mod tests {
             catalog: ParamCatalog::default(),
             examples: vec![],
             insights: vec![],
+            vocabulary: vec![],
         }
     }
 
@@ -271,10 +280,17 @@ mod tests {
         assert_eq!(MetadataDocument::from_json(&doc.to_json()).unwrap(), doc);
 
         let mut newer = serde_json::to_value(&doc).unwrap();
-        newer["format_version"] = 2.into();
+        newer["format_version"] = (FORMAT_VERSION + 1).into();
         newer["something_new"] = true.into();
         let err = MetadataDocument::from_json(newer.to_string().as_bytes()).unwrap_err();
-        assert!(err.starts_with("it has format version 2"), "{err}");
+        assert!(err.starts_with("it has format version 3"), "{err}");
+
+        // Version 1 had no vocabulary: it is proposed from the catalog as the document loads.
+        let mut older = serde_json::to_value(&doc).unwrap();
+        older["format_version"] = 1.into();
+        older.as_object_mut().unwrap().remove("vocabulary");
+        let read = MetadataDocument::from_json(older.to_string().as_bytes()).unwrap();
+        assert_eq!(read.vocabulary, crate::vocabulary::propose(&doc.catalog));
 
         let err = MetadataDocument::from_json(b"{\"format_version\": 1, \"gen").unwrap_err();
         assert!(err.starts_with("it is not JSON"), "{err}");

@@ -24,6 +24,7 @@ pub mod error;
 pub mod loader;
 pub mod store;
 pub mod sync;
+pub mod vocabulary;
 
 pub use document::MetadataDocument;
 pub use error::MetaSyncError;

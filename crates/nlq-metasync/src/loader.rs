@@ -414,6 +414,7 @@ mod tests {
             catalog: ParamCatalog::default(),
             examples: vec![],
             insights: vec![],
+            vocabulary: vec![],
         }
     }
 
@@ -626,7 +627,7 @@ mod tests {
         assert!(err.to_string().contains("nlq-metasync run"), "{err}");
 
         let mut newer = serde_json::to_value(document(T0, "20210131")).unwrap();
-        newer["format_version"] = 2.into();
+        newer["format_version"] = (crate::document::FORMAT_VERSION + 1).into();
         let bad = store.write(newer.to_string().as_bytes()).await;
         let err = loader.current().await.unwrap_err();
         assert!(matches!(err, MetaSyncError::BadDocument { .. }), "{err}");
@@ -634,7 +635,7 @@ mod tests {
         let message = err.to_string();
         assert!(
             message.contains(&format!(
-                "{bad} in memory: is unusable: it has format version 2"
+                "{bad} in memory: is unusable: it has format version 3"
             )),
             "{message}"
         );

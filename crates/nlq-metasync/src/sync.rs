@@ -189,6 +189,7 @@ pub async fn sync(
     }
 
     let insights = insights(&registry, &catalog);
+    let vocabulary = crate::vocabulary::propose(&catalog);
     let document = MetadataDocument {
         format_version: FORMAT_VERSION,
         generated_at: Utc::now(),
@@ -209,6 +210,7 @@ pub async fn sync(
         catalog,
         examples: cached,
         insights,
+        vocabulary,
     };
     Ok(Synced { document, warnings })
 }

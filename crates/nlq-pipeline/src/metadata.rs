@@ -10,6 +10,7 @@ use std::collections::{HashMap, HashSet};
 
 use nlq_metasync::MetadataDocument;
 use nlq_metasync::document::KeyStats;
+use nlq_metasync::vocabulary::{EntryKind, Proposal};
 use nlq_validate::{DatasetFacts, ParamCatalog, ParamScope, StandardParams, ValueField};
 use sqlparser::dialect::BigQueryDialect;
 use sqlparser::tokenizer::{Token, Tokenizer};
@@ -36,11 +37,12 @@ pub fn dataset_facts(document: &MetadataDocument) -> Result<DatasetFacts, Pipeli
     })
 }
 
-/// The semantic model taught the property's own values: its event names (sign_up,
-/// generate_lead ...) and the most frequent values of each dimension read from a column the
-/// catalog sampled (product names, categories, brands, cities, sources), so a question that
-/// names them is read as a filter. A value the model already knows as another word is left to
-/// that word.
+/// The semantic model taught the property's own vocabulary: its event names (sign_up,
+/// generate_lead ...) as values, the entries MetaSync proposed from the catalog (each event's
+/// count and users, its parameters and user properties as dimensions or totals and averages),
+/// and the most frequent values of each dimension read from a column or parameter the catalog
+/// sampled (product names, categories, cities, plan types), so a question that names them is
+/// read as a filter. What the model already knows keeps its word.
 pub fn model_with_values(
     model: nlq_semantic::SemanticModel,
     document: &MetadataDocument,
@@ -49,7 +51,10 @@ pub fn model_with_values(
         "event_name".to_owned(),
         document.catalog.events.keys().cloned().collect(),
     );
-    let columns: Vec<(String, Vec<String>)> = model
+    let model = model.with_value_sets([events])?;
+    let (metrics, dimensions) = entries(&document.vocabulary);
+    let (model, added) = model.with_entries(metrics, dimensions)?;
+    let mut sets: Vec<(String, Vec<String>)> = model
         .dimensions
         .iter()
         .filter(|d| d.time.is_none())
@@ -61,7 +66,70 @@ pub fn model_with_values(
             ))
         })
         .collect();
-    model.with_value_sets(std::iter::once(events).chain(columns))
+    for proposal in &document.vocabulary {
+        if proposal.kind == EntryKind::Dimension && added.contains(&proposal.name) {
+            let words = proposal
+                .values
+                .iter()
+                .filter(|v| is_value_word(v))
+                .cloned()
+                .collect();
+            sets.push((proposal.name.clone(), words));
+        }
+    }
+    model.with_value_sets(sets)
+}
+
+/// A value that is a word of its own: not a number ("top 3", "3 days") and not one letter.
+fn is_value_word(value: &str) -> bool {
+    value.trim().chars().count() >= 2 && value.trim().parse::<f64>().is_err()
+}
+
+/// The proposals as the model's metrics and dimensions (a proposal with a format the model
+/// does not know is left out).
+fn entries(
+    proposals: &[Proposal],
+) -> (
+    Vec<nlq_semantic::model::Metric>,
+    Vec<nlq_semantic::model::Dimension>,
+) {
+    use nlq_semantic::model::{Dimension, Format, Grain, Metric, Origin};
+    let mut metrics = Vec::new();
+    let mut dimensions = Vec::new();
+    for p in proposals {
+        match p.kind {
+            EntryKind::Metric => {
+                let format = p
+                    .format
+                    .as_deref()
+                    .and_then(|f| serde_json::from_value::<Format>(f.into()).ok());
+                let Some(format) = format else { continue };
+                metrics.push(Metric {
+                    name: p.name.clone(),
+                    sql: p.sql.clone(),
+                    format,
+                    grain: Grain::Event,
+                    events: p.events.clone(),
+                    per_item: None,
+                    ko: p.ko.clone(),
+                    en: p.en.clone(),
+                    origin: Origin::Catalog,
+                });
+            }
+            EntryKind::Dimension => dimensions.push(Dimension {
+                name: p.name.clone(),
+                sql: p.sql.clone(),
+                grain: Grain::Event,
+                time: None,
+                group: None,
+                ko: p.ko.clone(),
+                en: p.en.clone(),
+                only_present: true,
+                origin: Origin::Catalog,
+            }),
+        }
+    }
+    (metrics, dimensions)
 }
 
 /// The catalog's name for the column a dimension reads: the model unnests `items` as `item`.
@@ -396,6 +464,103 @@ mod tests {
             reader.understand("revenue in Gwangmyeong"),
             nlq_semantic::Understanding::Data { plan } if !plan.filters.is_empty()
         ));
+    }
+
+    /// Issue 19: the property's own events, parameters and user properties are words, with
+    /// no model file edit; a breakdown is over the events that carry what it reads.
+    #[test]
+    fn catalog_entries_answer_questions_about_custom_events() {
+        let mut doc = document();
+        let key = |key: &str, strings: u64, ints: u64, doubles: u64, top: &[&str]| KeyStats {
+            key: key.into(),
+            rows: strings + ints + doubles,
+            string_value: strings,
+            int_value: ints,
+            float_value: 0,
+            double_value: doubles,
+            null_rate: 0.0,
+            distinct: 3,
+            top_values: top.iter().map(|v| ((*v).to_owned(), 1)).collect(),
+        };
+        doc.catalog.events.insert(
+            "subscribe".into(),
+            EventCatalog {
+                count: 40,
+                event_params: vec![
+                    key("plan_type", 40, 0, 0, &["basic", "premium"]),
+                    key("price", 0, 0, 40, &[]),
+                ],
+                user_properties: vec![key("membership_tier", 40, 0, 0, &["free", "pro"])],
+                items: None,
+            },
+        );
+        doc.vocabulary = nlq_metasync::vocabulary::propose(&doc.catalog);
+        let model =
+            model_with_values(nlq_semantic::SemanticModel::builtin().unwrap(), &doc).unwrap();
+        let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2021, 1, d).unwrap();
+        let data = nlq_semantic::DateRange {
+            start: day(1),
+            end: day(2),
+        };
+        let reader = nlq_semantic::Reader::new(&model, day(3), data);
+        let plan = |question: &str| match reader.understand(question) {
+            nlq_semantic::Understanding::Data { plan } => plan,
+            other => panic!("{question}: {other:?}"),
+        };
+        for (question, metrics, dimensions) in [
+            (
+                "plan_type별 subscribe 수",
+                vec!["subscribe_count"],
+                vec!["plan_type"],
+            ),
+            (
+                "subscribe events by plan type",
+                vec!["subscribe_count"],
+                vec!["plan_type"],
+            ),
+            ("구독 한 사용자 수", vec!["subscribe_users"], vec![]),
+            (
+                "average price by plan_type",
+                vec!["avg_price"],
+                vec!["plan_type"],
+            ),
+            (
+                "플랜 유형별 총 가격",
+                vec!["total_price"],
+                vec!["plan_type"],
+            ),
+            (
+                "users by membership_tier",
+                vec!["users"],
+                vec!["membership_tier"],
+            ),
+        ] {
+            let plan = plan(question);
+            assert_eq!(plan.metrics, metrics, "{question}");
+            assert_eq!(plan.dimensions, dimensions, "{question}");
+        }
+        let premium = plan("premium subscribe 수");
+        assert_eq!(premium.filters[0].dimension, "plan_type");
+        let sql = nlq_semantic::compile(&model, &plan("plan_type별 subscribe 수")).unwrap();
+        assert!(
+            sql.contains("COUNTIF(event_name = 'subscribe') AS subscribe_count"),
+            "{sql}"
+        );
+        assert!(sql.contains("AND event_name IN ('subscribe')"), "{sql}");
+        assert!(
+            sql.contains("WHERE ep.key = 'plan_type') IS NOT NULL"),
+            "{sql}"
+        );
+        // A model file's rules: hidden entries are not read, renamed ones answer by the new name.
+        let mut ruled = nlq_semantic::SemanticModel::builtin().unwrap();
+        ruled.catalog.hide.push("avg_price".into());
+        ruled
+            .catalog
+            .rename
+            .insert("plan_type".into(), "subscription_plan".into());
+        let ruled = model_with_values(ruled, &doc).unwrap();
+        assert!(ruled.metric("avg_price").is_none());
+        assert!(ruled.dimension("subscription_plan").is_some());
     }
 
     #[test]

@@ -106,7 +106,10 @@ pub fn compile(model: &SemanticModel, plan: &Plan) -> Result<String, String> {
             "\n  AND (_TABLE_SUFFIX BETWEEN '{a}' AND '{b}' OR _TABLE_SUFFIX BETWEEN '{c}' AND '{d}')"
         );
     }
-    if item_grain {
+    // Metrics that each read only some events (a catalog event's count, a parameter's total):
+    // the other events are left out, so a breakdown shows no rows where none happened.
+    let event_bound = !metrics.is_empty() && metrics.iter().all(|m| !m.events.is_empty());
+    if item_grain || event_bound {
         let mut events: Vec<&str> = metrics
             .iter()
             .flat_map(|m| m.events.iter().map(String::as_str))
@@ -114,6 +117,10 @@ pub fn compile(model: &SemanticModel, plan: &Plan) -> Result<String, String> {
         events.sort_unstable();
         events.dedup();
         let _ = write!(sql, "\n  AND event_name IN ({})", quoted(&events));
+    }
+    // A breakdown by a parameter some events carry is over the events that carry it.
+    for d in dimensions.iter().filter(|d| d.only_present) {
+        let _ = write!(sql, "\n  AND {} IS NOT NULL", d.sql);
     }
     for filter in &plan.filters {
         let d = dimension(&filter.dimension)?;

@@ -42,6 +42,23 @@ pub enum TimeGrain {
     Hour,
 }
 
+/// Where an entry of the model came from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// The model file.
+    #[default]
+    Model,
+    /// Proposed by MetaSync from the property's parameter catalog.
+    Catalog,
+}
+
+impl Origin {
+    fn is_model(&self) -> bool {
+        *self == Origin::Model
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Metric {
@@ -51,7 +68,8 @@ pub struct Metric {
     pub format: Format,
     #[serde(default)]
     pub grain: Grain,
-    /// Item metrics read only these events' items.
+    /// Item metrics read only these events' items; an event metric with events reads only
+    /// those events (a query of such metrics only is bounded to them).
     #[serde(default)]
     pub events: Vec<String>,
     /// The item metric this one means when the question breaks it down by item.
@@ -61,6 +79,8 @@ pub struct Metric {
     pub ko: Vec<String>,
     #[serde(default)]
     pub en: Vec<String>,
+    #[serde(default, skip_serializing_if = "Origin::is_model")]
+    pub origin: Origin,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -81,6 +101,12 @@ pub struct Dimension {
     pub ko: Vec<String>,
     #[serde(default)]
     pub en: Vec<String>,
+    /// Rows without a value are left out: an event parameter or user property only some
+    /// events carry, where a breakdown by it means "of the events that have it".
+    #[serde(default)]
+    pub only_present: bool,
+    #[serde(default, skip_serializing_if = "Origin::is_model")]
+    pub origin: Origin,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -137,6 +163,9 @@ pub struct SemanticModel {
     /// The reader's vocabulary beyond the names above.
     pub lexicon: Lexicon,
     pub golden: Vec<Golden>,
+    /// What the model file says of the entries MetaSync proposes from the catalog.
+    #[serde(default)]
+    pub catalog: CatalogRules,
     /// Every normalized word and what it names, longest first: built once at load. A word
     /// names one metric or dimension, or values of several dimensions ("google": a source and
     /// a brand), which the reader tells apart by the words around it.
@@ -146,6 +175,17 @@ pub struct SemanticModel {
     /// more): Korean words match whatever their spacing.
     #[serde(skip)]
     squeezed: Vec<Option<String>>,
+}
+
+/// The model file's say over catalog entries: hide some, give others another name. An entry
+/// the file defines itself (same name) is the file's, and the proposal is dropped.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogRules {
+    #[serde(default)]
+    pub hide: Vec<String>,
+    #[serde(default)]
+    pub rename: BTreeMap<String, String>,
 }
 
 /// What a word in a question names.
@@ -316,6 +356,74 @@ impl SemanticModel {
         Ok(self)
     }
 
+    /// The model with more metrics and dimensions (MetaSync's proposals from the catalog):
+    /// the file's `catalog` rules hide or rename them first; an entry whose name the model
+    /// already has is dropped (the file wins), and so is each word already taken, then any
+    /// entry left without a word. Each entry's SQL must parse as an expression. Returns the
+    /// names added.
+    pub fn with_entries(
+        mut self,
+        metrics: Vec<Metric>,
+        dimensions: Vec<Dimension>,
+    ) -> Result<(Self, Vec<String>), SemanticError> {
+        let mut known: HashSet<String> = self.words.iter().map(|(w, _)| w.clone()).collect();
+        let mut names: HashSet<String> = self
+            .metrics
+            .iter()
+            .map(|m| m.name.clone())
+            .chain(self.dimensions.iter().map(|d| d.name.clone()))
+            .collect();
+        let rules = self.catalog.clone();
+        let mut added = Vec::new();
+        // Keeps an entry's free words and says whether it is to be added.
+        let mut admit = |name: &mut String,
+                         ko: &mut Vec<String>,
+                         en: &mut Vec<String>,
+                         sql: &str|
+         -> Result<bool, SemanticError> {
+            if rules.hide.contains(name) {
+                return Ok(false);
+            }
+            if let Some(renamed) = rules.rename.get(name.as_str()) {
+                *name = renamed.clone();
+            }
+            if !is_column_name(name) {
+                return Err(invalid(format!(
+                    "the catalog entry `{name}` needs a name of a-z, 0-9 and _"
+                )));
+            }
+            if names.contains(name.as_str()) {
+                return Ok(false);
+            }
+            for words in [&mut *ko, &mut *en] {
+                words.retain(|w| {
+                    let word = normalize(w);
+                    !word.is_empty() && !known.contains(&word)
+                });
+            }
+            if ko.is_empty() && en.is_empty() {
+                return Ok(false);
+            }
+            check_expr(name, sql)?;
+            known.extend(ko.iter().chain(en.iter()).map(|w| normalize(w)));
+            names.insert(name.clone());
+            added.push(name.clone());
+            Ok(true)
+        };
+        for mut m in metrics {
+            if admit(&mut m.name, &mut m.ko, &mut m.en, &m.sql)? {
+                self.metrics.push(m);
+            }
+        }
+        for mut d in dimensions {
+            if admit(&mut d.name, &mut d.ko, &mut d.en, &d.sql)? {
+                self.dimensions.push(d);
+            }
+        }
+        self.index()?;
+        Ok((self, added))
+    }
+
     pub fn metric(&self, name: &str) -> Option<&Metric> {
         self.metrics.iter().find(|m| m.name == name)
     }
@@ -396,13 +504,7 @@ impl SemanticModel {
     }
 
     fn check_sql(&self) -> Result<(), SemanticError> {
-        let parse = |owner: &str, sql: &str| {
-            Parser::new(&BigQueryDialect {})
-                .try_with_sql(sql)
-                .and_then(|mut p| p.parse_expr())
-                .map_err(|err| invalid(format!("the SQL of `{owner}` does not parse: {err}")))
-                .map(|_| ())
-        };
+        let parse = check_expr;
         for metric in &self.metrics {
             parse(&metric.name, &metric.sql)?;
         }
@@ -491,6 +593,22 @@ impl SemanticModel {
 /// The name in a "kind name" stack entry.
 fn owner(entry: &str) -> &str {
     entry.split_once(' ').map_or(entry, |(_, name)| name)
+}
+
+fn check_expr(owner: &str, sql: &str) -> Result<(), SemanticError> {
+    Parser::new(&BigQueryDialect {})
+        .try_with_sql(sql)
+        .and_then(|mut p| p.parse_expr())
+        .map_err(|err| invalid(format!("the SQL of `{owner}` does not parse: {err}")))
+        .map(|_| ())
+}
+
+/// Names become column aliases.
+fn is_column_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 fn invalid(message: String) -> SemanticError {
