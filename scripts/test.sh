@@ -21,6 +21,12 @@ if [ ! -f "$data/ga4.duckdb" ]; then
   rm -rf "$root"/.deps/test-sample-*
   cargo run -q -p nlq --bin nlq -- data generate --scale 0.01 --seed 20201101 --out "$data"
 fi
+# The second property (issue 19): web and app streams, custom events, user properties.
+app_data="$root/.deps/test-app-web-$key"
+if [ ! -f "$app_data/ga4.duckdb" ]; then
+  rm -rf "$root"/.deps/test-app-web-*
+  cargo run -q -p nlq --bin nlq -- data generate --profile app-web --scale 0.02 --seed 20201101 --out "$app_data"
+fi
 
 trap 'scripts/bqemulator.sh stop >/dev/null 2>&1 || true; scripts/gcs-emulator.sh stop >/dev/null 2>&1 || true' EXIT
 # An instance left by an interrupted run would refuse the start.
@@ -30,7 +36,7 @@ url=$(scripts/bqemulator.sh start)
 gcs_url=$(scripts/gcs-emulator.sh start)
 scripts/bqemulator.sh load "$data/parquet" "$url" >&2
 
-NLQ_TEST_DATA_DIR="$data" NLQ_BQEMU_URL="$url" NLQ_REQUIRE_BQEMU=1 \
+NLQ_TEST_DATA_DIR="$data" NLQ_TEST_APP_DATA_DIR="$app_data" NLQ_BQEMU_URL="$url" NLQ_REQUIRE_BQEMU=1 \
   NLQ_GCS_EMU_URL="$gcs_url" NLQ_REQUIRE_GCS_EMU=1 \
   NLQ_REQUIRE_BROWSER=1 NLQ_SCHEMATHESIS="$schemathesis" \
   cargo test --workspace --all-targets "$@"

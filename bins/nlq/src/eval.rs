@@ -15,6 +15,7 @@ pub fn run(
     questions: &[Question],
     data_dir: &Path,
     as_of: Option<&str>,
+    metadata: &nlq_app::metadata::MetadataArgs,
     llm: Option<&nlq_app::llm::LlmConfig>,
 ) -> anyhow::Result<Vec<Outcome>> {
     let mut by_day: BTreeMap<Option<String>, Vec<&Question>> = BTreeMap::new();
@@ -24,13 +25,23 @@ pub fn run(
     }
     let runtime = nlq_app::setup::runtime()?;
     let mut outcomes = Vec::with_capacity(questions.len());
-    // Parsed once: every day's pipeline reads the same model.
-    let model = Arc::new(nlq_semantic::SemanticModel::builtin()?);
+    // Parsed once: every day's pipeline reads the same model, over the data directory's
+    // dataset and taught its MetaSync document, as `nlq ask` is.
+    let (project, dataset) = {
+        let config = nlq_app::setup::embedded_config(data_dir, None);
+        (config.project, config.dataset)
+    };
+    let model = nlq_semantic::SemanticModel::builtin()?.for_dataset(&project, &dataset)?;
+    let document = metadata.load(data_dir, &project, &dataset)?;
+    let model = Arc::new(match &document {
+        Some(document) => nlq_pipeline::metadata::model_with_values(model, document)?,
+        None => model,
+    });
     for (day, group) in by_day {
         let config = nlq_app::setup::embedded_config(data_dir, day);
         let opened = nlq_app::setup::Opened::embedded(
             nlq_app::setup::open_embedded(&config)?,
-            None,
+            document.clone(),
             model.clone(),
         )?;
         let mut policy = Policy::for_dataset(&opened.project, &opened.dataset);

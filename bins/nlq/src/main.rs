@@ -117,6 +117,10 @@ enum DataCommand {
         scale: f64,
         #[arg(long, default_value_t = nlq_sample::SampleConfig::default().seed)]
         seed: u64,
+        /// The property to imitate: public-sample (the public GA4 ecommerce sample) or app-web
+        /// (web and app streams, custom events, user properties, missing days, intraday).
+        #[arg(long, default_value = "public-sample")]
+        profile: nlq_sample::Profile,
         /// Output directory (default: --data-dir).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -166,7 +170,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             policy,
         } => {
             let sql = read_sql(sql)?;
-            let (project, dataset) = cli.warehouse.dataset()?;
+            let (project, dataset) = cli.warehouse.dataset(&data_dir)?;
             refuse_early(&sql, &project, &dataset)?;
             let opened =
                 cli.warehouse
@@ -283,7 +287,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let text = std::fs::read_to_string(&questions)
                 .with_context(|| format!("reading {}", questions.display()))?;
             let questions = nlq_eval::parse_questions(&text)?;
-            let outcomes = eval::run(&questions, &data_dir, cli.as_of.as_deref(), llm.as_ref())?;
+            let outcomes = eval::run(
+                &questions,
+                &data_dir,
+                cli.as_of.as_deref(),
+                &cli.metadata,
+                llm.as_ref(),
+            )?;
             let summary = nlq_eval::Summary::from_outcomes(&outcomes);
             let mut stdout = std::io::stdout().lock();
             if json {
@@ -305,12 +315,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 DataCommand::Generate {
                     scale,
                     seed,
+                    profile,
                     out,
                     force,
                 },
         } => {
             let out = out.unwrap_or(data_dir);
-            let config = EmbeddedConfig::new(&out);
+            let config = EmbeddedConfig::for_profile(&out, profile);
             if force {
                 remove_sample(&out)?;
             } else if config.database_path().exists() {
@@ -322,7 +333,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let started = std::time::Instant::now();
             embedded::prepare(
                 &config,
-                &nlq_sample::SampleConfig { seed, scale },
+                &nlq_sample::SampleConfig {
+                    seed,
+                    scale,
+                    profile,
+                },
                 &progress_bar(),
             )?;
             eprintln!(

@@ -10,7 +10,6 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use nlq_core::Warehouse;
-use nlq_core::ga4::{PUBLIC_DATASET, PUBLIC_PROJECT};
 use nlq_exec::ExecError;
 use nlq_exec::bigquery::{BigQueryConfig, BigQueryWarehouse, Credentials};
 use nlq_exec::embedded::{self, EmbeddedConfig, EmbeddedWarehouse};
@@ -266,10 +265,12 @@ impl WarehouseArgs {
         self.warehouse == "bigquery"
     }
 
-    /// The dataset queries may read, as (project, dataset), known before anything is opened.
-    pub fn dataset(&self) -> anyhow::Result<(String, String)> {
+    /// The dataset queries may read, as (project, dataset), known before anything is opened:
+    /// for the embedded engine, the one its data directory's sample imitates.
+    pub fn dataset(&self, data_dir: &Path) -> anyhow::Result<(String, String)> {
         if !self.is_bigquery() {
-            return Ok((PUBLIC_PROJECT.to_owned(), PUBLIC_DATASET.to_owned()));
+            let config = EmbeddedConfig::new(data_dir);
+            return Ok((config.project, config.dataset));
         }
         let config = BigQueryConfig::new("-", &self.dataset)?;
         Ok((config.project, config.dataset))
@@ -297,7 +298,7 @@ impl WarehouseArgs {
 
     /// The warehouse the flags name, with the dataset's facts and the MetaSync document.
     pub fn open(&self, options: OpenOptions<'_>) -> anyhow::Result<Opened> {
-        let (project, dataset) = self.dataset()?;
+        let (project, dataset) = self.dataset(options.data_dir)?;
         // A broken model file is refused before anything slow starts.
         let model = self.model.load()?.for_dataset(&project, &dataset)?;
         let metadata = match options.metadata {
@@ -409,10 +410,14 @@ impl Opened {
                 today,
             },
         };
+        let (project, dataset) = (
+            warehouse.catalog().project.clone(),
+            warehouse.catalog().dataset.clone(),
+        );
         Ok(Opened {
             engine: Engine::Embedded(warehouse),
-            project: PUBLIC_PROJECT.to_owned(),
-            dataset: PUBLIC_DATASET.to_owned(),
+            project,
+            dataset,
             facts,
             metadata,
             model,

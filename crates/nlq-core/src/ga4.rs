@@ -17,10 +17,38 @@ pub fn events_schema() -> Result<TableSchema, SchemaError> {
     TableSchema::parse_ddl_columns(EVENTS_SCHEMA_DDL)
 }
 
+/// The schema of a property's own export: as [`EVENTS_SCHEMA_DDL`], with `user_properties`
+/// keyed by name and typed as Google documents it (the public sample obfuscates them).
+pub const EXPORT_SCHEMA_DDL: &str = include_str!("../../../fixtures/ga4/events_schema_export.ddl");
+
+/// The schema parsed from [`EXPORT_SCHEMA_DDL`].
+pub fn export_events_schema() -> Result<TableSchema, SchemaError> {
+    TableSchema::parse_ddl_columns(EXPORT_SCHEMA_DDL)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::schema::BqType;
+
+    #[test]
+    fn a_propertys_export_names_its_user_properties() {
+        let public = events_schema().unwrap();
+        let export = export_events_schema().unwrap();
+        assert_eq!(public.fields.len(), export.fields.len());
+        for (a, b) in public.fields.iter().zip(&export.fields) {
+            assert_eq!(a.name, b.name);
+            assert_eq!(a.ty == b.ty, a.name != "user_properties", "{}", a.name);
+        }
+        assert!(
+            export
+                .field("user_properties")
+                .unwrap()
+                .ty
+                .to_string()
+                .starts_with("ARRAY<STRUCT<key STRING, value STRUCT<string_value STRING")
+        );
+    }
 
     #[test]
     fn events_schema_has_the_23_export_columns() {

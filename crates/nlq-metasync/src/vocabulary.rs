@@ -48,7 +48,8 @@ pub struct Proposal {
     /// A dimension's most frequent values, matched as written in a question.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub values: Vec<String>,
-    /// The only events a metric reads: a breakdown of it leaves the others out.
+    /// The only events a metric reads (a breakdown of it leaves the others out), or that carry
+    /// a dimension's parameter.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<String>,
     /// What it was made from: `event sign_up`, `event parameter plan_type (string)`.
@@ -272,6 +273,7 @@ pub fn propose(catalog: &ParamCatalog) -> Vec<Proposal> {
                     read("string_value"),
                     &lower,
                     &param.stats,
+                    param.events.clone(),
                     format!("event parameter {key} (string) of {carried}"),
                 ));
             }
@@ -279,12 +281,15 @@ pub fn propose(catalog: &ParamCatalog) -> Vec<Proposal> {
                 if field == "int_value" && param.stats.distinct <= MAX_INT_VALUES {
                     let mut level = dimension(
                         name(lower.clone(), format!("param_{lower}")),
-                        format!("CAST({} AS STRING)", read(field)),
+                        // INT64 as stored: an answer's column is the number the export holds.
+                        read(field),
                         &lower,
                         &param.stats,
+                        param.events.clone(),
                         format!("event parameter {key} (int, few values) of {carried}"),
                     );
-                    // Numbers as words would take "top 3" and "3 days" from the question.
+                    // Numbers as words would take "top 3" and "3 days" from the question (and
+                    // the compiler writes filter values as strings).
                     level.values.clear();
                     out.push(level);
                 }
@@ -347,7 +352,7 @@ pub fn propose(catalog: &ParamCatalog) -> Vec<Proposal> {
                 "(SELECT up.value.string_value FROM UNNEST(user_properties) AS up WHERE up.key = '{key}')"
             ),
             Some("int_value") if property.stats.distinct <= MAX_INT_VALUES => format!(
-                "CAST((SELECT up.value.int_value FROM UNNEST(user_properties) AS up WHERE up.key = '{key}') AS STRING)"
+                "(SELECT up.value.int_value FROM UNNEST(user_properties) AS up WHERE up.key = '{key}')"
             ),
             _ => continue,
         };
@@ -356,13 +361,22 @@ pub fn propose(catalog: &ParamCatalog) -> Vec<Proposal> {
             sql,
             &lower,
             &property.stats,
+            // A user property rides on every event of its user.
+            vec![],
             format!("user property {key}"),
         ));
     }
     out
 }
 
-fn dimension(name: String, sql: String, key: &str, stats: &KeyStats, from: String) -> Proposal {
+fn dimension(
+    name: String,
+    sql: String,
+    key: &str,
+    stats: &KeyStats,
+    events: Vec<String>,
+    from: String,
+) -> Proposal {
     let spaced = key.replace('_', " ");
     // "별" marks a breakdown in Korean ("plan_type별"); the model's dimensions spell it out.
     let mut ko = vec![format!("{key}별"), key.to_owned(), format!("{spaced}별")];
@@ -375,7 +389,7 @@ fn dimension(name: String, sql: String, key: &str, stats: &KeyStats, from: Strin
         ko: dedup(ko),
         en: variants(key, &spaced, &["{}"]),
         values: stats.top_values.iter().map(|(v, _)| v.clone()).collect(),
-        events: vec![],
+        events,
         from,
     }
 }
@@ -573,7 +587,7 @@ mod tests {
         assert_eq!(plan.values, ["basic", "premium", "family"]);
         assert!(plan.ko.contains(&"플랜 유형".to_owned()), "{plan:?}");
         assert!(plan.sql.contains("ep.value.string_value") && plan.sql.contains("'plan_type'"));
-        assert!(by("level").sql.starts_with("CAST("));
+        assert!(by("level").sql.starts_with("(SELECT ep.value.int_value"));
         assert!(by("level").values.is_empty());
         assert!(
             by("avg_price")

@@ -125,6 +125,7 @@ fn entries(
                 ko: p.ko.clone(),
                 en: p.en.clone(),
                 only_present: true,
+                events: p.events.clone(),
                 origin: Origin::Catalog,
             }),
         }
@@ -541,6 +542,11 @@ mod tests {
         }
         let premium = plan("premium subscribe 수");
         assert_eq!(premium.filters[0].dimension, "plan_type");
+        // A parameter's value alone does not say which events are meant.
+        assert!(matches!(
+            reader.understand("premium page views"),
+            nlq_semantic::Understanding::NeedsLlm { reason } if reason.contains("plan_type")
+        ));
         let sql = nlq_semantic::compile(&model, &plan("plan_type별 subscribe 수")).unwrap();
         assert!(
             sql.contains("COUNTIF(event_name = 'subscribe') AS subscribe_count"),

@@ -42,7 +42,15 @@ fn main() -> ExitCode {
             );
         }
     };
-    match generate(&SampleConfig { seed, scale }, &out, &report) {
+    match generate(
+        &SampleConfig {
+            seed,
+            scale,
+            ..SampleConfig::default()
+        },
+        &out,
+        &report,
+    ) {
         Ok(manifest) => {
             let disk: u64 = manifest.shards.iter().map(|s| s.file_bytes).sum();
             let logical: u64 = manifest.shards.iter().map(|s| s.logical_bytes()).sum();

@@ -16,8 +16,11 @@
 //! ```
 //!
 //! Output layout: `<out>/parquet/events_YYYYMMDD.parquet` (92 files) and `<out>/manifest.json`.
+//! `Profile::AppWeb` (`app_web.rs`) generates another property instead: web and app streams,
+//! custom events and user properties, missing days and an intraday table.
 //! The same seed and scale give the same files byte for byte, whatever the thread count.
 
+mod app_web;
 mod arrow_schema;
 mod audience;
 mod calendar;
@@ -28,6 +31,7 @@ mod journey;
 mod logical_bytes;
 mod manifest;
 mod population;
+mod profile;
 mod random;
 mod shard;
 mod writer;
@@ -41,6 +45,7 @@ pub use arrow_schema::events_arrow_schema;
 pub use calendar::{DAYS, FIRST_DAY};
 pub use error::SampleError;
 pub use manifest::{Manifest, ShardManifest};
+pub use profile::Profile;
 
 use catalog::Catalog;
 use population::{Population, USERS_AT_FULL_SCALE};
@@ -53,6 +58,7 @@ use shard::{ShardContext, write_shard};
 pub struct SampleConfig {
     pub seed: u64,
     pub scale: f64,
+    pub profile: Profile,
 }
 
 impl Default for SampleConfig {
@@ -60,6 +66,7 @@ impl Default for SampleConfig {
         SampleConfig {
             seed: 20_201_101,
             scale: 1.0,
+            profile: Profile::PublicSample,
         }
     }
 }
@@ -69,13 +76,18 @@ const MAX_SCALE: f64 = 20.0;
 
 impl SampleConfig {
     fn users(&self) -> Result<usize, SampleError> {
+        self.users_of(USERS_AT_FULL_SCALE)
+    }
+
+    /// Users at this scale of a profile with `full` users at scale 1.
+    fn users_of(&self, full: f64) -> Result<usize, SampleError> {
         if !self.scale.is_finite() || self.scale <= 0.0 || self.scale > MAX_SCALE {
             return Err(SampleError::Config(format!(
                 "scale must be a number above 0 and at most {MAX_SCALE} (1.0 = the size of the public sample), got {}",
                 self.scale
             )));
         }
-        Ok((USERS_AT_FULL_SCALE * self.scale).round().max(1.0) as usize)
+        Ok((full * self.scale).round().max(1.0) as usize)
     }
 }
 
@@ -96,6 +108,9 @@ pub fn generate(
     out: &Path,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Manifest, SampleError> {
+    if config.profile == Profile::AppWeb {
+        return app_web::generate(config, out, progress);
+    }
     let users = config.users()?;
     prepare_output(out)?;
     let schema = events_arrow_schema()?;
@@ -121,7 +136,7 @@ pub fn generate(
     Ok(manifest)
 }
 
-fn prepare_output(out: &Path) -> Result<(), SampleError> {
+pub(crate) fn prepare_output(out: &Path) -> Result<(), SampleError> {
     if out.exists() && !out.is_dir() {
         return Err(SampleError::OutputPath {
             path: out.to_owned(),
@@ -221,14 +236,21 @@ mod tests {
     #[test]
     fn rejects_scales_out_of_range() {
         for scale in [0.0, -1.0, f64::NAN, f64::INFINITY, 20.5] {
-            let err = SampleConfig { seed: 1, scale }.users().unwrap_err();
+            let err = SampleConfig {
+                seed: 1,
+                scale,
+                ..SampleConfig::default()
+            }
+            .users()
+            .unwrap_err();
             assert_eq!(err.class(), ErrorClass::User, "{scale}");
             assert!(err.to_string().contains("scale"), "{err}");
         }
         assert_eq!(
             SampleConfig {
                 seed: 1,
-                scale: 1.0
+                scale: 1.0,
+                ..SampleConfig::default()
             }
             .users()
             .unwrap(),
@@ -237,7 +259,8 @@ mod tests {
         assert_eq!(
             SampleConfig {
                 seed: 1,
-                scale: 1e-9
+                scale: 1e-9,
+                ..SampleConfig::default()
             }
             .users()
             .unwrap(),
@@ -254,6 +277,7 @@ mod tests {
             &SampleConfig {
                 seed: 1,
                 scale: 0.001,
+                ..SampleConfig::default()
             },
             &file,
             &|_| {},

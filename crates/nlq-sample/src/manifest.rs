@@ -29,13 +29,23 @@ pub struct Manifest {
     pub sessions: u64,
     /// Rows over all shards.
     pub rows: u64,
-    /// One per day, in date order.
+    /// One per day that has a table, in date order.
     pub shards: Vec<ShardManifest>,
+    /// The profile generated; absent for the public sample (so its manifest is as before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<crate::Profile>,
+}
+
+impl Manifest {
+    /// The profile the sample imitates.
+    pub fn profile(&self) -> crate::Profile {
+        self.profile.unwrap_or_default()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShardManifest {
-    /// `events_YYYYMMDD`.
+    /// `events_YYYYMMDD`, or `events_intraday_YYYYMMDD` for a day still being exported.
     pub table: String,
     /// Path of the Parquet file, relative to the sample directory.
     pub file: String,
@@ -107,6 +117,7 @@ impl Manifest {
             sessions,
             rows: shards.iter().map(|s| s.rows).sum(),
             shards,
+            profile: None,
         }
     }
 

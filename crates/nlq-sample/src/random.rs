@@ -14,6 +14,9 @@ pub(crate) enum Purpose {
     Session = 2,
     Catalog = 3,
     Orders = 4,
+    /// The app-web profile's users and sessions (the public sample never draws from them).
+    AppUser = 5,
+    AppSession = 6,
 }
 
 /// SplitMix64's finaliser: neighbouring inputs give unrelated outputs.

@@ -105,6 +105,10 @@ pub struct Dimension {
     /// events carry, where a breakdown by it means "of the events that have it".
     #[serde(default)]
     pub only_present: bool,
+    /// The only events that carry it (a custom event parameter); empty: any event. A value of
+    /// it alone does not say which events a question means (see the reader).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<String>,
     #[serde(default, skip_serializing_if = "Origin::is_model")]
     pub origin: Origin,
 }

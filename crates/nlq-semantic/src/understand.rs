@@ -444,6 +444,49 @@ impl<'m> Reader<'m> {
         }
     }
 
+    /// A value of a parameter only some events carry ("article", a content_type of share
+    /// events) says nothing of which events a question counts: "top articles by views" is
+    /// not page views of shares. It is read as a filter only when the question also names the
+    /// parameter, or one of its events (as a metric of those events or as an event name).
+    fn unanchored_value(
+        &self,
+        filters: &[Filter],
+        metrics: &[usize],
+        dimensions: &[usize],
+    ) -> Option<String> {
+        let model = self.model;
+        for filter in filters {
+            let Some(index) = model
+                .dimensions
+                .iter()
+                .position(|d| d.name == filter.dimension)
+            else {
+                continue;
+            };
+            let carried = &model.dimensions[index].events;
+            if carried.is_empty() || dimensions.contains(&index) {
+                continue;
+            }
+            let event_named = filters.iter().any(|f| {
+                f.dimension == "event_name" && f.values.iter().any(|v| carried.contains(v))
+            });
+            let metric_named = metrics
+                .iter()
+                .any(|&m| model.metrics[m].events.iter().any(|e| carried.contains(e)));
+            if !(event_named || metric_named) {
+                return Some(format!(
+                    "\"{}\" is a value of {} (a parameter of {} events), and the question names \
+                     neither {} nor those events",
+                    filter.values.join("\", \""),
+                    filter.dimension,
+                    carried.join(", "),
+                    filter.dimension
+                ));
+            }
+        }
+        None
+    }
+
     fn plan(&self, text: &str, slots: Slots) -> Understanding {
         let model = self.model;
         let Slots {
@@ -494,6 +537,9 @@ impl<'m> Reader<'m> {
                 }
                 _ => {}
             }
+        }
+        if let Some(reason) = self.unanchored_value(&filters, &metrics, &dimensions) {
+            return Understanding::NeedsLlm { reason };
         }
         let mut notes = Vec::new();
         // "users who did not purchase" is a set of users without that event, which a filter on

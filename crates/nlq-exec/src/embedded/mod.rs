@@ -36,16 +36,30 @@ pub struct EmbeddedConfig {
     pub dataset: String,
     /// A query running longer is interrupted; the connection stays usable.
     pub timeout: Duration,
+    /// The property the data imitates: its dataset name and its shards' schema.
+    pub profile: nlq_sample::Profile,
 }
 
 impl EmbeddedConfig {
+    /// The data directory as its sample's manifest describes it (the public sample's names
+    /// when there is no sample yet: that is the one generated).
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        let data_dir = data_dir.into();
+        let profile = nlq_sample::Manifest::load(&data_dir)
+            .map(|m| m.profile())
+            .unwrap_or_default();
+        Self::for_profile(data_dir, profile)
+    }
+
+    /// A directory holding (or to hold) a sample of `profile`.
+    pub fn for_profile(data_dir: impl Into<PathBuf>, profile: nlq_sample::Profile) -> Self {
         EmbeddedConfig {
             data_dir: data_dir.into(),
             as_of: None,
-            project: nlq_core::ga4::PUBLIC_PROJECT.to_owned(),
-            dataset: nlq_core::ga4::PUBLIC_DATASET.to_owned(),
+            project: profile.project().to_owned(),
+            dataset: profile.dataset().to_owned(),
             timeout: Duration::from_secs(60),
+            profile,
         }
     }
 
@@ -66,7 +80,7 @@ pub fn prepare(
         return Ok(());
     }
     generate_sample(config, sample, progress)?;
-    let schema = events_schema()?;
+    let schema = events_schema(config)?;
     store::build(
         &db,
         Source::Sample(&config.data_dir),
@@ -95,8 +109,11 @@ pub fn generate_sample(
     Ok(())
 }
 
-fn events_schema() -> Result<TableSchema, ExecError> {
-    nlq_core::ga4::events_schema().map_err(|e| ExecError::Config(format!("events schema: {e}")))
+fn events_schema(config: &EmbeddedConfig) -> Result<TableSchema, ExecError> {
+    config
+        .profile
+        .schema()
+        .map_err(|e| ExecError::Config(format!("events schema: {e}")))
 }
 
 /// What the embedded warehouse's queries read.
@@ -161,7 +178,7 @@ impl EmbeddedWarehouse {
         if config.database_path().exists() {
             return Ok((Arc::new(Self::open(config)?), None));
         }
-        let schema = events_schema()?;
+        let schema = events_schema(config)?;
         let conn =
             Connection::open_in_memory_with_flags(parquet_config().map_err(ExecError::engine)?)
                 .map_err(ExecError::engine)?;
@@ -216,9 +233,12 @@ impl EmbeddedWarehouse {
             message,
         };
         let tables = store::shard_tables(&conn)?;
+        // "Today" follows the newest complete day: an intraday table is a day still coming in.
         let newest = tables
-            .last()
-            .ok_or_else(|| corrupt("it holds no events tables".to_owned()))?;
+            .iter()
+            .rev()
+            .find(|t| !t.starts_with(store::INTRADAY_PREFIX))
+            .ok_or_else(|| corrupt("it holds no daily events tables".to_owned()))?;
         let as_of = match &config.as_of {
             Some(date) => date.clone(),
             None => conn
@@ -255,7 +275,7 @@ impl EmbeddedWarehouse {
             project: config.project.clone(),
             dataset: config.dataset.clone(),
             tables,
-            schema: events_schema()?,
+            schema: events_schema(config)?,
             current_date: as_of,
         };
         Ok(EmbeddedWarehouse {

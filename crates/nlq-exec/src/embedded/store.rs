@@ -165,7 +165,7 @@ fn checked_shard_name(table: &str) -> Result<&str, ExecError> {
         Ok(table)
     } else {
         Err(ExecError::Config(format!(
-            "manifest names `{table}`, not an events_YYYYMMDD table"
+            "manifest names `{table}`, not an events_YYYYMMDD or events_intraday_YYYYMMDD table"
         )))
     }
 }
@@ -239,9 +239,15 @@ fn each_shard(
     Ok(tables)
 }
 
+/// Prefix of the table of a day still being exported.
+pub(crate) const INTRADAY_PREFIX: &str = "events_intraday_";
+
+/// `events_YYYYMMDD`, or `events_intraday_YYYYMMDD` (which `events_*` matches on BigQuery too,
+/// with the suffix `intraday_YYYYMMDD`).
 pub(crate) fn is_shard_name(name: &str) -> bool {
-    name.strip_prefix("events_")
-        .is_some_and(|d| d.len() == 8 && d.bytes().all(|b| b.is_ascii_digit()))
+    let day = |d: &str| d.len() == 8 && d.bytes().all(|b| b.is_ascii_digit());
+    name.strip_prefix(INTRADAY_PREFIX).is_some_and(day)
+        || name.strip_prefix("events_").is_some_and(day)
 }
 
 pub(crate) fn shard_tables(conn: &Connection) -> Result<Vec<String>, ExecError> {
@@ -331,7 +337,7 @@ fn check_schema(
             });
         if !same {
             return Err(ExecError::Config(format!(
-                "table {table} does not have the GA4 export schema (fixtures/ga4/events_schema.ddl)"
+                "table {table} does not have the GA4 export schema of its profile (fixtures/ga4/)"
             )));
         }
     }
@@ -429,6 +435,7 @@ mod tests {
         );
         assert!(is_shard_name("events_20201101"));
         assert!(!is_shard_name("events_all"));
-        assert!(!is_shard_name("events_intraday_20201101"));
+        assert!(is_shard_name("events_intraday_20201101"));
+        assert!(!is_shard_name("events_intraday_2020110"));
     }
 }

@@ -70,6 +70,7 @@ pub fn sample_config() -> nlq_sample::SampleConfig {
     nlq_sample::SampleConfig {
         seed: 20201101,
         scale: 0.01,
+        ..nlq_sample::SampleConfig::default()
     }
 }
 

@@ -20,7 +20,16 @@ use tempfile::TempDir;
 
 fn sample(seed: u64, scale: f64) -> (TempDir, Manifest) {
     let dir = tempfile::tempdir().unwrap();
-    let manifest = generate(&SampleConfig { seed, scale }, dir.path(), &|_| {}).unwrap();
+    let manifest = generate(
+        &SampleConfig {
+            seed,
+            scale,
+            ..SampleConfig::default()
+        },
+        dir.path(),
+        &|_| {},
+    )
+    .unwrap();
     (dir, manifest)
 }
 
@@ -466,6 +475,7 @@ fn reports_progress_and_replaces_a_previous_run() {
     let config = SampleConfig {
         seed: 7,
         scale: 0.001,
+        ..SampleConfig::default()
     };
     let seen = Mutex::new(Vec::new());
     let first = generate(&config, dir.path(), &|p: Progress| {
@@ -498,7 +508,16 @@ fn reports_progress_and_replaces_a_previous_run() {
 fn invalid_scales_are_user_errors() {
     let dir = tempfile::tempdir().unwrap();
     for scale in [0.0, -0.5, f64::NAN, 21.0] {
-        let err = generate(&SampleConfig { seed: 1, scale }, dir.path(), &|_| {}).unwrap_err();
+        let err = generate(
+            &SampleConfig {
+                seed: 1,
+                scale,
+                ..SampleConfig::default()
+            },
+            dir.path(),
+            &|_| {},
+        )
+        .unwrap_err();
         assert!(matches!(err, SampleError::Config(_)), "{err}");
         assert_eq!(err.class(), ErrorClass::User);
     }
