@@ -14,8 +14,11 @@ use nlq_app::exit::{self, Failure};
 use nlq_app::llm::LlmArgs;
 use nlq_app::logging::{LogArgs, LogFormat, stderr_sink};
 use nlq_app::metadata::MetadataArgs;
+use nlq_app::setup::Opened;
 use nlq_app::setup::{PolicyArgs, WarehouseArgs, open_options, parse_bytes, parse_day};
 use nlq_exec::embedded;
+use nlq_pipeline::Pipeline;
+use nlq_server::service::Rebuild;
 use nlq_server::{Limits, ServerConfig, Service, SqliteStore};
 
 #[derive(Parser)]
@@ -119,16 +122,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     options.build_in_background = true;
     let opened = cli.warehouse.open(options)?;
     let llm = cli.llm.config()?;
-    let mut pipeline = opened
-        .pipeline(opened.policy(&cli.policy, cli.max_rows))?
-        .with_approval_bytes(cli.approval_bytes);
-    if let Some(llm) = &llm {
-        let mut path = llm.path(pipeline.model())?;
-        if let Some(document) = &opened.metadata {
-            path = path.with_metadata(document);
+    let policy = opened.policy(&cli.policy, cli.max_rows);
+    let approval_bytes = cli.approval_bytes;
+    let build = move |opened: &Opened| -> anyhow::Result<Pipeline> {
+        let mut pipeline = opened
+            .pipeline(policy.clone())?
+            .with_approval_bytes(approval_bytes);
+        if let Some(llm) = &llm {
+            let mut path = llm.path(pipeline.model())?;
+            if let Some(document) = &opened.metadata {
+                path = path.with_metadata(document);
+            }
+            pipeline = pipeline.with_llm(path);
         }
-        pipeline = pipeline.with_llm(path);
-    }
+        Ok(pipeline)
+    };
+    let pipeline = build(&opened)?;
+    let llm_on = pipeline.has_llm();
     let db = cli
         .db
         .clone()
@@ -150,13 +160,26 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         cors_origins: cli.cors_origins.clone(),
     };
     let authenticated = !server_config.api_keys.is_empty();
-    let service = actix_web::web::Data::new(Service::new(
-        Arc::new(pipeline),
-        opened.warehouse(),
-        Arc::new(store),
-        loader,
-        server_config,
-    ));
+    let warehouse = opened.warehouse();
+    let dataset = format!("{}.{}", opened.project, opened.dataset);
+    // A newer metadata version (nlq-metasync ran) reaches the next question: the pipeline is
+    // built again over it and swapped in between two questions.
+    let rebuild: Rebuild = Arc::new(move |document| {
+        opened
+            .with_document(document)
+            .and_then(|opened| build(&opened))
+            .map_err(|err| format!("{err:#}"))
+    });
+    let service = actix_web::web::Data::new(
+        Service::new(
+            Arc::new(pipeline),
+            warehouse,
+            Arc::new(store),
+            loader,
+            server_config,
+        )
+        .with_rebuild(rebuild),
+    );
     tracing::info!(
         address = %cli.bind,
         auth = if authenticated {
@@ -165,9 +188,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             "no API keys configured: loopback only"
         },
         warehouse = %cli.warehouse.warehouse,
-        dataset = format!("{}.{}", opened.project, opened.dataset),
+        dataset,
         answers = %db.display(),
-        llm = llm.as_ref().map_or("none", |_| "on"),
+        llm = if llm_on { "on" } else { "none" },
         "nlq-server listening on http://{}",
         cli.bind
     );

@@ -300,7 +300,8 @@ impl WarehouseArgs {
     pub fn open(&self, options: OpenOptions<'_>) -> anyhow::Result<Opened> {
         let (project, dataset) = self.dataset(options.data_dir)?;
         // A broken model file is refused before anything slow starts.
-        let model = self.model.load()?.for_dataset(&project, &dataset)?;
+        let base_model = Arc::new(self.model.load()?.for_dataset(&project, &dataset)?);
+        let model = (*base_model).clone();
         let metadata = match options.metadata {
             Some(args) => args.load(options.data_dir, &project, &dataset)?,
             None => None,
@@ -329,7 +330,10 @@ impl WarehouseArgs {
             } else {
                 Arc::new(EmbeddedWarehouse::open(&config)?)
             };
-            return Opened::embedded(warehouse, metadata, model);
+            let mut opened = Opened::embedded(warehouse, metadata, model)?;
+            opened.base_model = base_model;
+            opened.as_of = options.as_of.clone();
+            return Ok(opened);
         }
         let config = self.bigquery_config(&options)?;
         let warehouse = Arc::new(runtime()?.block_on(BigQueryWarehouse::connect(config))?);
@@ -347,6 +351,8 @@ impl WarehouseArgs {
             facts,
             metadata,
             model,
+            base_model,
+            as_of: options.as_of.clone(),
         })
     }
 }
@@ -390,6 +396,10 @@ pub struct Opened {
     pub metadata: Option<Arc<MetadataDocument>>,
     /// The semantic model (`--semantic-model`, else the built-in one) over this dataset.
     pub model: Arc<SemanticModel>,
+    /// The model before any MetaSync document taught it, for [`Opened::with_document`].
+    pub base_model: Arc<SemanticModel>,
+    /// The `--as-of` the user gave, which a newer document's registry does not override.
+    pub as_of: Option<String>,
 }
 
 impl Opened {
@@ -420,7 +430,9 @@ impl Opened {
             dataset,
             facts,
             metadata,
+            base_model: model.clone(),
             model,
+            as_of: None,
         })
     }
 
@@ -434,6 +446,30 @@ impl Opened {
     /// The limits from the flags, over this dataset.
     pub fn policy(&self, args: &PolicyArgs, max_rows: usize) -> Policy {
         args.policy_for(&self.project, &self.dataset, max_rows)
+    }
+
+    /// The same warehouse with a newer MetaSync document: the base model taught its vocabulary,
+    /// the registry's tables and "today" (the embedded engine's own date, or `--as-of`).
+    pub fn with_document(&self, document: Arc<MetadataDocument>) -> anyhow::Result<Opened> {
+        let model =
+            nlq_pipeline::metadata::model_with_values((*self.base_model).clone(), &document)?;
+        let mut facts = nlq_pipeline::metadata::dataset_facts(&document)?;
+        if let Engine::Embedded(warehouse) = &self.engine {
+            facts.today = warehouse.catalog().current_date.clone();
+        }
+        if let Some(day) = &self.as_of {
+            facts.today = day.clone();
+        }
+        Ok(Opened {
+            engine: self.engine.clone(),
+            project: self.project.clone(),
+            dataset: self.dataset.clone(),
+            facts,
+            metadata: Some(document),
+            model: Arc::new(model),
+            base_model: self.base_model.clone(),
+            as_of: self.as_of.clone(),
+        })
     }
 
     /// The validator; the lint reads value fields from the MetaSync catalog when there is one.

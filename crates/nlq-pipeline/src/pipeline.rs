@@ -103,6 +103,11 @@ impl Pipeline {
         &self.validator
     }
 
+    /// Whether questions the semantic engine cannot answer go to an LLM.
+    pub fn has_llm(&self) -> bool {
+        self.llm.is_some()
+    }
+
     /// Sends the questions the semantic engine cannot answer to an LLM.
     pub fn with_llm(mut self, llm: LlmPath) -> Self {
         self.llm = Some(llm);

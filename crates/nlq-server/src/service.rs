@@ -66,8 +66,23 @@ impl Readiness {
     }
 }
 
+/// Builds the pipeline again over a newer MetaSync document: its vocabulary, registry and
+/// examples reach the next question without a restart. The binary knows how (the model file,
+/// the policy, the LLM); the service only calls it.
+pub type Rebuild =
+    Arc<dyn Fn(Arc<nlq_metasync::MetadataDocument>) -> Result<Pipeline, String> + Send + Sync>;
+
+/// The pipeline in use and the document version it was built from.
+struct Current {
+    pipeline: Arc<Pipeline>,
+    version: Option<nlq_metasync::VersionId>,
+}
+
 pub struct Service {
-    pub pipeline: Arc<Pipeline>,
+    current: std::sync::RwLock<Current>,
+    rebuild: Option<Rebuild>,
+    /// One rebuild at a time; the others keep answering with the pipeline they have.
+    rebuilding: tokio::sync::Mutex<()>,
     pub warehouse: Arc<dyn Warehouse>,
     pub store: Arc<dyn AnswerStore>,
     pub metadata: Option<Arc<MetadataLoader>>,
@@ -108,7 +123,12 @@ impl Service {
     ) -> Self {
         let limiter = Limiter::new(config.limits.clone());
         Service {
-            pipeline,
+            current: std::sync::RwLock::new(Current {
+                pipeline,
+                version: None,
+            }),
+            rebuild: None,
+            rebuilding: tokio::sync::Mutex::new(()),
             warehouse,
             store,
             metadata,
@@ -118,6 +138,71 @@ impl Service {
             started: Instant::now(),
             cache: Mutex::new(HashMap::new()),
             readiness: Mutex::new(None),
+        }
+    }
+
+    /// Rebuilds the pipeline whenever the metadata loader has a newer document.
+    pub fn with_rebuild(mut self, rebuild: Rebuild) -> Self {
+        self.rebuild = Some(rebuild);
+        self
+    }
+
+    /// The pipeline questions are answered with now.
+    pub fn pipeline(&self) -> Arc<Pipeline> {
+        match self.current.read() {
+            Ok(current) => current.pipeline.clone(),
+            Err(poisoned) => poisoned.into_inner().pipeline.clone(),
+        }
+    }
+
+    /// The pipeline, rebuilt first when the loader holds a document version it was not built
+    /// from. A failed rebuild is logged and the pipeline in use stays.
+    pub async fn fresh_pipeline(&self) -> Arc<Pipeline> {
+        let (Some(loader), Some(rebuild)) = (&self.metadata, &self.rebuild) else {
+            return self.pipeline();
+        };
+        let Ok(snapshot) = loader.current().await else {
+            return self.pipeline();
+        };
+        let built_from = |service: &Self| match service.current.read() {
+            Ok(current) => current.version.clone(),
+            Err(poisoned) => poisoned.into_inner().version.clone(),
+        };
+        if built_from(self).as_ref() == Some(&snapshot.version) {
+            return self.pipeline();
+        }
+        let Ok(_one) = self.rebuilding.try_lock() else {
+            return self.pipeline();
+        };
+        if built_from(self).as_ref() == Some(&snapshot.version) {
+            return self.pipeline();
+        }
+        match rebuild(snapshot.document.clone()) {
+            Ok(pipeline) => {
+                tracing::info!(
+                    version = %snapshot.version,
+                    "the pipeline now reads the new metadata version"
+                );
+                let pipeline = Arc::new(pipeline);
+                if let Ok(mut current) = self.current.write() {
+                    *current = Current {
+                        pipeline: pipeline.clone(),
+                        version: Some(snapshot.version.clone()),
+                    };
+                }
+                pipeline
+            }
+            Err(err) => {
+                tracing::warn!(
+                    version = %snapshot.version,
+                    "the new metadata version is not used: {err}"
+                );
+                if let Ok(mut current) = self.current.write() {
+                    // Not tried again until the next version.
+                    current.version = Some(snapshot.version.clone());
+                }
+                self.pipeline()
+            }
         }
     }
 
@@ -290,7 +375,7 @@ impl Service {
             conversation: Some(&conversation_id),
             ..Request::new(&ask.question)
         };
-        let answer = self.pipeline.answer(&request, events).await;
+        let answer = self.fresh_pipeline().await.answer(&request, events).await;
         let mut response = QueryResponse::new(&answer, new_id("q"), conversation_id);
         if ask.dry_run {
             self.planned(&mut response);
@@ -398,6 +483,7 @@ impl Service {
             allow,
             ..Request::new("(SQL)")
         };
+        let pipeline = self.fresh_pipeline().await;
         let needs_approval = match &stored {
             Some(stored) => stored.needs_approval,
             None => {
@@ -406,7 +492,7 @@ impl Service {
                     labels: &labels,
                     allow,
                 };
-                let report = self.pipeline.validator().check_job(&sql, &job).await;
+                let report = pipeline.validator().check_job(&sql, &job).await;
                 let billed = report.cost.as_ref().map_or(0, |c| c.bytes_billed);
                 report.passed() && billed > self.config.approval_bytes
             }
@@ -428,8 +514,7 @@ impl Service {
             question: &question,
             ..request
         };
-        let answer = self
-            .pipeline
+        let answer = pipeline
             .run_approved(&request, &sql, plan.as_ref(), events)
             .await;
         let mut response = QueryResponse::new(&answer, qid, conversation_id);

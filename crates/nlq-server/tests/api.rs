@@ -97,7 +97,7 @@ async fn readiness_is_cached_and_its_errors_are_for_the_admin() {
         ..ServerConfig::default()
     };
     let service = web::Data::new(Service::new(
-        real.pipeline.clone(),
+        real.pipeline(),
         down.clone(),
         Arc::new(SqliteStore::in_memory().unwrap()),
         None,
@@ -730,6 +730,153 @@ async fn metrics_show_requests_answers_costs_refusals_and_cache_hits() {
         2.0
     );
     assert!(text.ends_with("# EOF\n"), "{text}");
+}
+
+/// A metadata document in the export's shape, over the test sample's tables, whose catalog
+/// holds `events` (name, count, parameters), and the vocabulary MetaSync proposes from it.
+fn document(warehouse: &EmbeddedWarehouse, events: &[(&str, u64, Json)]) -> Vec<u8> {
+    let shards: Vec<&String> = warehouse
+        .catalog()
+        .tables
+        .iter()
+        .filter(|t| !t.contains("intraday"))
+        .collect();
+    let day = |t: &str| {
+        let d = &t["events_".len()..];
+        format!("{}-{}-{}", &d[..4], &d[4..6], &d[6..])
+    };
+    let (first, last) = (day(shards[0]), day(shards[shards.len() - 1]));
+    let events: serde_json::Map<String, Json> = events
+        .iter()
+        .map(|(name, count, params)| {
+            (
+                (*name).to_owned(),
+                json!({"count": count, "event_params": params, "user_properties": [], "items": null}),
+            )
+        })
+        .collect();
+    let mut doc = json!({
+        "format_version": 1,
+        "generated_at": chrono::Utc::now().to_rfc3339(),
+        "source": {"warehouse": "embedded", "project": "bigquery-public-data",
+                   "dataset": "ga4_obfuscated_sample_ecommerce"},
+        "registry": {"shards": shards, "intraday": [], "other": [], "first_day": first,
+                     "last_day": last, "as_of": warehouse.catalog().current_date,
+                     "missing_days": [], "drift": []},
+        "schema": [],
+        "catalog": {"sampled_tables": [], "bytes_processed": 0, "events": events},
+        "examples": [],
+        "insights": []
+    });
+    // Read as version 1, the vocabulary is proposed from the catalog; written back as it is.
+    let read = nlq_metasync::MetadataDocument::from_json(doc.to_string().as_bytes()).unwrap();
+    doc = serde_json::to_value(&read).unwrap();
+    doc["format_version"] = nlq_metasync::document::FORMAT_VERSION.into();
+    doc.to_string().into_bytes()
+}
+
+/// Issue 19: a newer metadata version (nlq-metasync ran) changes the next answer with no
+/// restart: the pipeline is rebuilt over it and swapped in between two questions.
+#[actix_web::test]
+async fn a_new_metadata_version_teaches_the_next_question_without_a_restart() {
+    let Ok(dir) = std::env::var("NLQ_TEST_DATA_DIR") else {
+        return;
+    };
+    let warehouse = Arc::new(EmbeddedWarehouse::open(&EmbeddedConfig::new(&dir)).unwrap());
+    let store = Arc::new(nlq_metasync::MemoryStore::new(5));
+    use nlq_metasync::MetaStore;
+    store
+        .put(&document(&warehouse, &[("page_view", 100, json!([]))]))
+        .await
+        .unwrap();
+    let loader = Arc::new(nlq_metasync::MetadataLoader::new(
+        store.clone(),
+        nlq_metasync::LoaderConfig::default(),
+    ));
+    let built = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let rebuild: nlq_server::service::Rebuild = {
+        let warehouse = warehouse.clone();
+        let built = built.clone();
+        Arc::new(move |document| {
+            built.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let facts = DatasetFacts {
+                tables: warehouse.catalog().tables.clone(),
+                today: warehouse.catalog().current_date.clone(),
+            };
+            let model = nlq_pipeline::metadata::model_with_values(
+                SemanticModel::builtin().unwrap(),
+                &document,
+            )
+            .map_err(|e| e.to_string())?;
+            let validator = Validator::new(
+                warehouse.clone(),
+                Policy::for_dataset("bigquery-public-data", "ga4_obfuscated_sample_ecommerce"),
+                facts.clone(),
+                Arc::new(StandardParams),
+            )
+            .map_err(|e| e.to_string())?;
+            Pipeline::new(Arc::new(model), validator, &facts).map_err(|e| e.to_string())
+        })
+    };
+    let config = ServerConfig {
+        admin_token: Some("admin-secret".into()),
+        ..ServerConfig::default()
+    };
+    let Some(plain) = service(config.clone()) else {
+        return;
+    };
+    let service = web::Data::new(
+        Service::new(
+            plain.pipeline(),
+            warehouse.clone(),
+            Arc::new(SqliteStore::in_memory().unwrap()),
+            Some(loader),
+            config,
+        )
+        .with_rebuild(rebuild),
+    );
+    let app = test::init_service(nlq_server::app(service)).await;
+    let ask = || {
+        post(
+            "/api/query",
+            json!({"question": "shipping_tier별 add_shipping_info 수"}),
+        )
+    };
+    let (status, body) = call(&app, ask()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "needs_llm", "{body}");
+    assert_eq!(built.load(std::sync::atomic::Ordering::SeqCst), 1);
+
+    let tier = json!([{"key": "shipping_tier", "rows": 29, "string_value": 29, "int_value": 0,
+        "float_value": 0, "double_value": 0, "null_rate": 0.0, "distinct": 2,
+        "top_values": [["FedEx Ground", 20], ["UPS 2nd Day Air", 9]]}]);
+    store
+        .put(&document(
+            &warehouse,
+            &[
+                ("page_view", 100, json!([])),
+                ("add_shipping_info", 29, tier),
+            ],
+        ))
+        .await
+        .unwrap();
+    let (status, body) = call(
+        &app,
+        test::TestRequest::post()
+            .uri("/admin/metadata/sync")
+            .insert_header(("authorization", "Bearer admin-secret")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = call(&app, ask()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "answered", "{body}");
+    assert_eq!(body["columns"][0]["name"], "shipping_tier", "{body}");
+    assert_eq!(
+        body["columns"][1]["name"], "add_shipping_info_count",
+        "{body}"
+    );
+    assert_eq!(built.load(std::sync::atomic::Ordering::SeqCst), 2);
 }
 
 #[actix_web::test]

@@ -41,7 +41,8 @@ pub async fn status(service: web::Data<Service>) -> Result<HttpResponse, ServerE
     })))
 }
 
-/// Reloads the metadata document now instead of at the end of its TTL.
+/// Reloads the metadata document now instead of at the end of its TTL, and the pipeline over
+/// it (its vocabulary, registry and examples) before the next question.
 #[post("/admin/metadata/sync")]
 pub async fn sync(service: web::Data<Service>) -> Result<HttpResponse, ServerError> {
     let Some(loader) = &service.metadata else {
@@ -53,6 +54,7 @@ pub async fn sync(service: web::Data<Service>) -> Result<HttpResponse, ServerErr
         .refresh()
         .await
         .map_err(|e| ServerError::Unavailable(format!("reloading the metadata: {e}")))?;
+    service.fresh_pipeline().await;
     Ok(HttpResponse::Ok().json(json!({
         "version": snapshot.version.to_string(),
         "generated_at": snapshot.document.generated_at,

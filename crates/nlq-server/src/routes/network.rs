@@ -24,8 +24,9 @@ pub async fn customer_flow(
     body: web::Json<FlowRequest>,
 ) -> Result<HttpResponse, ServerError> {
     service.limiter.check_budget(&caller)?;
-    let table = service.pipeline.model().table.clone();
-    let graph = flow::graph(service.pipeline.validator(), &table, &body).await?;
+    let pipeline = service.fresh_pipeline().await;
+    let table = pipeline.model().table.clone();
+    let graph = flow::graph(pipeline.validator(), &table, &body).await?;
     let billed = graph.cost.as_ref().map_or(0, |c| c.bytes_billed);
     service.limiter.spend(&caller, billed);
     Ok(HttpResponse::Ok().json(graph))

@@ -136,7 +136,7 @@ pub async fn conversation(
 #[get("/api/demo/questions")]
 pub async fn demo_questions(service: web::Data<Service>) -> HttpResponse {
     let questions: Vec<_> = service
-        .pipeline
+        .pipeline()
         .model()
         .golden
         .iter()
