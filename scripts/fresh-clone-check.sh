@@ -37,6 +37,8 @@ log "cloned $(git -C "$tmp/nlq" rev-parse --short HEAD) into $tmp/nlq"
 
 RUSTC_WORKSPACE_WRAPPER=$(command -v env)
 export RUSTC_WORKSPACE_WRAPPER
+# A one-off build: incremental state would only fill the disk (it once filled this machine's).
+export CARGO_INCREMENTAL=0
 
 cd "$tmp/nlq"
 if [ "$mode" = full ]; then
