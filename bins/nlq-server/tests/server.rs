@@ -235,13 +235,18 @@ fn the_chat_page_works_in_headless_chromium() {
         eprintln!("skipped: no Chromium or playwright-core (scripts/test.sh installs them)");
         return;
     }
-    // Every query needs approval here, so the test walks the approval flow.
-    let server = start(&data, &["--approval-bytes", "0"]);
+    // Every query needs approval here, so the test walks the approval flow; with an API key,
+    // so the page's streams authenticate with a header.
+    let server = start(
+        &data,
+        &["--approval-bytes", "0", "--api-keys", "browser-key-1"],
+    );
     let shots = artifacts();
     let out = Command::new("node")
         .arg("chat.mjs")
         .current_dir(&browser)
         .env("BASE_URL", &server.base)
+        .env("API_KEY", "browser-key-1")
         .env("SCREENSHOT_DIR", &shots)
         .output()
         .unwrap();

@@ -87,10 +87,17 @@ function cellText(value, type) {
   return String(value);
 }
 
-/** One CSV field, RFC 4180: quoted when it holds a quote, comma, CR or LF; quotes doubled. */
+/**
+ * One CSV field, RFC 4180: quoted when it holds a quote, comma, CR or LF; quotes doubled. A text
+ * a spreadsheet would run as a formula (=, +, -, @, tab or CR first, and not a plain number) gets
+ * a leading apostrophe: a product name or a page title is data, never a formula.
+ */
 export function csvField(value) {
   if (value === null || value === undefined) return '';
-  const s = typeof value === 'object' ? JSON.stringify(value) : String(value);
+  let s = typeof value === 'object' ? JSON.stringify(value) : String(value);
+  if (typeof value === 'string' && /^[=+\-@\t\r]/.test(s) && !/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s)) {
+    s = `'${s}`;
+  }
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
@@ -228,7 +235,7 @@ const state = {
   conversationId: null,
   turns: [], // {question, response, li}
   current: null, // the turn being shown
-  source: null, // the open EventSource
+  source: null, // the open AnswerStream
   table: { columns: [], rows: [], page: 0, qid: null },
   chartSpec: null,
   summaryText: '',
@@ -574,10 +581,98 @@ function streamUrl(question) {
   const params = new URLSearchParams({ question });
   if (state.conversationId) params.set('conversation_id', state.conversationId);
   params.set('user_ack', 'false');
-  // EventSource cannot send headers: the stream route takes the key as a query parameter.
-  const key = apiKey();
-  if (key) params.set('access_token', key);
   return `/api/query/stream?${params.toString()}`;
+}
+
+/**
+ * Splits Server-Sent Events text into complete events ({type, data}) and the unfinished rest.
+ * Comment lines (`: keep-alive`) are skipped.
+ */
+export function parseSse(text) {
+  const events = [];
+  const blocks = text.split(/\r?\n\r?\n/);
+  const rest = blocks.pop();
+  for (const block of blocks) {
+    let type = 'message';
+    const data = [];
+    for (const line of block.split(/\r?\n/)) {
+      if (!line || line.startsWith(':')) continue;
+      const colon = line.indexOf(':');
+      const field = colon < 0 ? line : line.slice(0, colon);
+      const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+      if (field === 'event') type = value;
+      else if (field === 'data') data.push(value);
+    }
+    if (data.length) events.push({ type, data: data.join('\n') });
+  }
+  return { events, rest };
+}
+
+/**
+ * An answer stream read with fetch, so the API key travels in the Authorization header and
+ * never in a URL (where proxies and browser history keep it). Listeners get `{data}` for the
+ * server's events, `error` with no data when the stream ends, and `failed` with the HTTP
+ * status and the error body when the server refused the request.
+ */
+class AnswerStream {
+  constructor(url, key) {
+    this.listeners = new Map();
+    this.controller = new AbortController();
+    this.closed = false;
+    // Listeners are added right after construction: start on the next turn.
+    queueMicrotask(() => this.start(url, key));
+  }
+
+  addEventListener(type, fn) {
+    if (!this.listeners.has(type)) this.listeners.set(type, []);
+    this.listeners.get(type).push(fn);
+  }
+
+  emit(type, event) {
+    if (this.closed && type !== 'failed') return;
+    for (const fn of this.listeners.get(type) || []) fn(event);
+  }
+
+  close() {
+    this.closed = true;
+    this.controller.abort();
+  }
+
+  async start(url, key) {
+    const headers = { Accept: 'text/event-stream' };
+    if (key) headers.Authorization = `Bearer ${key}`;
+    let response;
+    try {
+      response = await fetch(url, { headers, signal: this.controller.signal });
+    } catch {
+      this.emit('error', {});
+      return;
+    }
+    if (!response.ok || !response.body) {
+      let error = {};
+      try {
+        error = (await response.json()).error || {};
+      } catch {
+        // Not our JSON: the status says enough.
+      }
+      this.emit('failed', { status: response.status, error });
+      return;
+    }
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        const parsed = parseSse(buffer + value);
+        buffer = parsed.rest;
+        for (const event of parsed.events) this.emit(event.type, { data: event.data });
+      }
+    } catch {
+      // Aborted or cut: reported as the end of the stream below.
+    }
+    this.emit('error', {});
+  }
 }
 
 function ask(question) {
@@ -598,7 +693,7 @@ function ask(question) {
   setState('streaming');
   streamStart = performance.now();
 
-  const source = new EventSource(streamUrl(question));
+  const source = new AnswerStream(streamUrl(question), apiKey());
   state.source = source;
   let gotEvent = false;
   let finished = false;
@@ -661,7 +756,26 @@ function ask(question) {
     renderChart(d.spec);
     addStage('chart', 'chart', d.spec && d.spec.mark ? String(d.spec.mark.type || d.spec.mark) : '');
   });
-  // The server's `error` event carries data; EventSource's own connection errors do not.
+  // The server refused the request before streaming: its status and error body say why.
+  source.addEventListener('failed', ({ status, error }) => {
+    if (state.source !== source) return;
+    state.source = null;
+    finished = true;
+    if (status === 401) {
+      // Nothing was asked: drop the turn, and ask again once a key is saved.
+      removeTurn(turn);
+      afterKeySaved = () => ask(question);
+      setStatus('error', 'The server needs an API key: enter it above; the question is asked again when you save it.');
+      setState('error');
+      return;
+    }
+    addStage('error', 'error', error.code || String(status), false);
+    const rid = error.request_id ? ` (request ${error.request_id})` : '';
+    setStatus('error', `Error: ${error.message || error.code || `HTTP ${status}`}${rid}`);
+    updateHistory(turn, null, 'Failed');
+    setState('error');
+  });
+  // The server's `error` event carries data; the end of the stream does not.
   source.addEventListener('error', (e) => {
     if (state.source !== source) return;
     if (e.data) {
@@ -671,33 +785,18 @@ function ask(question) {
       setStatus('error', `Error: ${d.message || d.code || 'unknown'}${rid}`);
       return;
     }
-    // A connection failure (or the server closing the stream). Don't let EventSource retry.
     source.close();
     state.source = null;
     if (finished) return;
     finished = true;
     if (!gotEvent) {
-      // EventSource hides the HTTP status; ask a plain endpoint whether it was the key.
-      probeAuth().then((unauthorized) => {
-        if (unauthorized) {
-          // Nothing was asked: drop the turn, and ask again once a key is saved.
-          removeTurn(turn);
-          afterKeySaved = () => ask(question);
-          setStatus('error', 'The server needs an API key: enter it above; the question is asked again when you save it.');
-          setState('error');
-          return;
-        } else {
-          setStatus('error', 'Could not reach the answer stream. Is the server running?');
-        }
-        updateHistory(turn, null, 'Failed');
-        setState('error');
-      });
+      setStatus('error', 'Could not reach the answer stream. Is the server running?');
     } else {
       addStage('error', 'connection', 'closed before done', false);
       setStatus('error', 'The answer stream closed before it finished.');
-      updateHistory(turn, null, 'Failed');
-      setState('error');
     }
+    updateHistory(turn, null, 'Failed');
+    setState('error');
   });
   on('done', (resp) => {
     finished = true;
@@ -709,15 +808,6 @@ function ask(question) {
     updateHistory(turn, resp);
     setState(resp.status === 'needs_approval' || resp.needs_approval ? 'needs_approval' : 'done');
   });
-}
-
-async function probeAuth() {
-  try {
-    await api('/api/demo/questions');
-    return false;
-  } catch (err) {
-    return err instanceof ApiError && err.status === 401;
-  }
 }
 
 async function approve() {

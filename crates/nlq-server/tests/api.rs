@@ -997,6 +997,22 @@ async fn the_page_and_its_files_are_served() {
             .to_str()
             .unwrap();
         assert!(content_type.starts_with(kind), "{uri}: {content_type}");
+        // Issue 20: no inline script, no frames, no other origins.
+        let csp = response
+            .headers()
+            .get("content-security-policy")
+            .unwrap()
+            .to_str()
+            .unwrap();
+        assert!(
+            csp.contains("script-src 'self'") && !csp.contains("script-src 'self' 'unsafe-inline'"),
+            "{csp}"
+        );
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert_eq!(
+            response.headers().get("x-content-type-options").unwrap(),
+            "nosniff"
+        );
     }
     let (status, body) = call(&app, test::TestRequest::get().uri("/static/../Cargo.toml")).await;
     assert_eq!(

@@ -99,8 +99,16 @@ async function main() {
     page.on('pageerror', (err) => pageErrors.push(String(err)));
     page.on('console', (msg) => browserLog.push(`[${msg.type()}] ${msg.text()}`));
     const streamUrls = [];
+    const streamAuth = [];
     page.on('request', (req) => {
-      if (req.url().includes('/api/query/stream')) streamUrls.push(req.url());
+      if (req.url().includes('/api/query/stream')) {
+        streamUrls.push(req.url());
+        streamAuth.push(req.headers()['authorization'] || '');
+      }
+    });
+    const cspViolations = [];
+    page.on('console', (msg) => {
+      if (/Content Security Policy/i.test(msg.text())) cspViolations.push(msg.text());
     });
 
     // a. page, demo questions, stream, approval, rows, chart, summary
@@ -173,6 +181,13 @@ async function main() {
     if (!followUrl.searchParams.get('conversation_id')) fail('the follow-up stream URL has no conversation_id');
     pass(`follow-up carries conversation_id=${followUrl.searchParams.get('conversation_id')}`);
 
+    // The key travels in the Authorization header, never in the stream's URL (issue 20).
+    if (streamUrls.some((u) => new URL(u).searchParams.has('access_token'))) fail(`a stream URL carries the key: ${streamUrls[0]}`);
+    if (process.env.API_KEY && !streamAuth.every((h) => h === `Bearer ${process.env.API_KEY}`)) {
+      fail(`a stream request lacked the Authorization header: ${JSON.stringify(streamAuth)}`);
+    }
+    pass(`the streams authenticate with a header (${streamAuth.length} requests), not the URL`);
+
     const historyCount = await page.locator('#history > li').count();
     if (historyCount !== 2) fail(`#history has ${historyCount} entries, expected 2`);
     pass('#history has 2 entries');
@@ -201,6 +216,17 @@ async function main() {
 
     if (pageErrors.length) fail(`uncaught errors in the page: ${pageErrors.join(' | ')}`);
     pass('no uncaught page errors');
+    if (cspViolations.length) fail(`the Content-Security-Policy blocked the page: ${cspViolations.join(' | ')}`);
+    pass('nothing blocked by the Content-Security-Policy');
+
+    // d. CSV downloads: formulas stay text, numbers stay numbers, Excel gets its BOM
+    const csv = await page.evaluate(async () => {
+      const app = await import('/static/app.js');
+      return app.toCsv([{ name: 'v' }], [['=HYPERLINK("x")'], ['+1+cmd'], ['-2+3'], ['@SUM(A1)'], [-5], ['-5.5'], ['plain']]);
+    });
+    const expected = '\uFEFFv\r\n"\'=HYPERLINK(""x"")"\r\n\'+1+cmd\r\n\'-2+3\r\n\'@SUM(A1)\r\n-5\r\n-5.5\r\nplain\r\n';
+    if (csv !== expected) fail(`CSV formula guard: got ${JSON.stringify(csv)}, expected ${JSON.stringify(expected)}`);
+    pass('CSV cells that would run as formulas are written as text');
 
     // c. screenshot
     const shot = path.join(SCREENSHOT_DIR, 'chat.png');
