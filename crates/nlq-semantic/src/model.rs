@@ -237,7 +237,7 @@ impl SemanticModel {
     /// Parses and checks a model; SQL references are expanded.
     pub fn from_yaml(text: &str) -> Result<Self, SemanticError> {
         let mut model: SemanticModel =
-            serde_yaml::from_str(text).map_err(|err| SemanticError::Model {
+            serde_norway::from_str(text).map_err(|err| SemanticError::Model {
                 message: err.to_string(),
             })?;
         if model.version != 1 {

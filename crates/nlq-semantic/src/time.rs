@@ -2434,13 +2434,13 @@ mod tests {
             start: day("20201201"),
             end: day("20201231"),
         };
-        let text = serde_yaml::to_string(&r).unwrap();
+        let text = serde_norway::to_string(&r).unwrap();
         assert!(
             text.contains("start: 2020-12-01") && text.contains("end: 2020-12-31"),
             "{text}"
         );
         assert_eq!(
-            serde_yaml::to_string(&PeriodUnit::Days).unwrap().trim(),
+            serde_norway::to_string(&PeriodUnit::Days).unwrap().trim(),
             "days"
         );
     }
