@@ -11,8 +11,6 @@
 //! seed gives the same files on any number of threads.
 
 use std::path::Path;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use arrow::datatypes::SchemaRef;
 use rand::Rng;
@@ -690,80 +688,14 @@ pub(crate) fn generate(
         leaf_paths: &leaf_paths,
         out,
     };
-    let threads = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .clamp(1, DAYS as usize);
-    let next = AtomicU32::new(0);
-    let failed = AtomicBool::new(false);
-    struct Done {
-        shards: Vec<Option<ShardManifest>>,
-        days: usize,
-        rows: u64,
-        error: Option<SampleError>,
-    }
-    let done = Mutex::new(Done {
-        shards: vec![None; DAYS as usize],
-        days: 0,
-        rows: 0,
-        error: None,
-    });
-    let panicked = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    loop {
-                        let day = next.fetch_add(1, Ordering::Relaxed);
-                        if day >= DAYS || failed.load(Ordering::Relaxed) {
-                            return;
-                        }
-                        let result = write_day(&ctx, day);
-                        let mut done = done
-                            .lock()
-                            .unwrap_or_else(std::sync::PoisonError::into_inner);
-                        match result {
-                            Ok(shard) => {
-                                done.days += 1;
-                                done.rows += shard.as_ref().map_or(0, |s| s.rows);
-                                done.shards[day as usize] = shard;
-                                progress(Progress {
-                                    done_days: done.days,
-                                    total_days: DAYS as usize,
-                                    rows_written: done.rows,
-                                });
-                            }
-                            Err(e) => {
-                                failed.store(true, Ordering::Relaxed);
-                                done.error.get_or_insert(e);
-                                return;
-                            }
-                        }
-                    }
-                })
-            })
-            .collect();
-        workers.into_iter().map(|w| w.join()).any(|r| r.is_err())
-    });
-    let Done {
-        shards,
-        days,
-        error,
-        ..
-    } = done
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if let Some(error) = error {
-        return Err(error);
-    }
-    if panicked || days != DAYS as usize {
-        return Err(SampleError::WorkerPanicked);
-    }
+    let shards = crate::write_days(progress, |day| write_day(&ctx, day))?;
     let sessions = users.iter().map(|u| u.sessions.len() as u64).sum();
     let mut manifest = Manifest::new(
         config.seed,
         config.scale,
         users.len() as u64,
         sessions,
-        shards.into_iter().flatten().collect(),
+        shards,
     );
     manifest.profile = Some(config.profile);
     manifest.write(out)?;

@@ -124,7 +124,7 @@ pub fn generate(
         leaf_paths: &leaf_paths,
         out,
     };
-    let shards = write_days(&ctx, progress)?;
+    let shards = write_days(progress, |day| write_shard(&ctx, day).map(Some))?;
     let manifest = Manifest::new(
         config.seed,
         config.scale,
@@ -153,11 +153,12 @@ pub(crate) fn prepare_output(out: &Path) -> Result<(), SampleError> {
     }
 }
 
-/// Runs the days on all cores. Each day depends only on the simulated population, so the
-/// threads share nothing but a day counter and the results.
-fn write_days(
-    ctx: &ShardContext<'_>,
+/// Runs `write(day)` for every day of the window on all cores and returns the shards in date
+/// order (a day whose `write` gives None has no table). Each day depends only on what was
+/// simulated before, so the threads share nothing but a day counter and the results.
+pub(crate) fn write_days(
     progress: &(dyn Fn(Progress) + Sync),
+    write: impl Fn(u32) -> Result<Option<ShardManifest>, SampleError> + Sync,
 ) -> Result<Vec<ShardManifest>, SampleError> {
     let threads = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
@@ -185,15 +186,15 @@ fn write_days(
                         if day >= DAYS || failed.load(Ordering::Relaxed) {
                             return;
                         }
-                        let result = write_shard(ctx, day);
+                        let result = write(day);
                         let mut done = done
                             .lock()
                             .unwrap_or_else(std::sync::PoisonError::into_inner);
                         match result {
                             Ok(shard) => {
                                 done.days += 1;
-                                done.rows += shard.rows;
-                                done.shards[day as usize] = Some(shard);
+                                done.rows += shard.as_ref().map_or(0, |s| s.rows);
+                                done.shards[day as usize] = shard;
                                 progress(Progress {
                                     done_days: done.days,
                                     total_days: DAYS as usize,
@@ -218,13 +219,10 @@ fn write_days(
     if let Some(error) = done.error {
         return Err(error);
     }
-    if panicked {
+    if panicked || done.days != DAYS as usize {
         return Err(SampleError::WorkerPanicked);
     }
-    done.shards
-        .into_iter()
-        .map(|s| s.ok_or(SampleError::WorkerPanicked))
-        .collect()
+    Ok(done.shards.into_iter().flatten().collect())
 }
 
 #[cfg(test)]
