@@ -40,3 +40,8 @@ NLQ_TEST_DATA_DIR="$data" NLQ_TEST_APP_DATA_DIR="$app_data" NLQ_BQEMU_URL="$url"
   NLQ_GCS_EMU_URL="$gcs_url" NLQ_REQUIRE_GCS_EMU=1 \
   NLQ_REQUIRE_BROWSER=1 NLQ_SCHEMATHESIS="$schemathesis" \
   cargo test --workspace --all-targets "$@"
+
+# The relocatable release (issue 20), assembled from the debug build just tested: unpacked in
+# another folder, it finds its own libduckdb and answers.
+tarball=$(scripts/release.sh --dev --out "$root/target/release-check")
+scripts/release-check.sh "$tarball" "$data"
