@@ -132,11 +132,9 @@ pub fn read() -> Deployment {
     let mut in_env = false;
     for line in last_stage.lines() {
         let line = line.trim();
+        // An ENV line, or the continuation of one.
         let body = match line.strip_prefix("ENV ") {
-            Some(body) => {
-                in_env = true;
-                body
-            }
+            Some(body) => body,
             None if in_env => line,
             None => continue,
         };
