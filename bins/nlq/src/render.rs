@@ -71,6 +71,9 @@ pub fn answer(answer: &nlq_pipeline::Answer, out: &mut impl Write) -> std::io::R
     if let Some(summary) = &answer.summary {
         writeln!(out, "{summary}")?;
     }
+    for caveat in &answer.caveats {
+        writeln!(out, "note: {caveat}")?;
+    }
     if !answer.columns.is_empty() {
         let mut table = Table::new();
         table.load_preset(UTF8_FULL_CONDENSED);

@@ -135,6 +135,33 @@ fn the_app_web_sample_is_shaped_unlike_the_public_one() {
         )),
         "suffix\nintraday_20210131\n"
     );
+    // Issue 21: an answer over those days says what is missing, in the question's language.
+    let ask = |question: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_nlq"))
+            .args(["--data-dir", &data, "ask", question])
+            .env_remove("NLQ_METADATA_STORE")
+            .env_remove("OPENAI_API_KEY")
+            .env_remove("ANTHROPIC_API_KEY")
+            .env_remove("GEMINI_API_KEY")
+            .env_remove("NLQ_LLM_BASE_URL")
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let december = ask("12월 세션 수");
+    assert!(
+        december.contains("note: 기간 중 2일은") && december.contains("2020-12-15, 2020-12-16"),
+        "{december}"
+    );
+    let january = ask("sessions in January");
+    assert!(
+        january.contains("note: 1 day(s) in the range have no exported table"),
+        "{january}"
+    );
+    assert!(
+        january.contains("note: 2021-01-31 is still being exported"),
+        "{january}"
+    );
     let apps = sql(&format!(
         "SELECT COUNTIF(app_info.id IS NOT NULL) = COUNTIF(platform != 'WEB') AS apps_have_app_info FROM {t} WHERE _TABLE_SUFFIX BETWEEN '20201201' AND '20201207'"
     ));

@@ -68,6 +68,10 @@ pub struct Answer {
     /// What the LLM path did, when it answered or tried to.
     pub llm: Option<LlmReport>,
     pub timings: Vec<Timing>,
+    /// What the reader should know about the data behind the numbers (days without a table,
+    /// a day still being exported), in the question's language.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub caveats: Vec<String>,
 }
 
 /// An answer as JSON holds it: the cells not yet typed.
@@ -91,6 +95,8 @@ struct AnswerJson {
     llm: Option<LlmReport>,
     #[serde(default)]
     timings: Vec<Timing>,
+    #[serde(default)]
+    caveats: Vec<String>,
 }
 
 impl TryFrom<AnswerJson> for Answer {
@@ -134,6 +140,7 @@ impl TryFrom<AnswerJson> for Answer {
             cost: json.cost,
             llm: json.llm,
             timings: json.timings,
+            caveats: json.caveats,
         })
     }
 }
@@ -157,6 +164,7 @@ impl Answer {
             cost: None,
             llm: None,
             timings: vec![],
+            caveats: vec![],
         }
     }
 }

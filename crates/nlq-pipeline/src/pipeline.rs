@@ -22,6 +22,9 @@ pub struct Pipeline {
     as_of: NaiveDate,
     /// The first and last day with data.
     data: DateRange,
+    /// Days with a daily table, and days with only an intraday one (still being exported).
+    daily: std::collections::BTreeSet<NaiveDate>,
+    intraday: std::collections::BTreeSet<NaiveDate>,
     /// Queries billing more than this wait for the user's approval; None: nothing waits.
     approval_bytes: Option<u64>,
 }
@@ -74,12 +77,17 @@ impl Pipeline {
     ) -> Result<Self, PipelineError> {
         let as_of = NaiveDate::parse_from_str(&facts.today, "%Y-%m-%d")
             .map_err(|_| PipelineError::BadAsOf(facts.today.clone()))?;
-        let mut days: Vec<NaiveDate> = facts
-            .tables
-            .iter()
-            .filter_map(|t| t.strip_prefix("events_"))
-            .filter_map(|s| NaiveDate::parse_from_str(s, "%Y%m%d").ok())
-            .collect();
+        let day_of = |prefix: &str| -> std::collections::BTreeSet<NaiveDate> {
+            facts
+                .tables
+                .iter()
+                .filter_map(|t| t.strip_prefix(prefix))
+                .filter_map(|s| NaiveDate::parse_from_str(s, "%Y%m%d").ok())
+                .collect()
+        };
+        let daily = day_of("events_");
+        let intraday = day_of("events_intraday_");
+        let mut days: Vec<NaiveDate> = daily.iter().copied().collect();
         days.sort_unstable();
         let (Some(&start), Some(&end)) = (days.first(), days.last()) else {
             return Err(PipelineError::NoData);
@@ -90,6 +98,8 @@ impl Pipeline {
             llm: None,
             as_of,
             data: DateRange { start, end },
+            daily,
+            intraday,
             approval_bytes: None,
         })
     }
@@ -354,6 +364,13 @@ impl Pipeline {
         };
         answer.range = Some(plan.range);
         answer.plan = Some(plan.clone());
+        answer.caveats = caveats(
+            plan.range,
+            self.data,
+            &self.daily,
+            &self.intraday,
+            Lang::of(question),
+        );
 
         let started = Instant::now();
         let sql = match nlq_semantic::compile(&self.model, &plan) {
@@ -589,6 +606,66 @@ fn elapsed(started: Instant) -> f64 {
     started.elapsed().as_secs_f64() * 1000.0
 }
 
+/// What an answer over `range` should say about the data: days inside the data's span with no
+/// table (an export that failed; their events are not counted), and days that only have an
+/// intraday table (still being exported; `_TABLE_SUFFIX` bounds leave them out).
+pub fn caveats(
+    range: DateRange,
+    data: DateRange,
+    daily: &std::collections::BTreeSet<NaiveDate>,
+    intraday: &std::collections::BTreeSet<NaiveDate>,
+    lang: Lang,
+) -> Vec<String> {
+    let list = |days: &[NaiveDate]| {
+        let shown: Vec<String> = days.iter().take(3).map(ToString::to_string).collect();
+        let more = days.len().saturating_sub(3);
+        match (more, lang) {
+            (0, _) => shown.join(", "),
+            (n, Lang::Ko) => format!("{} 외 {n}일", shown.join(", ")),
+            (n, Lang::En) => format!("{} and {n} more", shown.join(", ")),
+        }
+    };
+    let mut out = Vec::new();
+    let (from, to) = (range.start.max(data.start), range.end.min(data.end));
+    let missing: Vec<NaiveDate> = from
+        .iter_days()
+        .take_while(|d| *d <= to)
+        .filter(|d| !daily.contains(d) && !intraday.contains(d))
+        .collect();
+    if !missing.is_empty() {
+        out.push(match lang {
+            Lang::Ko => format!(
+                "기간 중 {}일은 내보낸 테이블이 없어 집계에 빠져 있습니다 ({}).",
+                missing.len(),
+                list(&missing)
+            ),
+            Lang::En => format!(
+                "{} day(s) in the range have no exported table, so their events are not counted ({}).",
+                missing.len(),
+                list(&missing)
+            ),
+        });
+    }
+    let partial: Vec<NaiveDate> = intraday
+        .iter()
+        .copied()
+        .filter(|d| *d >= range.start && *d <= range.end && !daily.contains(d))
+        .collect();
+    if !partial.is_empty() {
+        out.push(match lang {
+            Lang::Ko => format!(
+                "{}은(는) 아직 내보내는 중이라(intraday 테이블만 있음) 집계에 포함되지 않았습니다.",
+                list(&partial)
+            ),
+            Lang::En => format!(
+                "{} is still being exported (only an intraday table exists) and is not counted.",
+                list(&partial)
+            ),
+        });
+    }
+    out
+}
+
 fn no_data(plan: &Plan, question: &str, data: DateRange) -> String {
     let words = plan.range_words.clone().unwrap_or_default();
     match Lang::of(question) {
@@ -614,4 +691,48 @@ fn help(model: &SemanticModel) -> String {
         dimensions.join(", "),
         examples.join(" | ")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 21: a range over days without a table, or over a day still being exported, says
+    /// so in the question's language.
+    #[test]
+    fn caveats_name_missing_days_and_the_day_still_being_exported() {
+        let day = |m: u32, d: u32| NaiveDate::from_ymd_opt(2020, m, d).unwrap();
+        let daily: std::collections::BTreeSet<NaiveDate> = day(12, 1)
+            .iter_days()
+            .take(30)
+            .filter(|d| *d != day(12, 15) && *d != day(12, 16))
+            .collect();
+        let intraday = std::collections::BTreeSet::from([day(12, 31)]);
+        let data = DateRange {
+            start: day(12, 1),
+            end: day(12, 30),
+        };
+        let december = DateRange {
+            start: day(12, 1),
+            end: day(12, 31),
+        };
+        let notes = caveats(december, data, &daily, &intraday, Lang::En);
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(
+            notes[0].starts_with("2 day(s)") && notes[0].contains("2020-12-15, 2020-12-16"),
+            "{notes:?}"
+        );
+        assert!(
+            notes[1].starts_with("2020-12-31 is still being exported"),
+            "{notes:?}"
+        );
+        let ko = caveats(december, data, &daily, &intraday, Lang::Ko);
+        assert!(ko[0].starts_with("기간 중 2일은"), "{ko:?}");
+        // A range of whole days: nothing to say.
+        let first_week = DateRange {
+            start: day(12, 1),
+            end: day(12, 7),
+        };
+        assert!(caveats(first_week, data, &daily, &intraday, Lang::En).is_empty());
+    }
 }

@@ -40,6 +40,10 @@ pub struct QueryResponse {
     pub timings: Vec<Timing>,
     /// RFC 3339, UTC.
     pub created_at: String,
+    /// What the reader should know about the data behind the numbers, in the question's
+    /// language (days without a table, a day still being exported).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub caveats: Vec<String>,
     /// The qid this answer was copied from when a recent identical question was reused;
     /// nothing ran for it and nothing was billed.
     #[serde(default)]
@@ -78,6 +82,7 @@ impl QueryResponse {
             llm: answer.llm.clone(),
             timings: answer.timings.clone(),
             created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            caveats: answer.caveats.clone(),
             cached_from: None,
         }
     }

@@ -294,6 +294,8 @@ function resetAnswer() {
   $('#approval-reason').textContent = '';
   delete $('#approve').dataset.qid;
   $('#summary').textContent = '';
+  clear($('#caveats'));
+  $('#caveats').hidden = true;
   state.summaryText = '';
   clearChart();
   renderTable([], [], null);
@@ -381,6 +383,11 @@ function renderResponse(resp) {
     state.summaryText = resp.summary;
     $('#summary').textContent = resp.summary;
   }
+  // What to know about the data behind the numbers: days with no table, a day still coming in.
+  const caveats = Array.isArray(resp.caveats) ? resp.caveats : [];
+  clear($('#caveats'));
+  $('#caveats').append(...caveats.map((c) => el('li', {}, c)));
+  $('#caveats').hidden = caveats.length === 0;
   if (resp.chart) renderChart(resp.chart);
 
   if (resp.status && resp.status !== 'answered' && resp.status !== 'needs_approval') {

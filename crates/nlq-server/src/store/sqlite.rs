@@ -196,6 +196,7 @@ mod tests {
             llm: None,
             timings: vec![],
             created_at: "2026-12-04T00:00:00.000Z".into(),
+            caveats: vec![],
             cached_from: None,
         }
     }
