@@ -170,6 +170,13 @@ const KOREAN_PHRASES: &[(&str, &[&str])] = &[
     ("tutorial_complete", &["튜토리얼 완료"]),
 ];
 
+/// The people who do an event, where Korean names them with one word.
+const KOREAN_PEOPLE: &[(&str, &[&str])] = &[
+    ("purchase", &["구매자"]),
+    ("sign_up", &["가입자", "신규 가입자"]),
+    ("subscribe", &["구독자"]),
+];
+
 /// What the catalog's keys say, merged over the events that carry them.
 struct Key {
     stats: KeyStats,
@@ -205,11 +212,16 @@ pub fn propose(catalog: &ParamCatalog) -> Vec<Proposal> {
                 .iter()
                 .flat_map(|k| [format!("{k} 수"), format!("{k} 횟수")]),
         );
-        let en = variants(
+        let mut en = variants(
             &lower,
             &spaced,
             &["{} events", "number of {}", "{} count", "count of {}"],
         );
+        // "sign ups", "how many level ups": the name as a plural noun.
+        if spaced.contains(' ') || !spaced.ends_with('s') {
+            let plural = format!("{spaced}s");
+            en.extend([plural.clone(), format!("number of {plural}")]);
+        }
         out.push(Proposal {
             kind: EntryKind::Metric,
             name: name(format!("{lower}_count"), format!("event_{lower}_count")),
@@ -233,6 +245,14 @@ pub fn propose(catalog: &ParamCatalog) -> Vec<Proposal> {
                 .iter()
                 .flat_map(|k| [format!("{k} 한 사용자 수"), format!("{k} 사용자 수")]),
         );
+        // The people who do it, where Korean has a word for them ("가입자 수").
+        if let Some((_, people)) = KOREAN_PEOPLE.iter().find(|(k, _)| *k == lower) {
+            ko.extend(
+                people
+                    .iter()
+                    .flat_map(|p| [format!("{p} 수"), (*p).to_owned()]),
+            );
+        }
         let en = variants(
             &lower,
             &spaced,
