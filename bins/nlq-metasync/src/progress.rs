@@ -1,11 +1,11 @@
 //! The sync's progress: steps and warnings become log lines, the work of a step advances a
 //! bar. The bar shows on a terminal only, and log lines are printed around it, never through it.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::sync::Arc;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use nlq_app::logging::Sink;
+use nlq_app::logging::{Sink, stderr_sink};
 use nlq_metasync::sync::SyncEvent;
 
 #[derive(Clone)]
@@ -31,12 +31,8 @@ impl Progress {
     /// Where the log lines go: stderr, with the bar lifted while a line is written.
     pub fn sink(&self) -> Sink {
         let bar = self.bar.clone();
-        Arc::new(move |line: &str| {
-            bar.suspend(|| {
-                // Nowhere left to report a failure to write to stderr.
-                let _ = writeln!(std::io::stderr().lock(), "{line}");
-            });
-        })
+        let stderr = stderr_sink();
+        Arc::new(move |line: &str| bar.suspend(|| stderr(line)))
     }
 
     pub fn sync_event(&self, event: &SyncEvent) {

@@ -13,6 +13,28 @@ use nlq_exec::embedded::{EmbeddedConfig, EmbeddedWarehouse};
 use nlq_metasync::StoreOptions;
 use nlq_metasync::sync::{SyncConfig, sync};
 
+/// Runs `nlq` with `args` and no LLM, metadata store or as-of date from the environment; its
+/// standard output, after checking it succeeded.
+fn nlq(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_nlq"))
+        .args(args)
+        .env_remove("NLQ_METADATA_STORE")
+        .env_remove("NLQ_AS_OF")
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("ANTHROPIC_API_KEY")
+        .env_remove("GEMINI_API_KEY")
+        .env_remove("NLQ_LLM_BASE_URL")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "nlq {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 /// What `nlq-metasync run` does, into a store in `dir`: the document the CLI then reads.
 fn metasync(data: &str, dir: &Path) -> String {
     let config = EmbeddedConfig::new(data);
@@ -47,30 +69,16 @@ fn the_app_web_question_set_is_answered_from_one_metasync_run() {
     let location = metasync(&data, meta.path());
     let questions =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/questions/app_web.jsonl");
-    let out = Command::new(env!("CARGO_BIN_EXE_nlq"))
-        .args([
-            "--data-dir",
-            &data,
-            "--metadata",
-            &location,
-            "eval",
-            "--json",
-        ])
-        .arg(&questions)
-        .env_remove("NLQ_AS_OF")
-        .env_remove("OPENAI_API_KEY")
-        .env_remove("ANTHROPIC_API_KEY")
-        .env_remove("GEMINI_API_KEY")
-        .env_remove("NLQ_LLM_BASE_URL")
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let stdout = nlq(&[
+        "--data-dir",
+        &data,
+        "--metadata",
+        &location,
+        "eval",
+        "--json",
+        questions.to_str().unwrap(),
+    ]);
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let overall = &report["summary"]["overall"];
     let (total, correct) = (
         overall["total"].as_u64().unwrap(),
@@ -96,20 +104,7 @@ fn the_app_web_sample_is_shaped_unlike_the_public_one() {
     let Ok(data) = std::env::var("NLQ_TEST_APP_DATA_DIR") else {
         return;
     };
-    let sql = |query: &str| {
-        let out = Command::new(env!("CARGO_BIN_EXE_nlq"))
-            .args(["--data-dir", &data, "sql", "--format", "csv", query])
-            .env_remove("NLQ_METADATA_STORE")
-            .output()
-            .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    };
+    let sql = |query: &str| nlq(&["--data-dir", &data, "sql", "--format", "csv", query]);
     let t = "`nlq-sample-app.analytics_284713650.events_*`";
     assert_eq!(
         sql(&format!(
@@ -136,18 +131,7 @@ fn the_app_web_sample_is_shaped_unlike_the_public_one() {
         "suffix\nintraday_20210131\n"
     );
     // Issue 21: an answer over those days says what is missing, in the question's language.
-    let ask = |question: &str| {
-        let out = Command::new(env!("CARGO_BIN_EXE_nlq"))
-            .args(["--data-dir", &data, "ask", question])
-            .env_remove("NLQ_METADATA_STORE")
-            .env_remove("OPENAI_API_KEY")
-            .env_remove("ANTHROPIC_API_KEY")
-            .env_remove("GEMINI_API_KEY")
-            .env_remove("NLQ_LLM_BASE_URL")
-            .output()
-            .unwrap();
-        String::from_utf8(out.stdout).unwrap()
-    };
+    let ask = |question: &str| nlq(&["--data-dir", &data, "ask", question]);
     let december = ask("12월 세션 수");
     assert!(
         december.contains("note: 기간 중 2일은") && december.contains("2020-12-15, 2020-12-16"),

@@ -95,25 +95,27 @@ pub fn class_name(class: ErrorClass) -> &'static str {
 /// How a binary's run ends: success, or the error printed on stderr and its exit code. A
 /// reader that went away (`nlq ... | head`) is not a failure.
 pub fn report(result: anyhow::Result<()>) -> std::process::ExitCode {
-    match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(err) if is_broken_pipe(&err) => std::process::ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            std::process::ExitCode::from(exit_code(class_of(&err)))
-        }
-    }
+    end(result, |err, _| eprintln!("error: {err:#}"))
 }
 
 /// As [`report`], for the service and the job, whose stderr is a log: the error is a log line
 /// with its class (`user`, `transient`, `bug`), in the format the process logs in.
 pub fn logged(result: anyhow::Result<()>) -> std::process::ExitCode {
+    end(result, |err, class| {
+        tracing::error!(class = class_name(class), "{err:#}");
+    })
+}
+
+fn end(
+    result: anyhow::Result<()>,
+    say: impl FnOnce(&anyhow::Error, ErrorClass),
+) -> std::process::ExitCode {
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) if is_broken_pipe(&err) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             let class = class_of(&err);
-            tracing::error!(class = class_name(class), "{err:#}");
+            say(&err, class);
             std::process::ExitCode::from(exit_code(class))
         }
     }

@@ -126,6 +126,30 @@ pub struct KeyStats {
 }
 
 impl KeyStats {
+    /// A key seen `strings`, `ints` and `doubles` times with each value type, `distinct`
+    /// values, `top` the most frequent (once each): the tests' catalogs.
+    #[cfg(any(test, feature = "testing"))]
+    pub fn sample(
+        key: &str,
+        strings: u64,
+        ints: u64,
+        doubles: u64,
+        distinct: u64,
+        top: &[&str],
+    ) -> KeyStats {
+        KeyStats {
+            key: key.into(),
+            rows: strings + ints + doubles,
+            string_value: strings,
+            int_value: ints,
+            float_value: 0,
+            double_value: doubles,
+            null_rate: 0.0,
+            distinct,
+            top_values: top.iter().map(|v| ((*v).to_owned(), 1)).collect(),
+        }
+    }
+
     /// The value field most rows use: `string_value`, `int_value`, `float_value`,
     /// `double_value`, or None when no row has a value.
     pub fn main_type(&self) -> Option<&'static str> {

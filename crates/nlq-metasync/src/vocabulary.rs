@@ -506,27 +506,6 @@ mod tests {
     use super::*;
     use crate::document::EventCatalog;
 
-    fn key(
-        name: &str,
-        strings: u64,
-        ints: u64,
-        doubles: u64,
-        distinct: u64,
-        top: &[&str],
-    ) -> KeyStats {
-        KeyStats {
-            key: name.into(),
-            rows: strings + ints + doubles,
-            string_value: strings,
-            int_value: ints,
-            float_value: 0,
-            double_value: doubles,
-            null_rate: 0.0,
-            distinct,
-            top_values: top.iter().map(|v| ((*v).to_owned(), 1)).collect(),
-        }
-    }
-
     fn catalog() -> ParamCatalog {
         let mut events = BTreeMap::new();
         events.insert(
@@ -534,11 +513,18 @@ mod tests {
             EventCatalog {
                 count: 40,
                 event_params: vec![
-                    key("plan_type", 40, 0, 0, 3, &["basic", "premium", "family"]),
-                    key("price", 0, 0, 40, 12, &[]),
-                    key("ga_session_id", 0, 40, 0, 40, &[]),
+                    KeyStats::sample("plan_type", 40, 0, 0, 3, &["basic", "premium", "family"]),
+                    KeyStats::sample("price", 0, 0, 40, 12, &[]),
+                    KeyStats::sample("ga_session_id", 0, 40, 0, 40, &[]),
                 ],
-                user_properties: vec![key("membership_tier", 40, 0, 0, 3, &["free", "plus"])],
+                user_properties: vec![KeyStats::sample(
+                    "membership_tier",
+                    40,
+                    0,
+                    0,
+                    3,
+                    &["free", "plus"],
+                )],
                 items: None,
             },
         );
@@ -546,8 +532,8 @@ mod tests {
             "level_up".to_owned(),
             EventCatalog {
                 count: 90,
-                event_params: vec![key("level", 0, 90, 0, 10, &["2", "3"])],
-                user_properties: vec![key("membership_tier", 90, 0, 0, 3, &["pro"])],
+                event_params: vec![KeyStats::sample("level", 0, 90, 0, 10, &["2", "3"])],
+                user_properties: vec![KeyStats::sample("membership_tier", 90, 0, 0, 3, &["pro"])],
                 items: None,
             },
         );

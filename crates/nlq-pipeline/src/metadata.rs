@@ -472,16 +472,8 @@ mod tests {
     #[test]
     fn catalog_entries_answer_questions_about_custom_events() {
         let mut doc = document();
-        let key = |key: &str, strings: u64, ints: u64, doubles: u64, top: &[&str]| KeyStats {
-            key: key.into(),
-            rows: strings + ints + doubles,
-            string_value: strings,
-            int_value: ints,
-            float_value: 0,
-            double_value: doubles,
-            null_rate: 0.0,
-            distinct: 3,
-            top_values: top.iter().map(|v| ((*v).to_owned(), 1)).collect(),
+        let key = |key: &str, strings: u64, ints: u64, doubles: u64, top: &[&str]| {
+            KeyStats::sample(key, strings, ints, doubles, 3, top)
         };
         doc.catalog.events.insert(
             "subscribe".into(),

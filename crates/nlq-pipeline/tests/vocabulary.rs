@@ -15,17 +15,7 @@ use nlq_metasync::document::{EventCatalog, KeyStats, ParamCatalog};
 use nlq_semantic::{DateRange, Reader, SemanticModel, Understanding};
 
 fn key(name: &str, strings: u64, ints: u64, doubles: u64, top: &[&str]) -> KeyStats {
-    KeyStats {
-        key: name.into(),
-        rows: strings + ints + doubles,
-        string_value: strings,
-        int_value: ints,
-        float_value: 0,
-        double_value: doubles,
-        null_rate: 0.0,
-        distinct: top.len().max(3) as u64,
-        top_values: top.iter().map(|v| ((*v).to_owned(), 1)).collect(),
-    }
+    KeyStats::sample(name, strings, ints, doubles, top.len().max(3) as u64, top)
 }
 
 /// Recommended events of Google's lists, with parameters of each value type.

@@ -149,10 +149,17 @@ impl Service {
 
     /// The pipeline questions are answered with now.
     pub fn pipeline(&self) -> Arc<Pipeline> {
-        match self.current.read() {
-            Ok(current) => current.pipeline.clone(),
-            Err(poisoned) => poisoned.into_inner().pipeline.clone(),
-        }
+        self.current().0
+    }
+
+    /// The pipeline in use and the document version it was built from.
+    fn current(&self) -> (Arc<Pipeline>, Option<nlq_metasync::VersionId>) {
+        // The lock only guards a swap of two values: a poisoned one still holds a whole pair.
+        let current = self
+            .current
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        (current.pipeline.clone(), current.version.clone())
     }
 
     /// The pipeline, rebuilt first when the loader holds a document version it was not built
@@ -164,18 +171,17 @@ impl Service {
         let Ok(snapshot) = loader.current().await else {
             return self.pipeline();
         };
-        let built_from = |service: &Self| match service.current.read() {
-            Ok(current) => current.version.clone(),
-            Err(poisoned) => poisoned.into_inner().version.clone(),
-        };
-        if built_from(self).as_ref() == Some(&snapshot.version) {
-            return self.pipeline();
+        let (pipeline, built_from) = self.current();
+        if built_from.as_ref() == Some(&snapshot.version) {
+            return pipeline;
         }
         let Ok(_one) = self.rebuilding.try_lock() else {
-            return self.pipeline();
+            return pipeline;
         };
-        if built_from(self).as_ref() == Some(&snapshot.version) {
-            return self.pipeline();
+        // Another task may have rebuilt it while this one waited for the snapshot.
+        let (pipeline, built_from) = self.current();
+        if built_from.as_ref() == Some(&snapshot.version) {
+            return pipeline;
         }
         match rebuild(snapshot.document.clone()) {
             Ok(pipeline) => {
@@ -201,7 +207,7 @@ impl Service {
                     // Not tried again until the next version.
                     current.version = Some(snapshot.version.clone());
                 }
-                self.pipeline()
+                pipeline
             }
         }
     }
