@@ -128,6 +128,20 @@ enum DataCommand {
         #[arg(long)]
         force: bool,
     },
+    /// Import your own GA4 export (files of `EXPORT DATA` or `bq extract` of events_*:
+    /// Parquet, Avro or newline-delimited JSON, gzip allowed) and build the embedded database
+    /// from it. Re-importing a day replaces it.
+    Import {
+        /// Files or directories (searched recursively) holding the export files.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The dataset the files came from, as project.dataset: queries name it.
+        #[arg(long)]
+        dataset: String,
+        /// Directory to import into (default: --data-dir).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -348,7 +362,37 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Data {
+            command:
+                DataCommand::Import {
+                    paths,
+                    dataset,
+                    out,
+                },
+        } => import_export(&paths, &dataset, &out.unwrap_or(data_dir)),
     }
+}
+
+fn import_export(paths: &[PathBuf], dataset: &str, out: &std::path::Path) -> anyhow::Result<()> {
+    let source = nlq_sample::ImportConfig::parse(dataset).map_err(nlq_exec::ExecError::from)?;
+    let started = std::time::Instant::now();
+    let report = embedded::import(out, paths, &source, &progress_bar())?;
+    for warning in &report.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let rows: u64 = report.days.iter().map(|d| d.rows).sum();
+    let replaced = report.days.iter().filter(|d| d.replaced).count();
+    eprintln!(
+        "imported {} rows of {} day(s) from {} file(s) into {} ({} replaced, {} day(s) in all; {:.1} s)",
+        rows,
+        report.days.len(),
+        report.files,
+        out.display(),
+        replaced,
+        report.manifest.shards.len(),
+        started.elapsed().as_secs_f64(),
+    );
+    Ok(())
 }
 
 fn read_sql(sql: String) -> anyhow::Result<String> {

@@ -151,3 +151,55 @@ fn the_app_web_sample_is_shaped_unlike_the_public_one() {
     ));
     assert_eq!(apps, "apps_have_app_info\ntrue\n");
 }
+
+/// `nlq data import`: the app-web sample's own shards are an export (one Parquet file per
+/// table); imported under another name, `nlq sql` counts the same rows there.
+#[test]
+fn data_import_brings_an_export_in_under_its_dataset_name() {
+    let Ok(data) = std::env::var("NLQ_TEST_APP_DATA_DIR") else {
+        eprintln!("skipped: NLQ_TEST_APP_DATA_DIR is not set (scripts/test.sh sets it)");
+        return;
+    };
+    let into = tempfile::tempdir().unwrap();
+    let into = into.path().to_str().unwrap();
+    let shards = Path::new(&data).join("parquet");
+    nlq(&[
+        "--data-dir",
+        into,
+        "data",
+        "import",
+        shards.to_str().unwrap(),
+        "--dataset",
+        "my-project.analytics_123",
+    ]);
+    let count = |dir: &str, table: &str| -> u64 {
+        let out = nlq(&[
+            "--data-dir",
+            dir,
+            "sql",
+            &format!("SELECT COUNT(*) AS n FROM `{table}.events_*`"),
+            "--format",
+            "json",
+        ]);
+        let out: serde_json::Value = serde_json::from_str(&out).unwrap();
+        out["rows"][0][0].as_u64().unwrap()
+    };
+    let original = count(&data, "nlq-sample-app.analytics_284713650");
+    assert!(original > 0);
+    assert_eq!(count(into, "my-project.analytics_123"), original);
+
+    let refused = Command::new(env!("CARGO_BIN_EXE_nlq"))
+        .args([
+            "--data-dir",
+            into,
+            "data",
+            "import",
+            shards.to_str().unwrap(),
+        ])
+        .args(["--dataset", "analytics_123"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("project.dataset"), "{stderr}");
+}

@@ -17,7 +17,7 @@ pub(crate) const WINDOW_START_MICROS: i64 = FIRST_EPOCH_DAY * MICROS_PER_DAY;
 pub(crate) const WINDOW_END_MICROS: i64 = WINDOW_START_MICROS + DAYS as i64 * MICROS_PER_DAY;
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-const fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+pub(crate) const fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };
     let era = if y >= 0 { y } else { y - 399 } / 400;
     let yoe = y - era * 400;

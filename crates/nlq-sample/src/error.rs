@@ -17,6 +17,9 @@ pub enum SampleError {
     /// The directory holds no finished sample: generation never ran there or was interrupted.
     #[error("no complete sample in {}: {reason}", path.display())]
     Incomplete { path: PathBuf, reason: String },
+    /// An export file given to `import` cannot be imported (unreadable, not GA4, wrong day).
+    #[error("cannot import {}: {reason}", path.display())]
+    Import { path: PathBuf, reason: String },
     /// Reading or writing a file failed; the same run may succeed later.
     #[error("I/O error on {}: {source}", path.display())]
     Io {
@@ -52,7 +55,8 @@ impl Classify for SampleError {
         match self {
             SampleError::Config(_)
             | SampleError::OutputPath { .. }
-            | SampleError::Incomplete { .. } => ErrorClass::User,
+            | SampleError::Incomplete { .. }
+            | SampleError::Import { .. } => ErrorClass::User,
             SampleError::Io { .. } => ErrorClass::Transient,
             // The Parquet writer reports a failing file write as an external io::Error.
             SampleError::Parquet(parquet::errors::ParquetError::External(inner))

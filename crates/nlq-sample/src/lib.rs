@@ -13,6 +13,7 @@
 //!   logical_bytes  BigQuery's billing size of every leaf column
 //!   shard       one day = one Parquet file; days run in parallel
 //!   manifest    manifest.json, written last: its presence marks a complete sample
+//!   import      a property's own export files (Parquet, Avro, JSON) into the same layout
 //! ```
 //!
 //! Output layout: `<out>/parquet/events_YYYYMMDD.parquet` (92 files) and `<out>/manifest.json`.
@@ -27,6 +28,7 @@ mod calendar;
 mod catalog;
 mod error;
 mod events;
+mod import;
 mod journey;
 mod logical_bytes;
 mod manifest;
@@ -44,6 +46,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 pub use arrow_schema::events_arrow_schema;
 pub use calendar::{DAYS, FIRST_DAY};
 pub use error::SampleError;
+pub use import::{ImportConfig, ImportReport, ImportedDay, import};
 pub use manifest::{Manifest, ShardManifest};
 pub use profile::Profile;
 
@@ -108,8 +111,15 @@ pub fn generate(
     out: &Path,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Manifest, SampleError> {
-    if config.profile == Profile::AppWeb {
-        return app_web::generate(config, out, progress);
+    match config.profile {
+        Profile::AppWeb => return app_web::generate(config, out, progress),
+        Profile::Export => {
+            return Err(SampleError::Config(
+                "the export profile is what `nlq data import` writes; it cannot be generated"
+                    .to_owned(),
+            ));
+        }
+        Profile::PublicSample => {}
     }
     let users = config.users()?;
     prepare_output(out)?;

@@ -34,12 +34,26 @@ pub struct Manifest {
     /// The profile generated; absent for the public sample (so its manifest is as before).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<crate::Profile>,
+    /// `project.dataset` the tables were exported from; set by `nlq data import`, absent for a
+    /// generated sample (its profile names it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<String>,
 }
 
 impl Manifest {
     /// The profile the sample imitates.
     pub fn profile(&self) -> crate::Profile {
         self.profile.unwrap_or_default()
+    }
+
+    /// The `(project, dataset)` queries name: an import's own, or the profile's.
+    pub fn dataset_name(&self) -> (String, String) {
+        let profile = self.profile();
+        self.dataset
+            .as_deref()
+            .and_then(|name| name.split_once('.'))
+            .map(|(p, d)| (p.to_owned(), d.to_owned()))
+            .unwrap_or_else(|| (profile.project().to_owned(), profile.dataset().to_owned()))
     }
 }
 
@@ -118,6 +132,7 @@ impl Manifest {
             rows: shards.iter().map(|s| s.rows).sum(),
             shards,
             profile: None,
+            dataset: None,
         }
     }
 

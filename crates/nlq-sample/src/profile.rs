@@ -21,15 +21,20 @@ pub enum Profile {
     /// user properties, subscriptions and workbooks for sale, three days missing and the newest
     /// day only as an intraday table.
     AppWeb,
+    /// A property's own export, brought in by `nlq data import`: the export schema, and the
+    /// dataset name its manifest records. Never generated.
+    Export,
 }
 
 impl Profile {
+    /// The profiles `generate` can write.
     pub const ALL: [Profile; 2] = [Profile::PublicSample, Profile::AppWeb];
 
     pub fn name(self) -> &'static str {
         match self {
             Profile::PublicSample => "public-sample",
             Profile::AppWeb => "app-web",
+            Profile::Export => "export",
         }
     }
 
@@ -37,6 +42,8 @@ impl Profile {
         match self {
             Profile::PublicSample => nlq_core::ga4::PUBLIC_PROJECT,
             Profile::AppWeb => crate::app_web::PROJECT,
+            // An import's real names are in its manifest (`Manifest::dataset_name`).
+            Profile::Export => crate::import::DEFAULT_PROJECT,
         }
     }
 
@@ -44,6 +51,7 @@ impl Profile {
         match self {
             Profile::PublicSample => nlq_core::ga4::PUBLIC_DATASET,
             Profile::AppWeb => crate::app_web::DATASET,
+            Profile::Export => crate::import::DEFAULT_DATASET,
         }
     }
 
@@ -52,7 +60,7 @@ impl Profile {
     pub fn schema(self) -> Result<TableSchema, SampleError> {
         Ok(match self {
             Profile::PublicSample => nlq_core::ga4::events_schema()?,
-            Profile::AppWeb => nlq_core::ga4::export_events_schema()?,
+            Profile::AppWeb | Profile::Export => nlq_core::ga4::export_events_schema()?,
         })
     }
 

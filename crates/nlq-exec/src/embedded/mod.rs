@@ -45,10 +45,14 @@ impl EmbeddedConfig {
     /// when there is no sample yet: that is the one generated).
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         let data_dir = data_dir.into();
-        let profile = nlq_sample::Manifest::load(&data_dir)
-            .map(|m| m.profile())
-            .unwrap_or_default();
-        Self::for_profile(data_dir, profile)
+        match nlq_sample::Manifest::load(&data_dir) {
+            Ok(manifest) => {
+                let mut config = Self::for_profile(data_dir, manifest.profile());
+                (config.project, config.dataset) = manifest.dataset_name();
+                config
+            }
+            Err(_) => Self::for_profile(data_dir, nlq_sample::Profile::default()),
+        }
     }
 
     /// A directory holding (or to hold) a sample of `profile`.
@@ -107,6 +111,32 @@ pub fn generate_sample(
         )
     })?;
     Ok(())
+}
+
+/// Imports a property's own export files into `data_dir` (see [`nlq_sample::import`]) and
+/// rebuilds the database over the result. The database goes first: should the rebuild fail,
+/// the next [`prepare`] builds it from the new manifest rather than answering from stale data.
+pub fn import(
+    data_dir: &Path,
+    paths: &[PathBuf],
+    source: &nlq_sample::ImportConfig,
+    progress: &(dyn Fn(u64, u64, &str) + Sync),
+) -> Result<nlq_sample::ImportReport, ExecError> {
+    let report = nlq_sample::import(paths, source, data_dir, progress)?;
+    let config = EmbeddedConfig::new(data_dir);
+    let db = config.database_path();
+    if db.exists() {
+        std::fs::remove_file(&db).map_err(|source| ExecError::Io {
+            action: "remove",
+            path: db.clone(),
+            source,
+        })?;
+    }
+    let schema = events_schema(&config)?;
+    store::build(&db, Source::Sample(data_dir), &schema, &|done, total| {
+        progress(done as u64, total as u64, "building the embedded database")
+    })?;
+    Ok(report)
 }
 
 fn events_schema(config: &EmbeddedConfig) -> Result<TableSchema, ExecError> {

@@ -66,7 +66,7 @@ fn rows(result: &QueryResult, order_matters: bool) -> Vec<Vec<Cmp>> {
 }
 
 /// Why two results differ, or None when they agree.
-fn difference(
+pub(crate) fn difference(
     ours: &QueryResult,
     theirs: &QueryResult,
     entry: &Entry,

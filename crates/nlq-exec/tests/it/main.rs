@@ -9,6 +9,7 @@ mod corpus;
 mod corpus_file;
 mod errors;
 mod idioms;
+mod import;
 mod pruning;
 mod schema;
 mod sizes;
