@@ -18,7 +18,7 @@ use nlq_app::setup::Opened;
 use nlq_app::setup::{PolicyArgs, WarehouseArgs, open_options, parse_bytes, parse_day};
 use nlq_exec::embedded;
 use nlq_pipeline::Pipeline;
-use nlq_server::service::Rebuild;
+use nlq_server::service::{Inputs, Rebuild};
 use nlq_server::{Limits, ServerConfig, Service, SqliteStore};
 
 #[derive(Parser)]
@@ -133,7 +133,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(document) = &opened.metadata {
                 path = path.with_metadata(document);
             }
-            pipeline = pipeline.with_llm(path);
+            pipeline = pipeline.with_llm(path.with_knowledge(&opened.knowledge));
         }
         Ok(pipeline)
     };
@@ -145,6 +145,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         .unwrap_or_else(|| data_dir.join("nlq-server.sqlite"));
     let store = SqliteStore::open(&db).with_context(|| format!("opening {}", db.display()))?;
     let loader = cli.metadata.loader(&data_dir)?;
+    // Lessons taught on another replica arrive within this long.
+    let knowledge = cli
+        .metadata
+        .knowledge_base(&data_dir, std::time::Duration::from_secs(30))?;
     let server_config = ServerConfig {
         api_keys,
         admin_token: cli.admin_token.clone().filter(|t| !t.trim().is_empty()),
@@ -164,9 +168,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let dataset = format!("{}.{}", opened.project, opened.dataset);
     // A newer metadata version (nlq-metasync ran) reaches the next question: the pipeline is
     // built again over it and swapped in between two questions.
-    let rebuild: Rebuild = Arc::new(move |document| {
+    let rebuild: Rebuild = Arc::new(move |inputs: Inputs| {
+        let opened = match inputs.document {
+            Some(document) => opened.with_document(document),
+            None => Ok(opened.with_knowledge(opened.knowledge.clone())),
+        };
         opened
-            .with_document(document)
+            .map(|opened| opened.with_knowledge(inputs.knowledge))
             .and_then(|opened| build(&opened))
             .map_err(|err| format!("{err:#}"))
     });
@@ -178,7 +186,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             loader,
             server_config,
         )
-        .with_rebuild(rebuild),
+        .with_rebuild(rebuild)
+        .with_knowledge(knowledge),
     );
     tracing::info!(
         address = %cli.bind,

@@ -3,6 +3,7 @@
 
 mod eval;
 mod render;
+mod teach;
 
 use nlq_app::exit::{self, Failure};
 use nlq_app::setup::{Engine, PolicyArgs, open_options, progress_bar, runtime};
@@ -100,6 +101,17 @@ enum Command {
         json: bool,
         #[command(flatten)]
         llm: llm::LlmArgs,
+    },
+    /// Teach nlq about your property: verified examples, synonyms, metrics and notes, each
+    /// checked against the data before it is kept in the knowledge store (--knowledge).
+    Teach {
+        #[command(subcommand)]
+        command: teach::TeachCommand,
+        /// Who teaches it, kept beside the lesson.
+        #[arg(long, env = "USER", default_value = "cli")]
+        by: String,
+        #[command(flatten)]
+        policy: PolicyArgs,
     },
     /// Manage the embedded GA4 sample.
     Data {
@@ -271,7 +283,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 if let Some(document) = &metadata {
                     path = path.with_metadata(document);
                 }
-                pipeline = pipeline.with_llm(path);
+                pipeline = pipeline.with_llm(path.with_knowledge(&opened.knowledge));
             }
             let answer = runtime()?.block_on(pipeline.ask(&question, &|_| {}));
             let mut stdout = std::io::stdout().lock();
@@ -361,6 +373,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 render::bytes(dir_size(&out))
             );
             Ok(())
+        }
+        Command::Teach {
+            command,
+            by,
+            policy,
+        } => {
+            let opened =
+                cli.warehouse
+                    .open(open_options(&data_dir, cli.as_of, &cli.metadata, &policy))?;
+            let pipeline = opened.pipeline(opened.policy(&policy, 10))?;
+            let base = cli
+                .metadata
+                .knowledge_base(&data_dir, std::time::Duration::ZERO)?;
+            let mut stdout = std::io::stdout().lock();
+            runtime()?.block_on(teach::run(command, &base, &pipeline, &by, &mut stdout))
         }
         Command::Data {
             command:

@@ -703,3 +703,61 @@ fn sql_and_check_run_on_bigquery_through_the_same_validation() {
     ]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Issue 19: `nlq teach` checks a lesson against the data, keeps it in the knowledge store,
+/// and the next `ask` reads it; a lesson whose SQL writes is refused (exit 2) with the reason.
+#[test]
+fn taught_metrics_answer_the_next_question_and_writes_are_refused() {
+    let store = tempfile::tempdir().unwrap();
+    let knowledge = format!("dir:{}", store.path().display());
+    let with = |args: &[&str]| -> Option<Output> {
+        let mut all = vec!["--knowledge", knowledge.as_str()];
+        all.extend_from_slice(args);
+        nlq(&all)
+    };
+    let Some(taught) = with(&[
+        "teach",
+        "--by",
+        "ann",
+        "metric",
+        "promo_clicks",
+        "COUNTIF(event_name = 'select_promotion')",
+        "--word",
+        "프로모 클릭",
+    ]) else {
+        return;
+    };
+    let stdout = String::from_utf8_lossy(&taught.stdout);
+    assert!(
+        taught.status.success(),
+        "{}",
+        String::from_utf8_lossy(&taught.stderr)
+    );
+    assert!(stdout.starts_with("taught k1: promo_clicks = "), "{stdout}");
+
+    let asked = with(&["ask", "지난 30일 프로모 클릭 수", "--format", "json"]).unwrap();
+    let answer: serde_json::Value = serde_json::from_slice(&asked.stdout).unwrap();
+    assert_eq!(answer["status"], "answered", "{answer}");
+    assert_eq!(answer["columns"][0]["name"], "promo_clicks", "{answer}");
+
+    let refused = with(&[
+        "teach",
+        "example",
+        "지워줘",
+        "DELETE FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_20201201` WHERE TRUE",
+    ])
+    .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("the SQL is refused"), "{stderr}");
+
+    let listed = with(&["teach", "list", "--json"]).unwrap();
+    let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(listed["entries"].as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(listed["entries"][0]["by"], "ann");
+    let removed = with(&["teach", "remove", "k1"]).unwrap();
+    assert!(removed.status.success());
+    let asked = with(&["ask", "지난 30일 프로모 클릭 수", "--format", "json"]).unwrap();
+    let answer: serde_json::Value = serde_json::from_slice(&asked.stdout).unwrap();
+    assert_ne!(answer["status"], "answered", "{answer}");
+}

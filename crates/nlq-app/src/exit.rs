@@ -67,6 +67,11 @@ pub fn class_of(err: &anyhow::Error) -> ErrorClass {
             })
             .or_else(|| {
                 cause
+                    .downcast_ref::<nlq_pipeline::knowledge::TeachError>()
+                    .map(|e| class(e))
+            })
+            .or_else(|| {
+                cause
                     .downcast_ref::<nlq_eval::EvalError>()
                     .map(|e| class(e))
             })

@@ -6,10 +6,12 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
+use nlq_core::knowledge::Knowledge;
 use nlq_metasync::store::gcs::DEFAULT_ENDPOINT;
 use nlq_metasync::{
     BearerToken, LoaderConfig, MetaSyncError, MetadataDocument, MetadataLoader, StoreOptions,
 };
+use nlq_pipeline::knowledge::KnowledgeBase;
 
 /// `NLQ_GCS_TOKEN`: a bearer token for the GCS metadata store, when one is set.
 pub fn gcs_token() -> Option<BearerToken> {
@@ -28,6 +30,10 @@ pub struct MetadataArgs {
     /// The GCS JSON API, e.g. http://127.0.0.1:4443 for an emulator.
     #[arg(long, global = true, env = "NLQ_GCS_ENDPOINT", default_value = DEFAULT_ENDPOINT)]
     gcs_endpoint: String,
+    /// Where taught lessons are kept (`nlq teach`, the Knowledge API): a directory or
+    /// gs://bucket/prefix [default: <data dir>/knowledge].
+    #[arg(long = "knowledge", global = true, env = "NLQ_KNOWLEDGE_STORE")]
+    knowledge: Option<String>,
 }
 
 impl MetadataArgs {
@@ -64,6 +70,34 @@ impl MetadataArgs {
             store,
             LoaderConfig::default(),
         ))))
+    }
+
+    /// The knowledge store (`--knowledge`, else `<data dir>/knowledge`); a process reading it
+    /// again after `ttl` sees what other processes taught.
+    pub fn knowledge_base(
+        &self,
+        data_dir: &Path,
+        ttl: std::time::Duration,
+    ) -> anyhow::Result<Arc<KnowledgeBase>> {
+        let location = self
+            .knowledge
+            .clone()
+            .unwrap_or_else(|| format!("dir:{}", data_dir.join("knowledge").display()));
+        let store = nlq_metasync::open(&location, &self.options())?;
+        Ok(Arc::new(KnowledgeBase::new(store, ttl)))
+    }
+
+    /// What was taught, for one command. A default store that does not exist yet holds
+    /// nothing; a store that cannot be read is an error (answers would silently lose lessons).
+    pub fn knowledge(&self, data_dir: &Path) -> anyhow::Result<Arc<Knowledge>> {
+        if self.knowledge.is_none() && !data_dir.join("knowledge").is_dir() {
+            return Ok(Arc::new(Knowledge::default()));
+        }
+        let base = self.knowledge_base(data_dir, std::time::Duration::ZERO)?;
+        let (_, knowledge) = crate::setup::runtime()?
+            .block_on(base.current())
+            .with_context(|| format!("reading the taught knowledge in {}", base.location()))?;
+        Ok(knowledge)
     }
 
     /// The store's location and whether the user named it; None: no store.

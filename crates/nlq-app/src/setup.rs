@@ -10,6 +10,7 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use nlq_core::Warehouse;
+use nlq_core::knowledge::Knowledge;
 use nlq_exec::ExecError;
 use nlq_exec::bigquery::{BigQueryConfig, BigQueryWarehouse, Credentials};
 use nlq_exec::embedded::{self, EmbeddedConfig, EmbeddedWarehouse};
@@ -302,9 +303,12 @@ impl WarehouseArgs {
         // A broken model file is refused before anything slow starts.
         let base_model = Arc::new(self.model.load()?.for_dataset(&project, &dataset)?);
         let model = (*base_model).clone();
-        let metadata = match options.metadata {
-            Some(args) => args.load(options.data_dir, &project, &dataset)?,
-            None => None,
+        let (metadata, knowledge) = match options.metadata {
+            Some(args) => (
+                args.load(options.data_dir, &project, &dataset)?,
+                args.knowledge(options.data_dir)?,
+            ),
+            None => (None, Arc::new(Knowledge::default())),
         };
         // The property's own events (sign_up, generate_lead ...) and values (products,
         // cities, sources) as the catalog saw them.
@@ -333,6 +337,7 @@ impl WarehouseArgs {
             let mut opened = Opened::embedded(warehouse, metadata, model)?;
             opened.base_model = base_model;
             opened.as_of = options.as_of.clone();
+            opened.knowledge = knowledge;
             return Ok(opened);
         }
         let config = self.bigquery_config(&options)?;
@@ -353,6 +358,7 @@ impl WarehouseArgs {
             model,
             base_model,
             as_of: options.as_of.clone(),
+            knowledge,
         })
     }
 }
@@ -400,6 +406,8 @@ pub struct Opened {
     pub base_model: Arc<SemanticModel>,
     /// The `--as-of` the user gave, which a newer document's registry does not override.
     pub as_of: Option<String>,
+    /// What analysts taught; [`Opened::pipeline`] applies it.
+    pub knowledge: Arc<Knowledge>,
 }
 
 impl Opened {
@@ -433,6 +441,7 @@ impl Opened {
             base_model: model.clone(),
             model,
             as_of: None,
+            knowledge: Arc::new(Knowledge::default()),
         })
     }
 
@@ -469,7 +478,23 @@ impl Opened {
             model: Arc::new(model),
             base_model: self.base_model.clone(),
             as_of: self.as_of.clone(),
+            knowledge: self.knowledge.clone(),
         })
+    }
+
+    /// The same warehouse with other taught knowledge.
+    pub fn with_knowledge(&self, knowledge: Arc<Knowledge>) -> Opened {
+        Opened {
+            engine: self.engine.clone(),
+            project: self.project.clone(),
+            dataset: self.dataset.clone(),
+            facts: self.facts.clone(),
+            metadata: self.metadata.clone(),
+            model: self.model.clone(),
+            base_model: self.base_model.clone(),
+            as_of: self.as_of.clone(),
+            knowledge,
+        }
     }
 
     /// The validator; the lint reads value fields from the MetaSync catalog when there is one.
@@ -486,10 +511,16 @@ impl Opened {
         )?)
     }
 
-    /// The pipeline; the semantic model, its golden examples too, reads this dataset.
+    /// The pipeline; the semantic model, its golden examples too, reads this dataset, with
+    /// what analysts taught (a lesson the model cannot take is logged and left out).
     pub fn pipeline(&self, policy: Policy) -> anyhow::Result<Pipeline> {
         let validator = self.validator(policy)?;
-        Ok(Pipeline::new(self.model.clone(), validator, &self.facts)?)
+        let (pipeline, skipped) = Pipeline::new(self.model.clone(), validator, &self.facts)?
+            .with_knowledge(&self.knowledge);
+        for lesson in skipped {
+            tracing::warn!("knowledge: {lesson}");
+        }
+        Ok(pipeline)
     }
 }
 

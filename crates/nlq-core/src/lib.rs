@@ -6,6 +6,7 @@
 //!   warehouse (the Warehouse trait: embedded engine, BigQuery)
 //!   llm     (the LlmProvider trait: OpenAI, Anthropic, Gemini, vLLM)
 //!   error   (ErrorClass: whose fault an error is)
+//!   knowledge (what analysts teach: examples, synonyms, metrics, notes)
 //! ```
 //!
 //! Invariant: no I/O, no async runtime. Adapter crates implement the traits defined here.
@@ -13,6 +14,7 @@
 pub mod context;
 pub mod error;
 pub mod ga4;
+pub mod knowledge;
 pub mod llm;
 pub mod result;
 pub mod schema;

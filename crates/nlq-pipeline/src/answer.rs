@@ -72,6 +72,9 @@ pub struct Answer {
     /// a day still being exported), in the question's language.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub caveats: Vec<String>,
+    /// The id of the verified example (a taught lesson) whose SQL answered the question.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified: Option<String>,
 }
 
 /// An answer as JSON holds it: the cells not yet typed.
@@ -97,6 +100,8 @@ struct AnswerJson {
     timings: Vec<Timing>,
     #[serde(default)]
     caveats: Vec<String>,
+    #[serde(default)]
+    verified: Option<String>,
 }
 
 impl TryFrom<AnswerJson> for Answer {
@@ -141,6 +146,7 @@ impl TryFrom<AnswerJson> for Answer {
             llm: json.llm,
             timings: json.timings,
             caveats: json.caveats,
+            verified: json.verified,
         })
     }
 }
@@ -165,6 +171,7 @@ impl Answer {
             llm: None,
             timings: vec![],
             caveats: vec![],
+            verified: None,
         }
     }
 }

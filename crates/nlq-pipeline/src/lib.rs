@@ -6,6 +6,8 @@
 //!           └─ needs_llm and an LLM configured ─► classify ─► generate (grounded prompt,
 //!              strict JSON) ─► check ─► risky? expert review ─► execute ─► refused? repair
 //!              with the findings (bounded) ─► LLM summary (no identifier columns) ─► Answer
+//!  a verified example (taught, `knowledge.rs`) of the same question ─► its SQL, dates moved
+//!           ─► validate + execute ─► summarize
 //!  each stage ─► Event (typed, timed) to the caller's sink: the CLI prints, the server streams
 //! ```
 //!
@@ -14,6 +16,7 @@
 
 mod answer;
 mod error;
+pub mod knowledge;
 mod llm_path;
 pub mod metadata;
 mod pipeline;

@@ -11,6 +11,7 @@ use nlq_validate::{Cost, DatasetFacts, Job, Outcome, Step, Validator, Verdict};
 
 use crate::answer::{Answer, Context, Event, Stage, Status, Timing};
 use crate::error::PipelineError;
+use crate::knowledge::Verified;
 use crate::llm_path::{Grounding, LlmEnd, LlmPath, LlmReport, Run};
 
 /// Answers questions from one dataset through one validator (and its warehouse).
@@ -27,6 +28,8 @@ pub struct Pipeline {
     intraday: std::collections::BTreeSet<NaiveDate>,
     /// Queries billing more than this wait for the user's approval; None: nothing waits.
     approval_bytes: Option<u64>,
+    /// Taught examples: a question equal to one is answered by its SQL.
+    examples: Vec<Verified>,
 }
 
 /// One question and what the caller knows around it.
@@ -101,11 +104,36 @@ impl Pipeline {
             daily,
             intraday,
             approval_bytes: None,
+            examples: Vec::new(),
         })
     }
 
     pub fn model(&self) -> &SemanticModel {
         &self.model
+    }
+
+    /// The reader of this pipeline's questions (its model, today, the days with data).
+    pub fn reader(&self) -> Reader<'_> {
+        Reader::new(&self.model, self.as_of, self.data)
+    }
+
+    /// The first and last day with data.
+    pub fn data(&self) -> DateRange {
+        self.data
+    }
+
+    /// The pipeline with what analysts taught: taught metrics and synonyms in its model (a
+    /// lesson the model cannot take is left out and named in the returned list), verified
+    /// examples answering their questions. Call before the LLM path is built over the model.
+    pub fn with_knowledge(
+        mut self,
+        knowledge: &nlq_core::knowledge::Knowledge,
+    ) -> (Self, Vec<String>) {
+        let lessons = knowledge.entries.iter().map(|t| (t.id.as_str(), &t.lesson));
+        let (model, skipped) = (*self.model).clone().with_lessons(lessons);
+        self.model = Arc::new(model);
+        self.examples = Verified::of(knowledge);
+        (self, skipped)
     }
 
     /// The validator every query of this pipeline passes, for SQL the user writes.
@@ -288,6 +316,27 @@ impl Pipeline {
 
         let started = Instant::now();
         let reader = Reader::new(&self.model, self.as_of, self.data);
+        if !self.examples.is_empty() {
+            let range = reader.time_range(question);
+            if let Some((example, sql)) = Verified::answer(&self.examples, question, range) {
+                let ms = elapsed(started);
+                answer.timings.push(Timing {
+                    stage: Stage::Understand,
+                    ms,
+                });
+                events(&Event::Understood {
+                    intent: "verified".into(),
+                    plan: None,
+                    ms,
+                });
+                answer.verified = Some(example.id.clone());
+                answer.range = range;
+                answer.sql = Some(sql.clone());
+                return self
+                    .approve_and_execute(answer, sql, None, request, events)
+                    .await;
+            }
+        }
         let understanding = request
             .context
             .and_then(|context| context.last_plan())
@@ -387,7 +436,20 @@ impl Pipeline {
             ms,
         });
         answer.sql = Some(sql.clone());
+        self.approve_and_execute(answer, sql, Some(&plan), request, events)
+            .await
+    }
 
+    /// Stops for approval when the query would bill more than the limit (or fails its checks),
+    /// else runs it.
+    async fn approve_and_execute(
+        &self,
+        mut answer: Answer,
+        sql: String,
+        plan: Option<&Plan>,
+        request: &Request<'_>,
+        events: &(dyn Fn(&Event) + Send + Sync),
+    ) -> Answer {
         if let Some(limit) = self.approval_limit(request) {
             let started = Instant::now();
             let labels = request.labels();
@@ -422,8 +484,7 @@ impl Pipeline {
                 return finish(answer, status, message, events);
             }
         }
-        self.execute(answer, &sql, Some(&plan), request, events)
-            .await
+        self.execute(answer, &sql, plan, request, events).await
     }
 
     /// Runs SQL the user approved after an answer stopped with `Status::NeedsApproval`: it is

@@ -21,6 +21,7 @@ pub mod lexicon;
 pub mod model;
 pub mod normalize;
 pub mod summary;
+mod taught;
 pub mod time;
 pub mod understand;
 

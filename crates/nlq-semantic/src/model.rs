@@ -51,6 +51,8 @@ pub enum Origin {
     Model,
     /// Proposed by MetaSync from the property's parameter catalog.
     Catalog,
+    /// Taught by an analyst (`nlq teach`, the Knowledge tab).
+    Taught,
 }
 
 impl Origin {
@@ -287,7 +289,7 @@ impl SemanticModel {
             .zip(self.squeezed.iter().map(Option::as_deref))
     }
 
-    fn index(&mut self) -> Result<(), SemanticError> {
+    pub(crate) fn index(&mut self) -> Result<(), SemanticError> {
         self.words = self.index_words()?;
         self.squeezed = self
             .words
@@ -599,7 +601,7 @@ fn owner(entry: &str) -> &str {
     entry.split_once(' ').map_or(entry, |(_, name)| name)
 }
 
-fn check_expr(owner: &str, sql: &str) -> Result<(), SemanticError> {
+pub(crate) fn check_expr(owner: &str, sql: &str) -> Result<(), SemanticError> {
     Parser::new(&BigQueryDialect {})
         .try_with_sql(sql)
         .and_then(|mut p| p.parse_expr())
@@ -608,14 +610,14 @@ fn check_expr(owner: &str, sql: &str) -> Result<(), SemanticError> {
 }
 
 /// Names become column aliases.
-fn is_column_name(name: &str) -> bool {
+pub(crate) fn is_column_name(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_lowercase())
         && name
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
-fn invalid(message: String) -> SemanticError {
+pub(crate) fn invalid(message: String) -> SemanticError {
     SemanticError::Model { message }
 }
 

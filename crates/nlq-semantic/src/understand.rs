@@ -191,6 +191,21 @@ impl<'m> Reader<'m> {
         &self.model.lexicon
     }
 
+    /// The days a question's time words mean now: one period (an open start begins with the
+    /// data); None when it names no time, two periods, or a date that does not exist.
+    pub fn time_range(&self, question: &str) -> Option<DateRange> {
+        let text = normalize(question);
+        let times = time::find(&text, self.as_of, &self.lexicon().time).ok()?;
+        match times.as_slice() {
+            [one] if one.open_start => Some(DateRange {
+                start: self.data.start,
+                end: one.range.end,
+            }),
+            [one] => Some(one.range),
+            _ => None,
+        }
+    }
+
     pub fn understand(&self, question: &str) -> Understanding {
         let text = normalize(question);
         if text.is_empty() {

@@ -48,6 +48,9 @@ pub struct QueryResponse {
     /// nothing ran for it and nothing was billed.
     #[serde(default)]
     pub cached_from: Option<String>,
+    /// The taught example (its lesson id) whose SQL answered the question.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified: Option<String>,
 }
 
 impl QueryResponse {
@@ -84,6 +87,7 @@ impl QueryResponse {
             created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             caveats: answer.caveats.clone(),
             cached_from: None,
+            verified: answer.verified.clone(),
         }
     }
 

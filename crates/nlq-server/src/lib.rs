@@ -52,7 +52,7 @@ pub fn app(
             .iter()
             .fold(actix_cors::Cors::default(), |cors, origin| {
                 cors.allowed_origin(origin)
-                    .allowed_methods(["GET", "POST"])
+                    .allowed_methods(["GET", "POST", "PUT", "DELETE"])
                     .allowed_headers(["authorization", "content-type"])
                     .max_age(3600)
             });
@@ -81,6 +81,11 @@ pub fn app(
         .service(routes::query::conversation)
         .service(routes::network::segments)
         .service(routes::network::customer_flow)
+        .service(routes::knowledge::list)
+        .service(routes::knowledge::teach)
+        .service(routes::knowledge::verify)
+        .service(routes::knowledge::edit)
+        .service(routes::knowledge::remove)
         .service(routes::admin::status)
         .service(routes::admin::sync)
         .default_service(web::to(not_found))
@@ -104,6 +109,8 @@ async fn not_found(
         ("/api/demo/questions", "GET"),
         ("/api/network/customer-flow", "POST"),
         ("/api/network/customer-flow/segments", "GET"),
+        ("/api/knowledge", "GET, POST"),
+        ("/api/knowledge/verified", "POST"),
         ("/admin/status", "GET"),
         ("/admin/metadata/sync", "POST"),
     ];
@@ -118,7 +125,8 @@ async fn not_found(
         .or_else(|| {
             (one_segment_under("/api/query/") || one_segment_under("/api/conversations/"))
                 .then_some("GET")
-        });
+        })
+        .or_else(|| one_segment_under("/api/knowledge/").then_some("PUT, DELETE"));
     if let Some(allow) = allow {
         return Err(ServerError::MethodNotAllowed {
             message: format!("{path} takes {allow}, not {}", request.method()),

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod health;
+pub mod knowledge;
 pub mod network;
 pub mod page;
 pub mod query;

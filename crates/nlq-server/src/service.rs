@@ -7,8 +7,10 @@ use std::time::Instant;
 
 use rand::Rng;
 
+use nlq_core::knowledge::Knowledge;
 use nlq_core::{Status, Warehouse};
-use nlq_metasync::MetadataLoader;
+use nlq_metasync::{MetadataLoader, VersionId};
+use nlq_pipeline::knowledge::KnowledgeBase;
 use nlq_pipeline::{Context, Event, Pipeline, Request, Turn};
 use nlq_semantic::Plan;
 
@@ -66,16 +68,26 @@ impl Readiness {
     }
 }
 
-/// Builds the pipeline again over a newer MetaSync document: its vocabulary, registry and
-/// examples reach the next question without a restart. The binary knows how (the model file,
-/// the policy, the LLM); the service only calls it.
-pub type Rebuild =
-    Arc<dyn Fn(Arc<nlq_metasync::MetadataDocument>) -> Result<Pipeline, String> + Send + Sync>;
+/// Builds the pipeline again over a newer MetaSync document or newer taught knowledge: its
+/// vocabulary, registry, examples and lessons reach the next question without a restart. The
+/// binary knows how (the model file, the policy, the LLM); the service only calls it.
+pub type Rebuild = Arc<dyn Fn(Inputs) -> Result<Pipeline, String> + Send + Sync>;
 
-/// The pipeline in use and the document version it was built from.
+/// What a pipeline is built from, beside the binary's own configuration.
+pub struct Inputs {
+    /// The metadata document; None when no metadata store is configured.
+    pub document: Option<Arc<nlq_metasync::MetadataDocument>>,
+    /// What analysts taught (empty when no knowledge store is configured).
+    pub knowledge: Arc<Knowledge>,
+}
+
+/// The versions a pipeline was built from: the metadata document's and the knowledge's.
+type BuiltFrom = (Option<VersionId>, Option<VersionId>);
+
+/// The pipeline in use and what it was built from.
 struct Current {
     pipeline: Arc<Pipeline>,
-    version: Option<nlq_metasync::VersionId>,
+    built_from: BuiltFrom,
 }
 
 pub struct Service {
@@ -86,6 +98,8 @@ pub struct Service {
     pub warehouse: Arc<dyn Warehouse>,
     pub store: Arc<dyn AnswerStore>,
     pub metadata: Option<Arc<MetadataLoader>>,
+    /// Where taught lessons are kept; None: nothing can be taught.
+    pub knowledge: Option<Arc<KnowledgeBase>>,
     pub config: ServerConfig,
     pub limiter: Limiter,
     pub metrics: Metrics,
@@ -125,13 +139,14 @@ impl Service {
         Service {
             current: std::sync::RwLock::new(Current {
                 pipeline,
-                version: None,
+                built_from: (None, None),
             }),
             rebuild: None,
             rebuilding: tokio::sync::Mutex::new(()),
             warehouse,
             store,
             metadata,
+            knowledge: None,
             config,
             limiter,
             metrics: Metrics::new(),
@@ -141,10 +156,27 @@ impl Service {
         }
     }
 
-    /// Rebuilds the pipeline whenever the metadata loader has a newer document.
+    /// Rebuilds the pipeline whenever the metadata loader has a newer document (or the
+    /// knowledge a newer version).
     pub fn with_rebuild(mut self, rebuild: Rebuild) -> Self {
         self.rebuild = Some(rebuild);
         self
+    }
+
+    /// Lessons are taught through this store (the Knowledge API), and the pipeline follows
+    /// its versions. The first pipeline is taken to be built without lessons.
+    pub fn with_knowledge(mut self, knowledge: Arc<KnowledgeBase>) -> Self {
+        self.knowledge = Some(knowledge);
+        self
+    }
+
+    /// After a lesson changed: cached answers may be wrong now, and the next question must
+    /// see the lesson, so the pipeline is rebuilt at once.
+    pub async fn knowledge_changed(&self) {
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.clear();
+        }
+        self.fresh_pipeline().await;
     }
 
     /// The pipeline questions are answered with now.
@@ -152,60 +184,90 @@ impl Service {
         self.current().0
     }
 
-    /// The pipeline in use and the document version it was built from.
-    fn current(&self) -> (Arc<Pipeline>, Option<nlq_metasync::VersionId>) {
+    /// The pipeline in use and what it was built from.
+    fn current(&self) -> (Arc<Pipeline>, BuiltFrom) {
         // The lock only guards a swap of two values: a poisoned one still holds a whole pair.
         let current = self
             .current
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        (current.pipeline.clone(), current.version.clone())
+        (current.pipeline.clone(), current.built_from.clone())
     }
 
-    /// The pipeline, rebuilt first when the loader holds a document version it was not built
-    /// from. A failed rebuild is logged and the pipeline in use stays.
+    /// What the pipeline should be built from now: the loader's document and the knowledge
+    /// store's lessons. A source that cannot be read now keeps the version in use.
+    async fn wanted(&self, built_from: &BuiltFrom) -> (BuiltFrom, Inputs) {
+        let mut wanted = built_from.clone();
+        let mut inputs = Inputs {
+            document: None,
+            knowledge: Arc::new(Knowledge::default()),
+        };
+        if let Some(loader) = &self.metadata
+            && let Ok(snapshot) = loader.current().await
+        {
+            wanted.0 = Some(snapshot.version.clone());
+            inputs.document = Some(snapshot.document.clone());
+        }
+        if let Some(base) = &self.knowledge {
+            match base.current().await {
+                Ok((version, knowledge)) => {
+                    wanted.1 = version;
+                    inputs.knowledge = knowledge;
+                }
+                Err(err) => tracing::warn!("the taught knowledge is not readable now: {err}"),
+            }
+        }
+        (wanted, inputs)
+    }
+
+    /// The pipeline, rebuilt first when the metadata loader or the knowledge store holds a
+    /// version it was not built from. A failed rebuild is logged and the pipeline in use stays.
     pub async fn fresh_pipeline(&self) -> Arc<Pipeline> {
-        let (Some(loader), Some(rebuild)) = (&self.metadata, &self.rebuild) else {
+        let Some(rebuild) = &self.rebuild else {
             return self.pipeline();
         };
-        let Ok(snapshot) = loader.current().await else {
+        if self.metadata.is_none() && self.knowledge.is_none() {
             return self.pipeline();
-        };
+        }
         let (pipeline, built_from) = self.current();
-        if built_from.as_ref() == Some(&snapshot.version) {
+        let (wanted, inputs) = self.wanted(&built_from).await;
+        if wanted == built_from {
             return pipeline;
         }
-        let Ok(_one) = self.rebuilding.try_lock() else {
-            return pipeline;
-        };
-        // Another task may have rebuilt it while this one waited for the snapshot.
+        let _one = self.rebuilding.lock().await;
+        // Another task may have rebuilt it while this one waited.
         let (pipeline, built_from) = self.current();
-        if built_from.as_ref() == Some(&snapshot.version) {
+        if wanted == built_from {
             return pipeline;
         }
-        match rebuild(snapshot.document.clone()) {
+        let versions = format!(
+            "metadata {}, knowledge {}",
+            wanted
+                .0
+                .as_ref()
+                .map_or("none".to_owned(), ToString::to_string),
+            wanted
+                .1
+                .as_ref()
+                .map_or("none".to_owned(), ToString::to_string)
+        );
+        match rebuild(inputs) {
             Ok(pipeline) => {
-                tracing::info!(
-                    version = %snapshot.version,
-                    "the pipeline now reads the new metadata version"
-                );
+                tracing::info!(versions, "the pipeline now reads the new versions");
                 let pipeline = Arc::new(pipeline);
                 if let Ok(mut current) = self.current.write() {
                     *current = Current {
                         pipeline: pipeline.clone(),
-                        version: Some(snapshot.version.clone()),
+                        built_from: wanted,
                     };
                 }
                 pipeline
             }
             Err(err) => {
-                tracing::warn!(
-                    version = %snapshot.version,
-                    "the new metadata version is not used: {err}"
-                );
+                tracing::warn!(versions, "the new versions are not used: {err}");
                 if let Ok(mut current) = self.current.write() {
                     // Not tried again until the next version.
-                    current.version = Some(snapshot.version.clone());
+                    current.built_from = wanted;
                 }
                 pipeline
             }

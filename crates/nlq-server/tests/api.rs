@@ -775,6 +775,39 @@ fn document(warehouse: &EmbeddedWarehouse, events: &[(&str, u64, Json)]) -> Vec<
     doc.to_string().into_bytes()
 }
 
+/// What the server binary's rebuild does, over the sample: the built-in model with the
+/// document's vocabulary (when there is one) and the taught lessons. Counts its calls.
+fn rebuild_over(
+    warehouse: Arc<EmbeddedWarehouse>,
+    built: Arc<std::sync::atomic::AtomicUsize>,
+) -> nlq_server::service::Rebuild {
+    Arc::new(move |inputs: nlq_server::service::Inputs| {
+        built.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let facts = DatasetFacts {
+            tables: warehouse.catalog().tables.clone(),
+            today: warehouse.catalog().current_date.clone(),
+        };
+        let model = SemanticModel::builtin().unwrap();
+        let model = match &inputs.document {
+            Some(document) => nlq_pipeline::metadata::model_with_values(model, document)
+                .map_err(|e| e.to_string())?,
+            None => model,
+        };
+        let validator = Validator::new(
+            warehouse.clone(),
+            Policy::for_dataset("bigquery-public-data", "ga4_obfuscated_sample_ecommerce"),
+            facts.clone(),
+            Arc::new(StandardParams),
+        )
+        .map_err(|e| e.to_string())?;
+        let (pipeline, skipped) = Pipeline::new(Arc::new(model), validator, &facts)
+            .map_err(|e| e.to_string())?
+            .with_knowledge(&inputs.knowledge);
+        assert!(skipped.is_empty(), "{skipped:?}");
+        Ok(pipeline)
+    })
+}
+
 /// Issue 19: a newer metadata version (nlq-metasync ran) changes the next answer with no
 /// restart: the pipeline is rebuilt over it and swapped in between two questions.
 #[actix_web::test]
@@ -794,30 +827,7 @@ async fn a_new_metadata_version_teaches_the_next_question_without_a_restart() {
         nlq_metasync::LoaderConfig::default(),
     ));
     let built = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let rebuild: nlq_server::service::Rebuild = {
-        let warehouse = warehouse.clone();
-        let built = built.clone();
-        Arc::new(move |document| {
-            built.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            let facts = DatasetFacts {
-                tables: warehouse.catalog().tables.clone(),
-                today: warehouse.catalog().current_date.clone(),
-            };
-            let model = nlq_pipeline::metadata::model_with_values(
-                SemanticModel::builtin().unwrap(),
-                &document,
-            )
-            .map_err(|e| e.to_string())?;
-            let validator = Validator::new(
-                warehouse.clone(),
-                Policy::for_dataset("bigquery-public-data", "ga4_obfuscated_sample_ecommerce"),
-                facts.clone(),
-                Arc::new(StandardParams),
-            )
-            .map_err(|e| e.to_string())?;
-            Pipeline::new(Arc::new(model), validator, &facts).map_err(|e| e.to_string())
-        })
-    };
+    let rebuild = rebuild_over(warehouse.clone(), built.clone());
     let config = ServerConfig {
         admin_token: Some("admin-secret".into()),
         ..ServerConfig::default()
@@ -1018,5 +1028,185 @@ async fn the_page_and_its_files_are_served() {
     assert_eq!(
         (status, error_code(&body)),
         (StatusCode::NOT_FOUND, "not_found")
+    );
+}
+
+/// Issue 19: what an analyst teaches (a metric, a synonym, a verified example) changes the
+/// next answer with no restart, teaching needs the admin token, and SQL that writes, reads
+/// another dataset or does not run is refused with the reason.
+#[actix_web::test]
+async fn taught_lessons_change_the_next_answer_without_a_restart() {
+    let Ok(dir) = std::env::var("NLQ_TEST_DATA_DIR") else {
+        return;
+    };
+    let warehouse = Arc::new(EmbeddedWarehouse::open(&EmbeddedConfig::new(&dir)).unwrap());
+    let built = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let rebuild = rebuild_over(warehouse.clone(), built.clone());
+    let knowledge = Arc::new(nlq_pipeline::knowledge::KnowledgeBase::new(
+        Arc::new(nlq_metasync::MemoryStore::new(10)),
+        std::time::Duration::from_secs(60),
+    ));
+    let config = ServerConfig {
+        admin_token: Some("admin-secret".into()),
+        ..ServerConfig::default()
+    };
+    let Some(plain) = service(config.clone()) else {
+        return;
+    };
+    let service = web::Data::new(
+        Service::new(
+            plain.pipeline(),
+            warehouse.clone(),
+            Arc::new(SqliteStore::in_memory().unwrap()),
+            None,
+            config,
+        )
+        .with_rebuild(rebuild)
+        .with_knowledge(knowledge),
+    );
+    let app = test::init_service(nlq_server::app(service)).await;
+    let ask = |question: &str| post("/api/query", json!({ "question": question }));
+    let teach = |body: Json| {
+        post("/api/knowledge", body).insert_header(("authorization", "Bearer admin-secret"))
+    };
+
+    let (status, body) = call(&app, ask("지난 30일 프로모 클릭 수")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_ne!(body["status"], "answered", "{body}");
+
+    let metric = json!({"kind": "metric", "name": "promo_clicks",
+        "sql": "COUNTIF(event_name = 'select_promotion')", "format": "count",
+        "additive": true, "words": ["프로모 클릭", "promo clicks"], "by": "ann"});
+    // Teaching needs the admin token, not an API key or nothing.
+    let (status, body) = call(&app, post("/api/knowledge", metric.clone())).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::UNAUTHORIZED, "unauthorized")
+    );
+    let (status, body) = call(&app, teach(metric)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["id"], "k1");
+    assert_eq!(body["by"], "ann");
+
+    let (status, body) = call(&app, ask("지난 30일 프로모 클릭 수")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "answered", "{body}");
+    assert_eq!(body["columns"][0]["name"], "promo_clicks", "{body}");
+    let clicks = body["rows"][0][0].clone();
+
+    let (status, body) = call(
+        &app,
+        teach(json!({"kind": "synonym", "word": "배너 클릭", "means": "promo_clicks"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let synonym = body["id"].as_str().unwrap().to_owned();
+    let (_, body) = call(&app, ask("지난 30일 배너 클릭 수")).await;
+    assert_eq!(body["status"], "answered", "{body}");
+    assert_eq!(body["rows"][0][0], clicks, "{body}");
+
+    // Refusals, each with its reason.
+    for (lesson, reason) in [
+        (
+            json!({"kind": "synonym", "word": "매출", "means": "promo_clicks"}),
+            "already means",
+        ),
+        (
+            json!({"kind": "synonym", "word": "zzz", "means": "nothing_here"}),
+            "names no metric",
+        ),
+        (
+            json!({"kind": "metric", "name": "broken", "sql": "COUNTIF(no_such_column = 1)",
+                "format": "count", "additive": true}),
+            "a query with it is refused",
+        ),
+        (
+            json!({"kind": "example", "question": "지워줘",
+                "sql": "DELETE FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_20201201` WHERE TRUE"}),
+            "the SQL is refused",
+        ),
+        (
+            json!({"kind": "example", "question": "다른 데이터",
+                "sql": "SELECT COUNT(*) AS n FROM `other-project.crm.customers`"}),
+            "the SQL is refused",
+        ),
+        (
+            json!({"kind": "example", "question": "없는 열",
+                "sql": "SELECT no_such_column FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_20201201`"}),
+            "the SQL",
+        ),
+    ] {
+        let (status, body) = call(&app, teach(lesson.clone())).await;
+        assert_eq!(
+            (status, error_code(&body)),
+            (StatusCode::BAD_REQUEST, "lesson_refused"),
+            "{lesson}"
+        );
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(reason), "{lesson}: {message}");
+    }
+
+    // "Save as verified": an answer's SQL answers its question from then on.
+    let question = "지난 7일 기기별 사용자 수";
+    let (_, answered) = call(&app, ask(question)).await;
+    assert_eq!(answered["status"], "answered", "{answered}");
+    assert!(answered.get("verified").is_none(), "{answered}");
+    let (status, body) = call(
+        &app,
+        post("/api/knowledge/verified", json!({"qid": answered["qid"]}))
+            .insert_header(("authorization", "Bearer admin-secret")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let example = body["id"].as_str().unwrap().to_owned();
+    let (_, again) = call(&app, ask(question)).await;
+    assert_eq!(again["status"], "answered", "{again}");
+    assert_eq!(again["verified"], example.as_str(), "{again}");
+    assert_eq!(again["rows"], answered["rows"], "{again}");
+
+    // The list shows the lessons with who and when, and the model's entries by origin.
+    let (status, body) = call(&app, test::TestRequest::get().uri("/api/knowledge")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let lessons = body["lessons"].as_array().unwrap();
+    assert_eq!(lessons.len(), 3, "{body}");
+    assert!(
+        lessons
+            .iter()
+            .all(|l| l["by"].is_string() && l["at"].is_string())
+    );
+    let model = body["model"].as_array().unwrap();
+    assert!(
+        model
+            .iter()
+            .any(|m| m["name"] == "promo_clicks" && m["origin"] == "taught")
+    );
+    assert!(
+        model
+            .iter()
+            .any(|m| m["name"] == "revenue" && m["origin"] == "model")
+    );
+
+    // Removing the synonym takes the word away again.
+    let (status, body) = call(
+        &app,
+        test::TestRequest::delete()
+            .uri(&format!("/api/knowledge/{synonym}"))
+            .insert_header(("authorization", "Bearer admin-secret")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, body) = call(&app, ask("지난 30일 배너 클릭 수")).await;
+    assert_ne!(body["status"], "answered", "{body}");
+    let (status, body) = call(
+        &app,
+        test::TestRequest::delete()
+            .uri(&format!("/api/knowledge/{synonym}"))
+            .insert_header(("authorization", "Bearer admin-secret")),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::NOT_FOUND, "not_found"),
+        "{body}"
     );
 }

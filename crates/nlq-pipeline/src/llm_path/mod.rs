@@ -48,6 +48,13 @@ pub struct LlmPath {
     /// The last MetaSync document: its verified examples replace the model's golden queries,
     /// and its catalog goes into the prompts.
     metadata: Option<MetadataDocument>,
+    /// Analysts' business notes and what the taught metrics must not be summed over: read
+    /// before the model's definitions.
+    notes: Vec<String>,
+    /// The model's golden queries, retrieved when no MetaSync document replaces them.
+    golden: Vec<nlq_semantic::model::Golden>,
+    /// Taught examples, retrieved beside the golden (or MetaSync's) ones.
+    taught: Vec<nlq_semantic::model::Golden>,
     /// The words of every golden query, to measure how far a draft is from all of them.
     golden_shapes: Vec<HashSet<String>>,
     prices: PriceTable,
@@ -77,6 +84,9 @@ impl LlmPath {
             glossary: GlossaryEntry::from_model(model),
             index: LexicalIndex::from_model(model),
             metadata: None,
+            notes: Vec::new(),
+            golden: model.golden.clone(),
+            taught: Vec::new(),
             golden_shapes: model.golden.iter().map(|g| risk::shape(&g.sql)).collect(),
             prices: PriceTable::builtin()?,
             max_repairs: 2,
@@ -98,11 +108,55 @@ impl LlmPath {
     /// still validate on the current data) are retrieved and measured against, and its facts
     /// about the data (coverage, events, parameters and their value fields) are sent.
     pub fn with_metadata(mut self, document: &MetadataDocument) -> Self {
-        let examples = crate::metadata::examples(document);
+        self.metadata = Some(document.clone());
+        self.reindex();
+        self
+    }
+
+    /// Grounds the prompts in what analysts taught: their notes go into every SQL prompt, a
+    /// taught metric that does not add up says so, and verified examples are retrieved like
+    /// golden ones.
+    pub fn with_knowledge(mut self, knowledge: &nlq_core::knowledge::Knowledge) -> Self {
+        use nlq_core::knowledge::Lesson;
+        self.notes = knowledge.notes();
+        for taught in &knowledge.entries {
+            if let Lesson::Metric {
+                name,
+                additive: false,
+                ..
+            } = &taught.lesson
+            {
+                self.notes.push(format!(
+                    "metric {name} does not add up: never sum it across rows, days or groups; \
+                     compute it over the whole range instead"
+                ));
+            }
+        }
+        self.taught = knowledge
+            .entries
+            .iter()
+            .filter_map(|t| match &t.lesson {
+                Lesson::Example { question, sql, .. } => Some(nlq_semantic::model::Golden {
+                    question: question.clone(),
+                    sql: sql.clone(),
+                }),
+                _ => None,
+            })
+            .collect();
+        self.reindex();
+        self
+    }
+
+    /// The retrieval index over MetaSync's examples (else the model's golden queries, which
+    /// `new` indexed) and the taught ones.
+    fn reindex(&mut self) {
+        let mut examples = match &self.metadata {
+            Some(document) => crate::metadata::examples(document),
+            None => self.golden.clone(),
+        };
+        examples.extend(self.taught.iter().cloned());
         self.index = LexicalIndex::new(&examples, &self.glossary);
         self.golden_shapes = examples.iter().map(|g| risk::shape(&g.sql)).collect();
-        self.metadata = Some(document.clone());
-        self
     }
 
     pub fn with_prices(mut self, prices: PriceTable) -> Self {
@@ -574,7 +628,12 @@ impl LlmPath {
             .iter()
             .map(|e| format!("Question: {}\nSQL:\n{}", e.question, e.sql.trim()))
             .collect();
-        let definitions = definitions(g.model, run.question);
+        let definitions: Vec<String> = self
+            .notes
+            .iter()
+            .map(|note| format!("note: {note}"))
+            .chain(definitions(g.model, run.question))
+            .collect();
         let schema = schema_columns(&examples, &definitions)?;
         let mut values = BTreeMap::from([
             ("as_of", g.as_of.clone()),

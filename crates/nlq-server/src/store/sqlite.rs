@@ -198,6 +198,7 @@ mod tests {
             created_at: "2026-12-04T00:00:00.000Z".into(),
             caveats: vec![],
             cached_from: None,
+            verified: None,
         }
     }
 
