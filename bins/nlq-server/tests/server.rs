@@ -221,11 +221,9 @@ fn json_access_log_lines_and_metrics_of_a_running_server() {
     );
 }
 
-#[test]
-fn the_chat_page_works_in_headless_chromium() {
-    let Ok(data) = std::env::var("NLQ_TEST_DATA_DIR") else {
-        return;
-    };
+/// The browser tests' directory, when Chromium and playwright-core are there (scripts/test.sh
+/// installs them and requires them with NLQ_REQUIRE_BROWSER=1).
+fn browser() -> Option<PathBuf> {
     let browser = workspace().join("crates/nlq-server/tests/browser");
     let ready = browser.join("node_modules/playwright-core").is_dir()
         && Path::new(&std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()))
@@ -236,21 +234,24 @@ fn the_chat_page_works_in_headless_chromium() {
             "Chromium or playwright-core is missing: scripts/test.sh installs them"
         );
         eprintln!("skipped: no Chromium or playwright-core (scripts/test.sh installs them)");
-        return;
+        return None;
     }
-    // Every query needs approval here, so the test walks the approval flow; with an API key,
-    // so the page's streams authenticate with a header.
-    let server = start(
-        &data,
-        &["--approval-bytes", "0", "--api-keys", "browser-key-1"],
-    );
+    Some(browser)
+}
+
+/// Runs a browser script against `server` with `env`; it must pass every check and leave
+/// `screenshot` in the artifacts directory.
+fn run_browser_script(script: &str, server: &Server, env: &[(&str, &str)], screenshot: &str) {
+    let Some(browser) = browser() else {
+        return;
+    };
     let shots = artifacts();
     let out = Command::new("node")
-        .arg("chat.mjs")
+        .arg(script)
         .current_dir(&browser)
         .env("BASE_URL", &server.base)
-        .env("API_KEY", "browser-key-1")
         .env("SCREENSHOT_DIR", &shots)
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     let log = format!(
@@ -260,8 +261,50 @@ fn the_chat_page_works_in_headless_chromium() {
     );
     assert!(out.status.success(), "{log}");
     assert!(log.contains("0 failed"), "{log}");
-    assert!(shots.join("chat.png").is_file());
-    eprintln!("{log}screenshot: {}", shots.join("chat.png").display());
+    assert!(shots.join(screenshot).is_file());
+    eprintln!("{log}screenshot: {}", shots.join(screenshot).display());
+}
+
+#[test]
+fn the_chat_page_works_in_headless_chromium() {
+    let Ok(data) = std::env::var("NLQ_TEST_DATA_DIR") else {
+        return;
+    };
+    if browser().is_none() {
+        return;
+    }
+    // Every query needs approval here, so the test walks the approval flow; with an API key,
+    // so the page's streams authenticate with a header.
+    let server = start(
+        &data,
+        &["--approval-bytes", "0", "--api-keys", "browser-key-1"],
+    );
+    run_browser_script(
+        "chat.mjs",
+        &server,
+        &[("API_KEY", "browser-key-1")],
+        "chat.png",
+    );
+}
+
+/// Issue 19: the Knowledge tab teaches, refuses with the reason, lists and removes; "Save as
+/// verified" turns an answer into an example the next identical question is answered from.
+#[test]
+fn the_knowledge_tab_works_in_headless_chromium() {
+    let Ok(data) = std::env::var("NLQ_TEST_DATA_DIR") else {
+        return;
+    };
+    if browser().is_none() {
+        return;
+    }
+    // start() gives the server a knowledge store of its own, so nothing taught here stays.
+    let server = start(&data, &["--admin-token", "browser-admin-1"]);
+    run_browser_script(
+        "knowledge.mjs",
+        &server,
+        &[("ADMIN_TOKEN", "browser-admin-1")],
+        "knowledge.png",
+    );
 }
 
 #[test]

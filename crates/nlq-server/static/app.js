@@ -1,33 +1,13 @@
 // nlq chat page: plain ES module, no build step. Talks to the nlq-server HTTP API
 // (docs/api.md). Server text is only ever inserted with textContent / DOM nodes.
 
+import { $, el, append, clear } from './dom.js';
+import { loadKnowledge, saveAsVerified, setupKnowledge } from './knowledge.js';
+
 const PAGE_SIZE = 25;
 const KEY_STORAGE = 'nlq_api_key';
 
 // ---------- small helpers ----------
-
-const $ = (sel) => document.querySelector(sel);
-
-/** Creates an element; attrs go through setAttribute/properties, children are text or nodes. */
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k === 'class') node.className = v;
-    else if (k === 'dataset') Object.assign(node.dataset, v);
-    else if (k.startsWith('on') && typeof v === 'function') node.addEventListener(k.slice(2), v);
-    else node.setAttribute(k, v === true ? '' : String(v));
-  }
-  append(node, children);
-  return node;
-}
-
-function append(node, children) {
-  for (const c of children.flat()) {
-    if (c === undefined || c === null || c === false) continue;
-    node.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  }
-}
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 function svg(tag, attrs = {}, ...children) {
@@ -37,10 +17,6 @@ function svg(tag, attrs = {}, ...children) {
   }
   append(node, children);
   return node;
-}
-
-function clear(node) {
-  while (node.firstChild) node.removeChild(node.firstChild);
 }
 
 /** Bytes in binary units, as the server's approval messages write them (GiB). */
@@ -215,6 +191,7 @@ function setupTabs() {
   const tabs = [
     ['#tab-chat', '#view-chat'],
     ['#tab-flow', '#view-flow'],
+    ['#tab-knowledge', '#view-knowledge'],
   ];
   for (const [tab, view] of tabs) {
     $(tab).addEventListener('click', () => {
@@ -225,6 +202,7 @@ function setupTabs() {
         $(v).hidden = !on;
       }
       if (tab === '#tab-flow' && !$('#flow-segment').options.length) loadSegments();
+      if (tab === '#tab-knowledge') loadKnowledge();
     });
   }
 }
@@ -296,6 +274,9 @@ function resetAnswer() {
   $('#summary').textContent = '';
   clear($('#caveats'));
   $('#caveats').hidden = true;
+  $('#verified').hidden = true;
+  $('#save-verified').hidden = true;
+  delete $('#save-verified').dataset.qid;
   state.summaryText = '';
   clearChart();
   renderTable([], [], null);
@@ -389,6 +370,12 @@ function renderResponse(resp) {
   $('#caveats').append(...caveats.map((c) => el('li', {}, c)));
   $('#caveats').hidden = caveats.length === 0;
   if (resp.chart) renderChart(resp.chart);
+  // A verified example answered it; any other answer that ran may become one.
+  $('#verified').hidden = !resp.verified;
+  $('#verified').textContent = resp.verified ? `Verified example ${resp.verified}` : '';
+  const savable = resp.status === 'answered' && resp.sql && resp.qid && !resp.verified;
+  $('#save-verified').hidden = !savable;
+  if (savable) $('#save-verified').dataset.qid = resp.qid;
 
   if (resp.status && resp.status !== 'answered' && resp.status !== 'needs_approval') {
     const label = STATUS_TEXT[resp.status] || resp.status;
@@ -847,6 +834,18 @@ async function approve() {
   }
 }
 
+async function saveVerified() {
+  const qid = $('#save-verified').dataset.qid;
+  if (!qid) return;
+  try {
+    const id = await saveAsVerified(qid);
+    $('#save-verified').hidden = true;
+    setStatus('info', `Saved as verified example ${id}: this question is answered by this SQL from now on.`);
+  } catch (err) {
+    setStatus('error', `Not saved: ${err.message}`);
+  }
+}
+
 async function copySql() {
   const text = $('#sql').textContent;
   if (!text) return;
@@ -1172,6 +1171,7 @@ function drawFlowTable(links) {
 function init() {
   setupKeyPanel();
   setupTabs();
+  setupKnowledge();
   clearChart();
   $('#ask-form').addEventListener('submit', (e) => {
     e.preventDefault();
@@ -1179,6 +1179,7 @@ function init() {
   });
   $('#approve').addEventListener('click', approve);
   $('#copy-sql').addEventListener('click', copySql);
+  $('#save-verified').addEventListener('click', saveVerified);
   $('#prev-page').addEventListener('click', () => {
     state.table.page -= 1;
     drawPage();

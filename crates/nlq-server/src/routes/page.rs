@@ -13,6 +13,16 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../static/app.js"),
     ),
     (
+        "dom.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/dom.js"),
+    ),
+    (
+        "knowledge.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/knowledge.js"),
+    ),
+    (
         "style.css",
         "text/css; charset=utf-8",
         include_bytes!("../../static/style.css"),
