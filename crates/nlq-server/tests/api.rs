@@ -808,6 +808,31 @@ fn rebuild_over(
     })
 }
 
+/// A service over the sample (admin token `admin-secret`) whose pipeline is rebuilt as the
+/// server binary's is (`rebuild_over`), following `loader` when there is one.
+fn rebuilding(
+    warehouse: Arc<EmbeddedWarehouse>,
+    loader: Option<Arc<nlq_metasync::MetadataLoader>>,
+    built: Arc<std::sync::atomic::AtomicUsize>,
+) -> Option<Service> {
+    let config = ServerConfig {
+        admin_token: Some("admin-secret".into()),
+        ..ServerConfig::default()
+    };
+    let plain = service(config.clone())?;
+    let rebuild = rebuild_over(warehouse.clone(), built);
+    Some(
+        Service::new(
+            plain.pipeline(),
+            warehouse,
+            Arc::new(SqliteStore::in_memory().unwrap()),
+            loader,
+            config,
+        )
+        .with_rebuild(rebuild),
+    )
+}
+
 /// Issue 19: a newer metadata version (nlq-metasync ran) changes the next answer with no
 /// restart: the pipeline is rebuilt over it and swapped in between two questions.
 #[actix_web::test]
@@ -827,24 +852,10 @@ async fn a_new_metadata_version_teaches_the_next_question_without_a_restart() {
         nlq_metasync::LoaderConfig::default(),
     ));
     let built = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let rebuild = rebuild_over(warehouse.clone(), built.clone());
-    let config = ServerConfig {
-        admin_token: Some("admin-secret".into()),
-        ..ServerConfig::default()
-    };
-    let Some(plain) = service(config.clone()) else {
+    let Some(service) = rebuilding(warehouse.clone(), Some(loader), built.clone()) else {
         return;
     };
-    let service = web::Data::new(
-        Service::new(
-            plain.pipeline(),
-            warehouse.clone(),
-            Arc::new(SqliteStore::in_memory().unwrap()),
-            Some(loader),
-            config,
-        )
-        .with_rebuild(rebuild),
-    );
+    let service = web::Data::new(service);
     let app = test::init_service(nlq_server::app(service)).await;
     let ask = || {
         post(
@@ -1041,29 +1052,14 @@ async fn taught_lessons_change_the_next_answer_without_a_restart() {
     };
     let warehouse = Arc::new(EmbeddedWarehouse::open(&EmbeddedConfig::new(&dir)).unwrap());
     let built = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let rebuild = rebuild_over(warehouse.clone(), built.clone());
     let knowledge = Arc::new(nlq_pipeline::knowledge::KnowledgeBase::new(
         Arc::new(nlq_metasync::MemoryStore::new(10)),
         std::time::Duration::from_secs(60),
     ));
-    let config = ServerConfig {
-        admin_token: Some("admin-secret".into()),
-        ..ServerConfig::default()
-    };
-    let Some(plain) = service(config.clone()) else {
+    let Some(service) = rebuilding(warehouse.clone(), None, built) else {
         return;
     };
-    let service = web::Data::new(
-        Service::new(
-            plain.pipeline(),
-            warehouse.clone(),
-            Arc::new(SqliteStore::in_memory().unwrap()),
-            None,
-            config,
-        )
-        .with_rebuild(rebuild)
-        .with_knowledge(knowledge),
-    );
+    let service = web::Data::new(service.with_knowledge(knowledge));
     let app = test::init_service(nlq_server::app(service)).await;
     let ask = |question: &str| post("/api/query", json!({ "question": question }));
     let teach = |body: Json| {

@@ -11,6 +11,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 
+import { CheckFailure, fail, pass, run, waitFor } from './harness.mjs';
+
 const BASE_URL = (process.env.BASE_URL || '').replace(/\/+$/, '');
 const SCREENSHOT_DIR = process.env.SCREENSHOT_DIR || '.';
 const TIMEOUT = Number(process.env.TIMEOUT_MS || 30000);
@@ -23,30 +25,8 @@ if (!BASE_URL) {
 }
 fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
 
-let passed = 0;
-let failed = 0;
 let page;
 const browserLog = [];
-
-class CheckFailure extends Error {}
-
-function fail(message) {
-  throw new CheckFailure(message);
-}
-
-function pass(name) {
-  passed += 1;
-  console.log(`ok ${passed} - ${name}`);
-}
-
-/** Waits for a condition; on timeout fails with the given message instead of a stack trace. */
-async function waitFor(what, fn) {
-  try {
-    await fn();
-  } catch (err) {
-    fail(`${what}: ${String(err.message || err).split('\n')[0]}`);
-  }
-}
 
 /** Waits until the page's query state (body[data-state]) is one of `states`, for turn `turn`. */
 async function waitForState(turn, states, what) {
@@ -250,16 +230,4 @@ async function main() {
   }
 }
 
-try {
-  await main();
-} catch (err) {
-  failed += 1;
-  const message = err instanceof CheckFailure ? err.message : String((err && err.stack) || err);
-  console.error(`FAIL: ${message}`);
-  if (browserLog.length) {
-    console.error('browser console (last 20 lines):');
-    for (const line of browserLog.slice(-20)) console.error(`  ${line}`);
-  }
-}
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 && passed > 0 ? 0 : 1);
+await run(main, browserLog);

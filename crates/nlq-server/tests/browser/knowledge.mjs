@@ -11,6 +11,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 
+import { fail, pass, run, waitFor } from './harness.mjs';
+
 const BASE_URL = (process.env.BASE_URL || '').replace(/\/+$/, '');
 const ADMIN_TOKEN = process.env.ADMIN_TOKEN || '';
 const SCREENSHOT_DIR = process.env.SCREENSHOT_DIR || '.';
@@ -23,29 +25,8 @@ if (!BASE_URL || !ADMIN_TOKEN) {
 }
 fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
 
-let passed = 0;
-let failed = 0;
 let page;
 const browserLog = [];
-
-class CheckFailure extends Error {}
-
-function fail(message) {
-  throw new CheckFailure(message);
-}
-
-function pass(name) {
-  passed += 1;
-  console.log(`ok ${passed} - ${name}`);
-}
-
-async function waitFor(what, fn) {
-  try {
-    await fn();
-  } catch (err) {
-    fail(`${what}: ${String(err.message || err).split('\n')[0]}`);
-  }
-}
 
 async function text(selector) {
   return ((await page.locator(selector).first().textContent()) || '').trim();
@@ -209,16 +190,4 @@ async function main() {
   }
 }
 
-try {
-  await main();
-} catch (err) {
-  failed += 1;
-  const message = err instanceof CheckFailure ? err.message : String((err && err.stack) || err);
-  console.error(`FAIL: ${message}`);
-  if (browserLog.length) {
-    console.error('browser console (last 20 lines):');
-    for (const line of browserLog.slice(-20)) console.error(`  ${line}`);
-  }
-}
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 && passed > 0 ? 0 : 1);
+await run(main, browserLog);
