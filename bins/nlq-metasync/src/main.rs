@@ -35,8 +35,9 @@ Exit codes:
      replaced the latest version meanwhile; run again later
   1  a bug in nlq; please report it
 
-Environment: NLQ_GCS_TOKEN is the bearer token for GCS (e.g. from
-`gcloud auth print-access-token`); it is never printed.";
+GCS credentials: Google's application default credentials (GOOGLE_APPLICATION_CREDENTIALS,
+gcloud's application-default login, or the metadata server), refreshed before they expire;
+NLQ_GCS_TOKEN instead sends a fixed bearer token (never printed).";
 
 #[derive(Parser)]
 #[command(
@@ -132,8 +133,8 @@ fn run(cli: Cli, progress: &Progress) -> anyhow::Result<()> {
         .unwrap_or_else(|| format!("dir:{}", data_dir.join("metadata").display()));
     let options = StoreOptions {
         keep: cli.keep,
+        gcs_auth: nlq_app::metadata::gcs_auth(&cli.gcs_endpoint),
         gcs_endpoint: cli.gcs_endpoint,
-        bearer_token: nlq_app::metadata::gcs_token(),
         ..StoreOptions::default()
     };
     let store = nlq_metasync::open(&location, &options)?;

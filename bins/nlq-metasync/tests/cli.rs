@@ -338,3 +338,27 @@ fn run_into_the_gcs_emulator_then_show() {
         &["--gcs-endpoint", &url],
     );
 }
+
+/// Issue 20: with no token and the real GCS endpoint, the store uses Google's application
+/// default credentials; where there are none, the command says how to get some (exit 2).
+#[test]
+fn a_gcs_store_without_credentials_says_how_to_get_them() {
+    let out = Command::new(env!("CARGO_BIN_EXE_nlq-metasync"))
+        .args(["--store", "gs://nlq-meta/prod", "versions"])
+        .env_remove("NLQ_METADATA_STORE")
+        .env_remove("NLQ_GCS_ENDPOINT")
+        .env_remove("NLQ_GCS_TOKEN")
+        .env(
+            "GOOGLE_APPLICATION_CREDENTIALS",
+            "/nonexistent/nlq-test-key.json",
+        )
+        .output()
+        .unwrap();
+    let stderr = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cannot get Google credentials for gs://nlq-meta/prod"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("NLQ_GCS_TOKEN"), "{stderr}");
+}

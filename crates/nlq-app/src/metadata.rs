@@ -9,16 +9,21 @@ use anyhow::Context;
 use nlq_core::knowledge::Knowledge;
 use nlq_metasync::store::gcs::DEFAULT_ENDPOINT;
 use nlq_metasync::{
-    BearerToken, LoaderConfig, MetaSyncError, MetadataDocument, MetadataLoader, StoreOptions,
+    BearerToken, GcsAuth, LoaderConfig, MetaSyncError, MetadataDocument, MetadataLoader,
+    StoreOptions,
 };
 use nlq_pipeline::knowledge::KnowledgeBase;
 
-/// `NLQ_GCS_TOKEN`: a bearer token for the GCS metadata store, when one is set.
-pub fn gcs_token() -> Option<BearerToken> {
-    std::env::var("NLQ_GCS_TOKEN")
-        .ok()
-        .filter(|token| !token.trim().is_empty())
-        .map(|token| BearerToken::new(token.trim()))
+/// How the GCS metadata store authenticates: a token from `NLQ_GCS_TOKEN` when one is set (it
+/// is not refreshed: for tests and tokens minted elsewhere), anonymously against another
+/// endpoint (an emulator), else Google's application default credentials, refreshed before
+/// they expire.
+pub fn gcs_auth(endpoint: &str) -> GcsAuth {
+    match std::env::var("NLQ_GCS_TOKEN") {
+        Ok(token) if !token.trim().is_empty() => GcsAuth::Token(BearerToken::new(token.trim())),
+        _ if endpoint.trim_end_matches('/') != DEFAULT_ENDPOINT => GcsAuth::Anonymous,
+        _ => GcsAuth::ApplicationDefault,
+    }
 }
 
 #[derive(clap::Args)]
@@ -115,7 +120,7 @@ impl MetadataArgs {
     fn options(&self) -> StoreOptions {
         StoreOptions {
             gcs_endpoint: self.gcs_endpoint.clone(),
-            bearer_token: gcs_token(),
+            gcs_auth: gcs_auth(&self.gcs_endpoint),
             ..StoreOptions::default()
         }
     }

@@ -31,6 +31,18 @@ pub enum MetaSyncError {
         location: String,
         version: VersionId,
     },
+    /// No token could be had for GCS (no application default credentials, a key the token
+    /// service refuses, the metadata server unreachable).
+    #[error(
+        "cannot get Google credentials for {location}: {detail}; run `gcloud auth \
+         application-default login`, set GOOGLE_APPLICATION_CREDENTIALS to a service account key, \
+         or give a token in NLQ_GCS_TOKEN"
+    )]
+    Credentials {
+        location: String,
+        detail: String,
+        transient: bool,
+    },
     /// Lost the compare-and-swap of the `latest` pointer to another writer.
     #[error(
         "another writer replaced the latest version of {location} while this one was being \
@@ -188,6 +200,13 @@ impl Classify for MetaSyncError {
                 ErrorClass::Bug
             }
             MetaSyncError::Warehouse { source, .. } => source.class,
+            MetaSyncError::Credentials { transient, .. } => {
+                if *transient {
+                    ErrorClass::Transient
+                } else {
+                    ErrorClass::User
+                }
+            }
             MetaSyncError::NoData(_) | MetaSyncError::BadDocument { .. } => ErrorClass::User,
         }
     }

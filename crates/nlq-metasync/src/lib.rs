@@ -31,6 +31,6 @@ pub use error::MetaSyncError;
 pub use loader::{Clock, LoaderConfig, MetadataLoader, Snapshot};
 #[cfg(any(test, feature = "testing"))]
 pub use store::MemoryStore;
-pub use store::gcs::{BearerToken, GcsConfig, GcsStore};
+pub use store::gcs::{BearerToken, GcsAuth, GcsConfig, GcsStore};
 pub use store::local::{LocalConfig, LocalStore};
 pub use store::{Location, MetaStore, StoreOptions, Stored, VersionId, VersionInfo, Written, open};

@@ -250,15 +250,15 @@ pub(crate) fn normalize_prefix(prefix: &str) -> Result<String, String> {
 }
 
 /// Everything `open` needs besides the location. Defaults: keep 10, the public GCS endpoint,
-/// no token, 30 s per HTTP request, 10 s to wait for a local lock.
+/// anonymous, 30 s per HTTP request, 10 s to wait for a local lock.
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
     /// Versions kept after each put, at least 1.
     pub keep: usize,
     /// The GCS JSON API, e.g. `http://127.0.0.1:4443` for an emulator.
     pub gcs_endpoint: String,
-    /// For GCS; None for an emulator or a public bucket.
-    pub bearer_token: Option<gcs::BearerToken>,
+    /// How GCS requests authenticate (anonymous for an emulator).
+    pub gcs_auth: gcs::GcsAuth,
     /// Per GCS request.
     pub timeout: Duration,
     /// How long a local put waits for another writer's pointer swap.
@@ -270,7 +270,7 @@ impl Default for StoreOptions {
         StoreOptions {
             keep: DEFAULT_KEEP,
             gcs_endpoint: gcs::DEFAULT_ENDPOINT.to_owned(),
-            bearer_token: None,
+            gcs_auth: gcs::GcsAuth::Anonymous,
             timeout: Duration::from_secs(30),
             lock_timeout: Duration::from_secs(10),
         }
@@ -290,7 +290,7 @@ pub fn open(location: &str, options: &StoreOptions) -> Result<Arc<dyn MetaStore>
             endpoint: options.gcs_endpoint.clone(),
             bucket,
             prefix,
-            bearer_token: options.bearer_token.clone(),
+            auth: options.gcs_auth.clone(),
             timeout: options.timeout,
             keep: options.keep,
         })?),

@@ -5,6 +5,11 @@
 //! Uploads are multipart (metadata + bytes) rather than `uploadType=media`: both take the
 //! precondition on GCS, but fake-gcs-server, which the tests run, checks it on multipart only;
 //! multipart also sets `Cache-Control: no-cache` on the pointer, so no cache serves a stale one.
+//!
+//! Every request asks its credentials for headers (Google's auth library hands out a cached
+//! token and refreshes it before it expires, so a long-running server never serves a stale
+//! document for want of a token), and is sent again, up to `ATTEMPTS` times with a growing
+//! pause, when the connection fails or GCS answers 408, 429 or 5xx.
 
 use std::time::Duration;
 
@@ -18,6 +23,26 @@ use super::{
 use crate::error::MetaSyncError;
 
 pub const DEFAULT_ENDPOINT: &str = "https://storage.googleapis.com";
+/// Tries per request, the first included.
+const ATTEMPTS: u32 = 4;
+/// The pause before the second try; it doubles for each one after.
+const FIRST_PAUSE: Duration = Duration::from_millis(200);
+
+/// How requests to GCS authenticate.
+#[derive(Debug, Clone, Default)]
+pub enum GcsAuth {
+    /// No Authorization header: an emulator, or a public bucket.
+    #[default]
+    Anonymous,
+    /// A token the caller keeps fresh (tests, or a token minted elsewhere).
+    Token(BearerToken),
+    /// Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS, gcloud's login, the
+    /// metadata server of GCE/GKE/Cloud Run with workload identity), found when the store is
+    /// opened and refreshed by Google's auth library.
+    ApplicationDefault,
+    /// Credentials built elsewhere (a service account key, a custom provider).
+    Credentials(google_cloud_auth::credentials::Credentials),
+}
 
 /// An OAuth2 access token. Its `Debug` never shows it, and nothing here formats it into a
 /// message.
@@ -37,8 +62,8 @@ impl std::fmt::Debug for BearerToken {
 }
 
 /// Where and how. Every field but the bucket has a default: the public endpoint, the bucket's
-/// root, no token, 30 s per request, keep 10.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// root, anonymous, 30 s per request, keep 10.
+#[derive(Debug, Clone)]
 pub struct GcsConfig {
     /// The JSON API's base URL; `http://127.0.0.1:<port>` for an emulator.
     pub endpoint: String,
@@ -47,7 +72,7 @@ pub struct GcsConfig {
     pub prefix: String,
     /// None for an emulator or a public bucket. Tokens expire (an hour for the metadata
     /// server's): a long-lived reader must be rebuilt with a fresh one.
-    pub bearer_token: Option<BearerToken>,
+    pub auth: GcsAuth,
     /// Per request.
     pub timeout: Duration,
     /// Versions kept after each put, at least 1.
@@ -60,7 +85,7 @@ impl GcsConfig {
             endpoint: DEFAULT_ENDPOINT.to_owned(),
             bucket: bucket.into(),
             prefix: prefix.into(),
-            bearer_token: None,
+            auth: GcsAuth::Anonymous,
             timeout: Duration::from_secs(30),
             keep: super::DEFAULT_KEEP,
         }
@@ -73,9 +98,17 @@ pub struct GcsStore {
     endpoint: Url,
     bucket: String,
     prefix: String,
-    token: Option<BearerToken>,
+    auth: Auth,
     location: String,
     keep: usize,
+}
+
+/// `GcsAuth` resolved: what each request does for its Authorization header.
+#[derive(Debug, Clone)]
+enum Auth {
+    None,
+    Token(BearerToken),
+    Google(google_cloud_auth::credentials::Credentials),
 }
 
 /// The generation of an object that does not exist, as preconditions spell it.
@@ -107,12 +140,26 @@ impl GcsStore {
                 location: location.clone(),
                 detail: chain(&err),
             })?;
+        let auth = match config.auth {
+            GcsAuth::Anonymous => Auth::None,
+            GcsAuth::Token(token) => Auth::Token(token),
+            GcsAuth::Credentials(credentials) => Auth::Google(credentials),
+            GcsAuth::ApplicationDefault => Auth::Google(
+                google_cloud_auth::credentials::Builder::default()
+                    .build()
+                    .map_err(|err| MetaSyncError::Credentials {
+                        location: location.clone(),
+                        detail: err.to_string(),
+                        transient: false,
+                    })?,
+            ),
+        };
         Ok(GcsStore {
             client,
             endpoint,
             bucket: config.bucket,
             prefix,
-            token: config.bearer_token,
+            auth,
             location,
             keep,
         })
@@ -145,18 +192,62 @@ impl GcsStore {
         self.url(&["storage", "v1", "b", &self.bucket, "o", name])
     }
 
+    /// The request with its Authorization header, fetched now: a token about to expire has
+    /// already been replaced by the auth library.
+    async fn authorize(&self, request: RequestBuilder) -> Result<RequestBuilder, MetaSyncError> {
+        use google_cloud_auth::credentials::CacheableResource;
+        match &self.auth {
+            Auth::None => Ok(request),
+            Auth::Token(token) => Ok(request.bearer_auth(&token.0)),
+            Auth::Google(credentials) => match credentials.headers(http::Extensions::new()).await {
+                Ok(CacheableResource::New { data, .. }) => Ok(request.headers(data)),
+                // Only a caller that sends an entity tag hears "not modified"; this one sends none.
+                Ok(CacheableResource::NotModified) => Err(MetaSyncError::Credentials {
+                    location: self.location.clone(),
+                    detail: "the credentials returned no headers".to_owned(),
+                    transient: false,
+                }),
+                Err(err) => Err(MetaSyncError::Credentials {
+                    location: self.location.clone(),
+                    detail: err.to_string(),
+                    transient: err.is_transient(),
+                }),
+            },
+        }
+    }
+
+    /// Sends the request, again after a failed connection or a 408, 429 or 5xx reply (every
+    /// request here is safe to repeat: reads, and writes guarded by a generation
+    /// precondition). The last reply or error stands.
     async fn send(&self, request: RequestBuilder) -> Result<Response, MetaSyncError> {
-        let request = match &self.token {
-            Some(token) => request.bearer_auth(&token.0),
-            None => request,
-        };
-        request
-            .send()
-            .await
-            .map_err(|err| MetaSyncError::Unreachable {
-                location: self.location.clone(),
-                detail: chain(&err),
-            })
+        let mut pause = FIRST_PAUSE;
+        for attempt in 1..=ATTEMPTS {
+            let last = attempt == ATTEMPTS;
+            let Some(this) = request.try_clone() else {
+                return Err(MetaSyncError::Client {
+                    location: self.location.clone(),
+                    detail: "a request with a streamed body cannot be repeated".to_owned(),
+                });
+            };
+            match self.authorize(this).await?.send().await {
+                Ok(response) if !last && retryable(response.status()) => {
+                    tracing::debug!(status = %response.status(), attempt, "GCS: trying again");
+                }
+                Ok(response) => return Ok(response),
+                Err(err) if !last && (err.is_connect() || err.is_timeout()) => {
+                    tracing::debug!(attempt, "GCS: trying again after {}", chain(&err));
+                }
+                Err(err) => {
+                    return Err(MetaSyncError::Unreachable {
+                        location: self.location.clone(),
+                        detail: chain(&err),
+                    });
+                }
+            }
+            tokio::time::sleep(pause).await;
+            pause *= 2;
+        }
+        unreachable!("the last attempt always returns")
     }
 
     async fn body(&self, response: Response) -> Result<Vec<u8>, MetaSyncError> {
@@ -330,6 +421,13 @@ fn error_detail(body: &[u8]) -> String {
         Ok(reply) => reply.error.message,
         Err(_) => String::from_utf8_lossy(body).chars().take(200).collect(),
     }
+}
+
+/// Replies worth asking again: GCS's own advice for its JSON API.
+fn retryable(status: StatusCode) -> bool {
+    status == StatusCode::REQUEST_TIMEOUT
+        || status == StatusCode::TOO_MANY_REQUESTS
+        || status.is_server_error()
 }
 
 /// The error and its causes on one line (reqwest says "error sending request" and puts the
@@ -544,7 +642,7 @@ mod tests {
     #[test]
     fn tokens_never_show() {
         let config = GcsConfig {
-            bearer_token: Some(BearerToken::new("ya29.secret")),
+            auth: GcsAuth::Token(BearerToken::new("ya29.secret")),
             ..GcsConfig::new("nlq-meta", "p")
         };
         assert!(!format!("{config:?}").contains("ya29"));

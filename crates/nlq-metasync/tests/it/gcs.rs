@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use nlq_core::{Classify, ErrorClass};
-use nlq_metasync::{BearerToken, MetaStore, MetaSyncError, StoreOptions, open};
+use nlq_metasync::{BearerToken, GcsAuth, MetaStore, MetaSyncError, StoreOptions, open};
 use nlq_testkit::replay::{Reply, Server};
 
 /// The emulator's URL, or None (with a note) when the test should be skipped.
@@ -40,7 +40,7 @@ fn store(url: &str, location: &str, keep: usize) -> Arc<dyn MetaStore> {
         &StoreOptions {
             gcs_endpoint: url.to_owned(),
             keep,
-            bearer_token: Some(BearerToken::new("ya29.never-shown")),
+            gcs_auth: GcsAuth::Token(BearerToken::new("ya29.never-shown")),
             ..Default::default()
         },
     )
@@ -250,4 +250,120 @@ async fn replies_are_classed_by_whose_fault() {
         assert!(message.contains(says), "{message}");
         assert!(!message.contains("ya29"), "{message}");
     }
+}
+
+/// Credentials whose token changes the way Google's are refreshed: each call hands out the
+/// next one (the auth library caches a token and replaces it before it expires).
+#[derive(Debug)]
+struct Rotating {
+    issued: std::sync::atomic::AtomicUsize,
+}
+
+impl google_cloud_auth::credentials::CredentialsProvider for Rotating {
+    async fn headers(
+        &self,
+        _extensions: http::Extensions,
+    ) -> Result<
+        google_cloud_auth::credentials::CacheableResource<http::HeaderMap>,
+        google_cloud_auth::errors::CredentialsError,
+    > {
+        let n = self
+            .issued
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1;
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            http::header::AUTHORIZATION,
+            http::HeaderValue::from_str(&format!("Bearer token-{n}")).unwrap(),
+        );
+        Ok(google_cloud_auth::credentials::CacheableResource::New {
+            entity_tag: google_cloud_auth::credentials::EntityTag::new(),
+            data: headers,
+        })
+    }
+
+    async fn universe_domain(&self) -> Option<String> {
+        None
+    }
+}
+
+/// What an empty store answers to `versions()`: no pointer (404), then a listing that shows
+/// the bucket exists.
+fn empty_store() -> [nlq_testkit::replay::Reply; 2] {
+    [
+        nlq_testkit::replay::Reply::json(
+            404,
+            &serde_json::json!({"error": {"message": "No such object"}}),
+        ),
+        nlq_testkit::replay::Reply::json(200, &serde_json::json!({"kind": "storage#objects"})),
+    ]
+}
+
+fn replay_store(base: &str, auth: GcsAuth) -> Arc<dyn MetaStore> {
+    open(
+        "gs://nlq-meta/prod",
+        &StoreOptions {
+            gcs_endpoint: base.to_owned(),
+            gcs_auth: auth,
+            ..Default::default()
+        },
+    )
+    .unwrap()
+}
+
+/// Issue 20: the token was read once, so after an hour every refresh failed and the loader
+/// kept serving the old document. Now each request asks the credentials, which refresh.
+#[tokio::test]
+async fn every_request_carries_the_credentials_current_token() {
+    let server = nlq_testkit::replay::Server::start((0..3).flat_map(|_| empty_store()).collect());
+    let credentials = google_cloud_auth::credentials::Credentials::from(Rotating {
+        issued: std::sync::atomic::AtomicUsize::new(0),
+    });
+    let store = replay_store(&server.base, GcsAuth::Credentials(credentials));
+    for _ in 0..3 {
+        assert!(store.versions().await.unwrap().is_empty());
+    }
+    let tokens: Vec<String> = server
+        .requests()
+        .iter()
+        .map(|r| r.header("authorization").unwrap_or_default().to_owned())
+        .collect();
+    // Two requests per read (the pointer, then the listing that shows the bucket exists),
+    // each with the token the credentials held at that moment.
+    let expected: Vec<String> = (1..=6).map(|n| format!("Bearer token-{n}")).collect();
+    assert_eq!(tokens, expected);
+    server.verify();
+}
+
+/// A 503 or 429 from GCS is asked again; what still fails after the last try is reported as
+/// transient, with the status.
+#[tokio::test]
+async fn transient_replies_are_retried_and_then_reported() {
+    use nlq_core::Classify;
+    let busy = || {
+        nlq_testkit::replay::Reply::json(
+            503,
+            &serde_json::json!({"error": {"message": "backend busy"}}),
+        )
+    };
+    let slow =
+        nlq_testkit::replay::Reply::json(429, &serde_json::json!({"error": {"message": "rate"}}));
+    let mut replies = vec![busy(), slow];
+    replies.extend(empty_store());
+    let server = nlq_testkit::replay::Server::start(replies);
+    let store = replay_store(&server.base, GcsAuth::Anonymous);
+    assert!(store.versions().await.unwrap().is_empty());
+    assert_eq!(server.requests().len(), 4);
+    server.verify();
+
+    let server = nlq_testkit::replay::Server::start(vec![busy(), busy(), busy(), busy()]);
+    let store = replay_store(&server.base, GcsAuth::Anonymous);
+    let err = store.versions().await.unwrap_err();
+    assert!(
+        matches!(err, MetaSyncError::Unavailable { status: 503, .. }),
+        "{err}"
+    );
+    assert_eq!(err.class(), nlq_core::ErrorClass::Transient);
+    assert!(err.to_string().contains("backend busy"), "{err}");
+    server.verify();
 }
