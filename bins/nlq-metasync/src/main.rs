@@ -118,7 +118,13 @@ fn main() -> ExitCode {
         Err(code) => return code,
     };
     let progress = Progress::new();
-    cli.log.init(LogFormat::for_stderr(), progress.sink());
+    if let Err(err) = cli
+        .log
+        .init("nlq-metasync", LogFormat::for_stderr(), progress.sink())
+    {
+        eprintln!("error: {err}");
+        return ExitCode::from(2);
+    }
     // The reader going away (`nlq-metasync show | head`) is not a failure.
     nlq_app::exit::logged(run(cli, &progress))
 }

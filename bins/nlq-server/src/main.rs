@@ -94,7 +94,13 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(code) => return code,
     };
-    cli.log.init(LogFormat::for_stderr(), stderr_sink());
+    if let Err(err) = cli
+        .log
+        .init("nlq-server", LogFormat::for_stderr(), stderr_sink())
+    {
+        eprintln!("error: {err}");
+        return ExitCode::from(2);
+    }
     exit::logged(run(cli))
 }
 

@@ -443,3 +443,52 @@ fn the_server_answers_from_bigquery_as_from_the_embedded_engine() {
         "{narrowed}"
     );
 }
+
+/// Issue 20: with `--otlp-endpoint`, the request spans reach an OpenTelemetry collector as
+/// OTLP over HTTP/protobuf, named after the service.
+#[test]
+fn traces_reach_an_otlp_collector() {
+    let Ok(data) = std::env::var("NLQ_TEST_DATA_DIR") else {
+        return;
+    };
+    let collector = nlq_testkit::replay::Server::always(nlq_testkit::replay::Reply {
+        status: 200,
+        headers: vec![("content-type".into(), "application/x-protobuf".into())],
+        body: Vec::new(),
+        delay: Duration::ZERO,
+        chunk: None,
+        expect: None,
+    });
+    let server = start(&data, &["--otlp-endpoint", &collector.base]);
+    let (status, body) = post(
+        &server.base,
+        "/api/query",
+        r#"{"question": "지난 7일 기기별 사용자 수"}"#,
+    );
+    assert_eq!(status, 200, "{body}");
+    let contains = |body: &[u8], needle: &[u8]| body.windows(needle.len()).any(|w| w == needle);
+    // The batch goes out every 5 seconds.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let exports: Vec<_> = collector
+            .requests()
+            .into_iter()
+            .filter(|r| r.path == "/v1/traces")
+            .collect();
+        if let Some(export) = exports.iter().find(|r| contains(&r.body, b"/api/query")) {
+            assert_eq!(export.method, "POST");
+            assert_eq!(
+                export.header("content-type"),
+                Some("application/x-protobuf")
+            );
+            assert!(contains(&export.body, b"nlq-server"), "no service name");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no span of the request reached the collector ({} exports)",
+            exports.len()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}

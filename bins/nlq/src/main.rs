@@ -176,10 +176,14 @@ fn main() -> ExitCode {
         Err(code) => return code,
     };
     // The command's own messages are for the person who ran it, not a log collector.
-    cli.log.init(
+    if let Err(err) = cli.log.init(
+        "nlq",
         nlq_app::logging::LogFormat::Brief,
         nlq_app::logging::stderr_sink(),
-    );
+    ) {
+        eprintln!("error: {err}");
+        return ExitCode::from(2);
+    }
     exit::report(run(cli))
 }
 

@@ -115,7 +115,7 @@ fn end(
     result: anyhow::Result<()>,
     say: impl FnOnce(&anyhow::Error, ErrorClass),
 ) -> std::process::ExitCode {
-    match result {
+    let code = match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) if is_broken_pipe(&err) => std::process::ExitCode::SUCCESS,
         Err(err) => {
@@ -123,7 +123,10 @@ fn end(
             say(&err, class);
             std::process::ExitCode::from(exit_code(class))
         }
-    }
+    };
+    // The last spans (the error's too) reach the collector before the process ends.
+    crate::telemetry::flush();
+    code
 }
 
 /// Whether the error is only that the reader of our output went away (`nlq ... | head`):

@@ -9,3 +9,4 @@ pub mod llm;
 pub mod logging;
 pub mod metadata;
 pub mod setup;
+pub mod telemetry;

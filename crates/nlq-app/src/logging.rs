@@ -50,12 +50,34 @@ pub struct LogArgs {
     /// crates' events only from warn).
     #[arg(long, global = true, env = "NLQ_LOG_LEVEL", default_value = "info", value_parser = parse_level)]
     pub log_level: LevelFilter,
+    /// Also send traces (every request and question as spans) to this OpenTelemetry
+    /// collector, over OTLP/HTTP: e.g. http://otel-collector:4318.
+    #[arg(long, global = true, env = "NLQ_OTLP_ENDPOINT")]
+    pub otlp_endpoint: Option<String>,
 }
 
 impl LogArgs {
-    /// Installs the subscriber; `default` is the format when none was asked for.
-    pub fn init(&self, default: LogFormat, sink: Sink) {
-        init(self.log_format.unwrap_or(default), self.log_level, sink);
+    /// Installs the subscriber; `default` is the format when none was asked for, `service`
+    /// names the process's traces. Fails only on an unusable `--otlp-endpoint`.
+    pub fn init(
+        &self,
+        service: &'static str,
+        default: LogFormat,
+        sink: Sink,
+    ) -> Result<(), String> {
+        let tracer = match self.otlp_endpoint.as_deref().map(str::trim) {
+            Some(endpoint) if !endpoint.is_empty() => {
+                Some(crate::telemetry::tracer(endpoint, service)?)
+            }
+            _ => None,
+        };
+        install(
+            self.log_format.unwrap_or(default),
+            self.log_level,
+            sink,
+            tracer,
+        );
+        Ok(())
     }
 }
 
@@ -80,11 +102,28 @@ pub fn parse_level(text: &str) -> Result<LevelFilter, String> {
 /// (actix, reqwest, hyper) only when they warn. Called once, first thing in a main; a second
 /// call leaves the first in place.
 pub fn init(format: LogFormat, level: LevelFilter, sink: Sink) {
+    install(format, level, sink, None);
+}
+
+/// `init`, with nlq's spans also going to `tracer` (OTLP) when there is one.
+fn install(
+    format: LogFormat,
+    level: LevelFilter,
+    sink: Sink,
+    tracer: Option<opentelemetry_sdk::trace::Tracer>,
+) {
     let filter = Targets::new()
         .with_default(LevelFilter::WARN.min(level))
         .with_target("nlq", level);
-    let subscriber =
-        tracing_subscriber::registry().with(Lines::new(format, sink).with_filter(filter));
+    // Only nlq's own spans are traced: the HTTP clients' would be noise, and costly.
+    let traces = tracer.map(|tracer| {
+        tracing_opentelemetry::layer()
+            .with_tracer(tracer)
+            .with_filter(Targets::new().with_target("nlq", level))
+    });
+    let subscriber = tracing_subscriber::registry()
+        .with(Lines::new(format, sink).with_filter(filter))
+        .with(traces);
     let _ = tracing::subscriber::set_global_default(subscriber);
 }
 

@@ -159,6 +159,10 @@ async function main() {
 
     // f. lessons are removable; the list follows
     await page.locator('#tab-knowledge').click();
+    // The tab reloads the list: the saved example must be in it before counting.
+    await waitFor('the saved example is not listed', () =>
+      page.waitForSelector('#lessons tbody tr[data-kind="example"]', { timeout: TIMEOUT }),
+    );
     const before = await page.locator('#lessons tbody tr').count();
     await page.locator('#lessons tbody tr[data-kind="metric"] [data-testid="remove-lesson"]').click();
     await knowledgeStatus('ok', 'removing said nothing');
