@@ -18,7 +18,8 @@ pub fn events_schema() -> Result<TableSchema, SchemaError> {
 }
 
 /// The schema of a property's own export: as [`EVENTS_SCHEMA_DDL`], with `user_properties`
-/// keyed by name and typed as Google documents it (the public sample obfuscates them).
+/// keyed by name and typed as Google documents it (the public sample obfuscates them), and
+/// `stream_id`, the storage flags and the device ids as STRING (INT64 in the public sample).
 pub const EXPORT_SCHEMA_DDL: &str = include_str!("../../../fixtures/ga4/events_schema_export.ddl");
 
 /// The schema parsed from [`EXPORT_SCHEMA_DDL`].
@@ -36,9 +37,24 @@ mod tests {
         let public = events_schema().unwrap();
         let export = export_events_schema().unwrap();
         assert_eq!(public.fields.len(), export.fields.len());
+        let differ = ["user_properties", "privacy_info", "device", "stream_id"];
         for (a, b) in public.fields.iter().zip(&export.fields) {
             assert_eq!(a.name, b.name);
-            assert_eq!(a.ty == b.ty, a.name != "user_properties", "{}", a.name);
+            assert_eq!(
+                a.ty == b.ty,
+                !differ.contains(&a.name.as_str()),
+                "{}",
+                a.name
+            );
+        }
+        assert_eq!(export.field("stream_id").unwrap().ty, BqType::String);
+        let device = export.field("device").unwrap().ty.to_string();
+        for leaf in [
+            "mobile_os_hardware_model STRING",
+            "vendor_id STRING",
+            "advertising_id STRING",
+        ] {
+            assert!(device.contains(leaf), "{device}");
         }
         assert!(
             export

@@ -579,7 +579,8 @@ fn row(event_date: &str, user: &AppUser, event: &Event) -> Value {
                 "region": region, "city": city},
         "app_info": app_info,
         "traffic_source": {"medium": medium, "name": campaign, "source": source},
-        "stream_id": stream_id,
+        // The export writes the stream id as STRING.
+        "stream_id": stream_id.to_string(),
         "platform": platform,
         "event_dimensions": web.then(|| json!({"hostname": HOST})),
         "ecommerce": ecommerce,

@@ -892,12 +892,18 @@ mod tests {
         let device_fields = Fields::from(vec![
             Field::new("category", DataType::Utf8, true),
             Field::new("extra_thing", DataType::Utf8, true),
+            // A real export's advertising id is a UUID: STRING in the export schema.
+            Field::new("advertising_id", DataType::Utf8, true),
         ]);
         let device = StructArray::try_new(
             device_fields.clone(),
             vec![
                 Arc::new(StringArray::from(vec!["mobile", "desktop"])) as ArrayRef,
                 Arc::new(StringArray::from(vec!["a", "b"])),
+                Arc::new(StringArray::from(vec![
+                    Some("cdda802e-fb9c-47ad-9866-0794d394c912"),
+                    None,
+                ])),
             ],
             None,
         )
@@ -929,20 +935,26 @@ mod tests {
         );
         assert!(out.column_by_name("event_name").unwrap().null_count() == 2);
         assert!(notes.missing.contains("device.mobile_brand_name"));
+        let ids = out.column_by_name("device").unwrap().as_struct();
+        let ids = ids
+            .column_by_name("advertising_id")
+            .unwrap()
+            .as_string::<i32>();
+        assert_eq!(ids.value(0), "cdda802e-fb9c-47ad-9866-0794d394c912");
         assert!(notes.dropped.contains("device.extra_thing"));
 
         let words = RecordBatch::try_new(
             Arc::new(Schema::new(vec![Field::new(
-                "stream_id",
+                "event_timestamp",
                 DataType::Utf8,
                 true,
             )])),
-            vec![Arc::new(StringArray::from(vec!["web-stream"])) as ArrayRef],
+            vec![Arc::new(StringArray::from(vec!["yesterday"])) as ArrayRef],
         )
         .unwrap();
         let err = conform_batch(&words, &export, &mut Notes::default()).unwrap_err();
         assert!(
-            err.contains("column stream_id is Utf8, the export schema has INT64"),
+            err.contains("column event_timestamp is Utf8, the export schema has INT64"),
             "{err}"
         );
     }
