@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 
-import { CheckFailure, fail, pass, run, waitFor } from './harness.mjs';
+import { CheckFailure, fail, failureScreenshot, pass, run, waitFor } from './harness.mjs';
 
 const BASE_URL = (process.env.BASE_URL || '').replace(/\/+$/, '');
 const SCREENSHOT_DIR = process.env.SCREENSHOT_DIR || '.';
@@ -217,13 +217,7 @@ async function main() {
     if (err instanceof CheckFailure && page && (await page.locator('#api-key-panel').isVisible().catch(() => false))) {
       err.message += ' (the page asked for an API key: set API_KEY for this test)';
     }
-    if (page && !page.isClosed()) {
-      // Best effort: the page as it was when the check failed.
-      const shot = path.join(SCREENSHOT_DIR, 'chat-failure.png');
-      if (await page.screenshot({ path: shot, fullPage: true }).then(() => true, () => false)) {
-        console.error(`(failure screenshot at ${shot})`);
-      }
-    }
+    await failureScreenshot(page, SCREENSHOT_DIR, 'chat-failure.png');
     throw err;
   } finally {
     await browser.close().catch(() => {});

@@ -23,6 +23,15 @@ export async function waitFor(what, fn) {
   }
 }
 
+/** Best effort: the page as it was when a check failed, as `<dir>/<name>`. */
+export async function failureScreenshot(page, dir, name) {
+  if (!page || page.isClosed()) return;
+  const shot = `${dir.replace(/\/+$/, '')}/${name}`;
+  if (await page.screenshot({ path: shot, fullPage: true }).then(() => true, () => false)) {
+    console.error(`(failure screenshot at ${shot})`);
+  }
+}
+
 /** Runs `main`, reports a failure with the last lines of `browserLog`, and exits. */
 export async function run(main, browserLog) {
   let failed = 0;

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 
-import { fail, pass, run, waitFor } from './harness.mjs';
+import { fail, failureScreenshot, pass, run, waitFor } from './harness.mjs';
 
 const BASE_URL = (process.env.BASE_URL || '').replace(/\/+$/, '');
 const ADMIN_TOKEN = process.env.ADMIN_TOKEN || '';
@@ -182,12 +182,7 @@ async function main() {
     await page.screenshot({ path: shot, fullPage: true });
     pass(`full-page screenshot at ${shot}`);
   } catch (err) {
-    if (page && !page.isClosed()) {
-      const shot = path.join(SCREENSHOT_DIR, 'knowledge-failure.png');
-      if (await page.screenshot({ path: shot, fullPage: true }).then(() => true, () => false)) {
-        console.error(`(failure screenshot at ${shot})`);
-      }
-    }
+    await failureScreenshot(page, SCREENSHOT_DIR, 'knowledge-failure.png');
     throw err;
   } finally {
     await browser.close().catch(() => {});
