@@ -177,11 +177,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let rebuild: Rebuild = Arc::new(move |inputs: Inputs| {
         let opened = match inputs.document {
             Some(document) => opened.with_document(document),
-            None => Ok(opened.with_knowledge(opened.knowledge.clone())),
+            None => Ok(opened.clone()),
         };
         opened
-            .map(|opened| opened.with_knowledge(inputs.knowledge))
-            .and_then(|opened| build(&opened))
+            .and_then(|opened| build(&opened.with_knowledge(inputs.knowledge)))
             .map_err(|err| format!("{err:#}"))
     });
     let service = actix_web::web::Data::new(

@@ -393,6 +393,7 @@ pub enum Engine {
 }
 
 /// An open warehouse and what every validator and pipeline over it shares.
+#[derive(Clone)]
 pub struct Opened {
     pub engine: Engine,
     pub project: String,
@@ -470,30 +471,18 @@ impl Opened {
             facts.today = day.clone();
         }
         Ok(Opened {
-            engine: self.engine.clone(),
-            project: self.project.clone(),
-            dataset: self.dataset.clone(),
             facts,
             metadata: Some(document),
             model: Arc::new(model),
-            base_model: self.base_model.clone(),
-            as_of: self.as_of.clone(),
-            knowledge: self.knowledge.clone(),
+            ..self.clone()
         })
     }
 
     /// The same warehouse with other taught knowledge.
     pub fn with_knowledge(&self, knowledge: Arc<Knowledge>) -> Opened {
         Opened {
-            engine: self.engine.clone(),
-            project: self.project.clone(),
-            dataset: self.dataset.clone(),
-            facts: self.facts.clone(),
-            metadata: self.metadata.clone(),
-            model: self.model.clone(),
-            base_model: self.base_model.clone(),
-            as_of: self.as_of.clone(),
             knowledge,
+            ..self.clone()
         }
     }
 

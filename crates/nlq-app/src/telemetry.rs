@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use opentelemetry::trace::TracerProvider as _;
-use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
+use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 
@@ -31,7 +31,6 @@ pub(crate) fn tracer(
         .with_http()
         .with_endpoint(format!("{base}/v1/traces"))
         .with_timeout(Duration::from_secs(10))
-        .with_headers(Default::default())
         .build()
         .map_err(|e| format!("the OTLP exporter for {endpoint} cannot start: {e}"))?;
     let provider = SdkTracerProvider::builder()

@@ -164,19 +164,19 @@ impl Verified {
             .collect()
     }
 
-    /// The example that answers `question`, with the SQL for the days it means now: its date
-    /// literals moved from the taught range to `now`. None when no example is this question,
-    /// or its dates cannot be moved (the question named time then and names none now).
-    pub fn answer<'v>(
-        examples: &'v [Verified],
-        question: &str,
-        now: Option<DateRange>,
-    ) -> Option<(&'v Verified, String)> {
+    /// The example taught for `question` (equal after normalization), the latest taught.
+    pub fn find<'v>(examples: &'v [Verified], question: &str) -> Option<&'v Verified> {
         let key = normalize(question);
-        let example = examples.iter().rev().find(|e| e.key == key)?;
-        match (example.range, now) {
-            (then, now) if then == now => Some((example, example.sql.clone())),
-            (Some(then), Some(now)) => Some((example, rebind(&example.sql, then, now)?)),
+        examples.iter().rev().find(|e| e.key == key)
+    }
+
+    /// Its SQL for the days the question means now: the date literals moved from the taught
+    /// range to `now`. None when they cannot be moved (the question named time then and names
+    /// none now, or the other way round).
+    pub fn sql_for(&self, now: Option<DateRange>) -> Option<String> {
+        match (self.range, now) {
+            (then, now) if then == now => Some(self.sql.clone()),
+            (Some(then), Some(now)) => rebind(&self.sql, then, now),
             _ => None,
         }
     }
@@ -388,11 +388,13 @@ mod tests {
         );
         let examples = Verified::of(&knowledge);
         let now = Some(range("2021-01-25", "2021-01-31"));
-        let (example, sql) = Verified::answer(&examples, "지난 7일  가입 수?", now).unwrap();
+        let example = Verified::find(&examples, "지난 7일  가입 수?").unwrap();
+        let sql = example.sql_for(now).unwrap();
         assert_eq!(example.id, "k1");
         assert!(sql.contains("'20210125' AND '20210131'"), "{sql}");
-        assert!(Verified::answer(&examples, "지난 7일 가입 수", None).is_none());
-        assert!(Verified::answer(&examples, "지난 30일 가입 수", now).is_none());
+        let answer = |q: &str, now| Verified::find(&examples, q).and_then(|e| e.sql_for(now));
+        assert!(answer("지난 7일 가입 수", None).is_none());
+        assert!(answer("지난 30일 가입 수", now).is_none());
     }
 
     #[test]

@@ -95,7 +95,8 @@ pub async fn edit(
     let base = teachable(&service)?;
     let body = body.into_inner();
     let pipeline = service.fresh_pipeline().await;
-    // The lesson replaced is not part of what the new one is checked against.
+    // Checked against the model as it is, the replaced lesson included: a synonym's or a
+    // metric's own words would collide with themselves, so changing those is remove + teach.
     let lesson = check(&pipeline, body.lesson).await.map_err(refused)?;
     let by = author(body.by)?;
     let now = now();
