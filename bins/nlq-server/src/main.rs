@@ -19,7 +19,9 @@ use nlq_app::setup::{PolicyArgs, WarehouseArgs, open_options, parse_bytes, parse
 use nlq_exec::embedded;
 use nlq_pipeline::Pipeline;
 use nlq_server::service::{Inputs, Rebuild};
-use nlq_server::{Limits, ServerConfig, Service, SqliteStore};
+use nlq_server::{
+    Limits, PostgresConfig, PostgresStore, ServerConfig, Service, SqliteStore, Store,
+};
 
 #[derive(Parser)]
 #[command(
@@ -38,9 +40,19 @@ struct Cli {
     /// else the day after the newest shard.
     #[arg(long, env = "NLQ_AS_OF", value_parser = parse_day)]
     as_of: Option<String>,
-    /// The answers and conversations database [default: <data dir>/nlq-server.sqlite].
+    /// The answers, conversations and usage counts database, one SQLite file for a single
+    /// server [default: <data dir>/nlq-server.sqlite].
     #[arg(long, env = "NLQ_DB")]
     db: Option<PathBuf>,
+    /// A PostgreSQL database that several replicas share instead of the SQLite file
+    /// (postgres://user:password@host:5432/database).
+    #[arg(
+        long,
+        env = "NLQ_DATABASE_URL",
+        hide_env_values = true,
+        conflicts_with = "db"
+    )]
+    database_url: Option<String>,
     /// API keys callers send as `Authorization: Bearer <key>`, comma-separated.
     #[arg(
         long,
@@ -145,11 +157,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     };
     let pipeline = build(&opened)?;
     let llm_on = pipeline.has_llm();
-    let db = cli
-        .db
-        .clone()
-        .unwrap_or_else(|| data_dir.join("nlq-server.sqlite"));
-    let store = SqliteStore::open(&db).with_context(|| format!("opening {}", db.display()))?;
+    let (store, answers_in) = open_store(&cli, &data_dir)?;
     let loader = cli.metadata.loader(&data_dir)?;
     // Lessons taught on another replica arrive within this long.
     let knowledge = cli
@@ -184,15 +192,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             .map_err(|err| format!("{err:#}"))
     });
     let service = actix_web::web::Data::new(
-        Service::new(
-            Arc::new(pipeline),
-            warehouse,
-            Arc::new(store),
-            loader,
-            server_config,
-        )
-        .with_rebuild(rebuild)
-        .with_knowledge(knowledge),
+        Service::new(Arc::new(pipeline), warehouse, store, loader, server_config)
+            .with_rebuild(rebuild)
+            .with_knowledge(knowledge),
     );
     tracing::info!(
         address = %cli.bind,
@@ -203,7 +205,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         },
         warehouse = %cli.warehouse.warehouse,
         dataset,
-        answers = %db.display(),
+        answers = %answers_in,
         llm = if llm_on { "on" } else { "none" },
         "nlq-server listening on http://{}",
         cli.bind
@@ -219,4 +221,26 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             .await
             .context("serving")
     })
+}
+
+/// The shared PostgreSQL database when one is named, else the SQLite file; and where it is,
+/// for the log (never the password).
+fn open_store(cli: &Cli, data_dir: &std::path::Path) -> anyhow::Result<(Arc<dyn Store>, String)> {
+    if let Some(url) = cli.database_url.as_deref().filter(|u| !u.trim().is_empty()) {
+        let store = PostgresStore::open(&PostgresConfig {
+            url: url.to_owned(),
+        })
+        .map_err(|err| Failure {
+            class: nlq_core::Classify::class(&err),
+            message: format!("opening the answer database: {err}"),
+        })?;
+        let target = store.target().to_owned();
+        return Ok((Arc::new(store), format!("postgres {target}")));
+    }
+    let db = cli
+        .db
+        .clone()
+        .unwrap_or_else(|| data_dir.join("nlq-server.sqlite"));
+    let store = SqliteStore::open(&db).with_context(|| format!("opening {}", db.display()))?;
+    Ok((Arc::new(store), db.display().to_string()))
 }

@@ -69,6 +69,11 @@ fn post(base: &str, path: &str, body: &str) -> (u16, String) {
 }
 
 fn post_with_head(base: &str, path: &str, body: &str) -> (u16, String, String) {
+    send(base, "POST", path, "", body)
+}
+
+/// One request; `headers` are whole lines, each ending in CRLF.
+fn send(base: &str, method: &str, path: &str, headers: &str, body: &str) -> (u16, String, String) {
     let address = base.strip_prefix("http://").unwrap();
     let mut stream = TcpStream::connect(address).unwrap();
     stream
@@ -76,8 +81,8 @@ fn post_with_head(base: &str, path: &str, body: &str) -> (u16, String, String) {
         .unwrap();
     write!(
         stream,
-        "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+         {headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .unwrap();
@@ -91,16 +96,19 @@ fn post_with_head(base: &str, path: &str, body: &str) -> (u16, String, String) {
 fn start(data: &str, args: &[&str]) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let base = format!("http://127.0.0.1:{}", free_port());
-    let child = Command::new(env!("CARGO_BIN_EXE_nlq-server"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_nlq-server"));
+    if !args.contains(&"--database-url") {
+        command.arg("--db").arg(dir.path().join("answers.sqlite"));
+    }
+    let child = command
         .args(["--bind", base.strip_prefix("http://").unwrap()])
         .args(["--data-dir", data])
-        .arg("--db")
-        .arg(dir.path().join("answers.sqlite"))
         // What a test teaches stays with the test, never in the shared sample.
         .arg("--knowledge")
         .arg(format!("dir:{}", dir.path().join("knowledge").display()))
         .args(args)
         .env_remove("NLQ_API_KEYS")
+        .env_remove("NLQ_DATABASE_URL")
         .env_remove("NLQ_METADATA_STORE")
         .env_remove("OPENAI_API_KEY")
         .env_remove("ANTHROPIC_API_KEY")
@@ -491,4 +499,127 @@ fn traces_reach_an_otlp_collector() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+}
+
+/// A new database on the tests' PostgreSQL server (scripts/postgres.sh), by psql; its URL.
+fn fresh_database(server: &str) -> String {
+    let name = format!(
+        "nlq_replicas_{}_{}",
+        std::process::id(),
+        Instant::now().elapsed().subsec_nanos()
+    );
+    let out = Command::new("psql")
+        .args([server, "-v", "ON_ERROR_STOP=1", "-c"])
+        .arg(format!("CREATE DATABASE {name}"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (base, _) = server.rsplit_once('/').unwrap();
+    format!("{base}/{name}")
+}
+
+/// Issue 20: two server processes on one PostgreSQL database act as one service. A follow-up
+/// asked on the second replica continues the conversation the first began; the bytes both
+/// billed are counted once, together; and a replica started again still knows them, so the
+/// daily budget holds across replicas and restarts.
+#[test]
+fn two_replicas_on_one_postgres_database_share_conversations_and_budgets() {
+    let (Ok(data), Ok(server)) = (
+        std::env::var("NLQ_TEST_DATA_DIR"),
+        std::env::var("NLQ_TEST_DATABASE_URL"),
+    ) else {
+        assert!(
+            !required("NLQ_REQUIRE_POSTGRES"),
+            "NLQ_REQUIRE_POSTGRES is set but NLQ_TEST_DATABASE_URL or NLQ_TEST_DATA_DIR is not"
+        );
+        eprintln!("skipped: NLQ_TEST_DATABASE_URL is not set (scripts/test.sh sets it)");
+        return;
+    };
+    let database = fresh_database(&server);
+    let replica = |daily: &str| {
+        start(
+            &data,
+            &[
+                "--database-url",
+                &database,
+                "--admin-token",
+                "replica-admin",
+                "--daily-bytes",
+                daily,
+            ],
+        )
+    };
+    let first = replica("10GiB");
+    let mut second = replica("10GiB");
+
+    let (status, body) = post(
+        &first.base,
+        "/api/query",
+        r#"{"question": "지난 7일 디바이스별 방문자 수"}"#,
+    );
+    assert_eq!(status, 200, "{body}");
+    let asked: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(asked["status"], "answered", "{asked}");
+    let conversation = asked["conversation_id"].as_str().unwrap();
+
+    let follow_up =
+        format!(r#"{{"question": "그럼 모바일만?", "conversation_id": "{conversation}"}}"#);
+    let (status, body) = post(&second.base, "/api/query", &follow_up);
+    assert_eq!(status, 200, "{body}");
+    let narrowed: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(narrowed["status"], "answered", "{narrowed}");
+    assert_eq!(narrowed["conversation_id"], conversation);
+    let sql = narrowed["sql"].as_str().unwrap();
+    assert!(
+        sql.contains("'mobile'") && sql.contains("device.category"),
+        "{sql}"
+    );
+    // The first replica reads the whole conversation, the second's turn included.
+    let turns = get(&first.base, &format!("/api/conversations/{conversation}")).unwrap();
+    assert!(turns.starts_with("HTTP/1.1 200"), "{turns}");
+    assert!(turns.contains("그럼 모바일만?"), "{turns}");
+
+    let billed = |answer: &serde_json::Value| answer["cost"]["bytes_billed"].as_u64().unwrap();
+    let total = billed(&asked) + billed(&narrowed);
+    assert!(
+        billed(&asked) > 0 && billed(&narrowed) > 0,
+        "{asked} {narrowed}"
+    );
+    let spent = |base: &str| -> serde_json::Value {
+        let (status, _, body) = send(
+            base,
+            "GET",
+            "/admin/status",
+            "Authorization: Bearer replica-admin\r\n",
+            "",
+        );
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()["spent_today"].clone()
+    };
+    let both = serde_json::json!([{"caller": "address 127.0.0.1", "bytes_billed": total}]);
+    assert_eq!(spent(&first.base), both);
+    assert_eq!(spent(&second.base), both);
+
+    // Started again with a budget the two have used up between them, the second replica
+    // refuses the next query; the first, with room left, still answers.
+    second.stop();
+    let second = replica(&total.to_string());
+    assert_eq!(spent(&second.base), both);
+    let (status, body) = post(
+        &second.base,
+        "/api/query",
+        r#"{"question": "지난 7일 방문자 수"}"#,
+    );
+    assert_eq!(status, 429, "{body}");
+    assert!(body.contains("budget_exhausted"), "{body}");
+    let (status, body) = post(
+        &first.base,
+        "/api/query",
+        r#"{"question": "지난 7일 방문자 수"}"#,
+    );
+    assert_eq!(status, 200, "{body}");
 }

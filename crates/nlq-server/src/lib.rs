@@ -29,8 +29,9 @@ pub use answer::QueryResponse;
 pub use config::{Limits, ServerConfig};
 pub use error::ServerError;
 pub use service::{Readiness, Service};
-pub use store::AnswerStore;
+pub use store::postgres::{PostgresConfig, PostgresStore};
 pub use store::sqlite::SqliteStore;
+pub use store::{AnswerStore, Store, UsageStore};
 
 /// The whole app over `service`.
 pub fn app(

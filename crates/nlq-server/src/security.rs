@@ -1,15 +1,15 @@
 //! Who is calling and how much they may use: API keys, the admin token, per-caller request
-//! rates and daily warehouse-byte budgets. Counters live in memory: a restart forgives the
-//! day's usage, which errs on the side of the user, never of a runaway bill beyond one day.
+//! rates and daily warehouse-byte budgets. The counts live in the store, so they survive a
+//! restart and replicas on one database share them.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 
 use crate::config::Limits;
 use crate::error::ServerError;
+use crate::store::UsageStore;
 
 /// The caller of a request, as the limits count it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -44,25 +44,15 @@ pub fn same_secret(given: &str, expected: &str) -> bool {
     differ == 0
 }
 
-struct Bucket {
-    tokens: f64,
-    at: Instant,
-}
-
 /// Per-caller token buckets and byte budgets.
 pub struct Limiter {
     limits: Limits,
-    buckets: Mutex<HashMap<Caller, Bucket>>,
-    spent: Mutex<HashMap<(Caller, NaiveDate), u64>>,
+    usage: Arc<dyn UsageStore>,
 }
 
 impl Limiter {
-    pub fn new(limits: Limits) -> Self {
-        Limiter {
-            limits,
-            buckets: Mutex::new(HashMap::new()),
-            spent: Mutex::new(HashMap::new()),
-        }
+    pub fn new(limits: Limits, usage: Arc<dyn UsageStore>) -> Self {
+        Limiter { limits, usage }
     }
 
     pub fn limits(&self) -> &Limits {
@@ -74,20 +64,12 @@ impl Limiter {
     pub fn admit(&self, caller: &Caller) -> Result<(), ServerError> {
         let rate = f64::from(self.limits.requests_per_minute.max(1)) / 60.0;
         let capacity = f64::from(self.limits.requests_per_minute.max(1));
-        let now = Instant::now();
-        let mut buckets = self
-            .buckets
-            .lock()
-            .map_err(|_| ServerError::Internal("the rate limiter's lock is poisoned".into()))?;
-        let bucket = buckets.entry(caller.clone()).or_insert(Bucket {
-            tokens: capacity,
-            at: now,
-        });
-        bucket.tokens =
-            (bucket.tokens + now.duration_since(bucket.at).as_secs_f64() * rate).min(capacity);
-        bucket.at = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0);
+        let bucket = self.usage.take_token(&caller.0, now, rate, capacity)?;
+        if bucket.admitted {
             return Ok(());
         }
         let wait = ((1.0 - bucket.tokens) / rate).ceil() as u64;
@@ -103,8 +85,7 @@ impl Limiter {
 
     /// Refuses a query when the caller has already spent today's budget.
     pub fn check_budget(&self, caller: &Caller) -> Result<(), ServerError> {
-        let today = Utc::now().date_naive();
-        let spent = self.spent_on(caller, today);
+        let spent = self.usage.bytes_spent(&caller.0, Utc::now().date_naive())?;
         if spent >= self.limits.daily_bytes {
             let tomorrow = Utc::now()
                 .date_naive()
@@ -126,40 +107,23 @@ impl Limiter {
         Ok(())
     }
 
+    /// Counts bytes a query billed. The query has run and its answer is kept whatever
+    /// happens here, so a store that cannot count is logged, not returned.
     pub fn spend(&self, caller: &Caller, bytes: u64) {
         if bytes == 0 {
             return;
         }
-        let today = Utc::now().date_naive();
-        if let Ok(mut spent) = self.spent.lock() {
-            // Yesterday's counters are of no more use.
-            spent.retain(|(_, day), _| *day == today);
-            *spent.entry((caller.clone(), today)).or_default() += bytes;
+        if let Err(err) = self
+            .usage
+            .add_bytes(&caller.0, Utc::now().date_naive(), bytes)
+        {
+            tracing::error!(caller = %caller.0, bytes, error = %err, "bytes billed were not counted");
         }
     }
 
-    fn spent_on(&self, caller: &Caller, day: NaiveDate) -> u64 {
-        self.spent
-            .lock()
-            .map(|s| s.get(&(caller.clone(), day)).copied().unwrap_or(0))
-            .unwrap_or(0)
-    }
-
     /// Today's bytes billed per caller, for the admin status.
-    pub fn spent_today(&self) -> Vec<(String, u64)> {
-        let today = Utc::now().date_naive();
-        let mut list: Vec<(String, u64)> = self
-            .spent
-            .lock()
-            .map(|s| {
-                s.iter()
-                    .filter(|((_, day), _)| *day == today)
-                    .map(|((caller, _), bytes)| (caller.0.clone(), *bytes))
-                    .collect()
-            })
-            .unwrap_or_default();
-        list.sort();
-        list
+    pub fn spent_today(&self) -> Result<Vec<(String, u64)>, ServerError> {
+        self.usage.bytes_spent_on(Utc::now().date_naive())
     }
 }
 
@@ -178,11 +142,14 @@ mod tests {
 
     #[test]
     fn a_burst_over_the_rate_is_refused_with_a_wait_and_budgets_stop_spending() {
-        let limiter = Limiter::new(Limits {
-            requests_per_minute: 3,
-            daily_bytes: 100,
-            ..Limits::default()
-        });
+        let limiter = Limiter::new(
+            Limits {
+                requests_per_minute: 3,
+                daily_bytes: 100,
+                ..Limits::default()
+            },
+            Arc::new(crate::store::sqlite::SqliteStore::in_memory().unwrap()),
+        );
         let caller = Caller::of_key("k-1");
         for _ in 0..3 {
             limiter.admit(&caller).unwrap();
@@ -202,6 +169,9 @@ mod tests {
         limiter.spend(&caller, 60);
         let err = limiter.check_budget(&caller).unwrap_err();
         assert_eq!(err.code(), "budget_exhausted");
-        assert_eq!(limiter.spent_today(), [("key …k-1".to_owned(), 120)]);
+        assert_eq!(
+            limiter.spent_today().unwrap(),
+            [("key …k-1".to_owned(), 120)]
+        );
     }
 }

@@ -19,7 +19,7 @@ use crate::config::ServerConfig;
 use crate::error::ServerError;
 use crate::metrics::{AnswerPath, Metrics};
 use crate::security::{Caller, Limiter};
-use crate::store::AnswerStore;
+use crate::store::{AnswerStore, Store};
 
 /// Answers the cache keeps at most; the oldest go first.
 const CACHED_ANSWERS: usize = 1_000;
@@ -131,11 +131,11 @@ impl Service {
     pub fn new(
         pipeline: Arc<Pipeline>,
         warehouse: Arc<dyn Warehouse>,
-        store: Arc<dyn AnswerStore>,
+        store: Arc<dyn Store>,
         metadata: Option<Arc<MetadataLoader>>,
         config: ServerConfig,
     ) -> Self {
-        let limiter = Limiter::new(config.limits.clone());
+        let limiter = Limiter::new(config.limits.clone(), store.clone());
         Service {
             current: std::sync::RwLock::new(Current {
                 pipeline,

@@ -24,7 +24,7 @@ pub async fn status(service: web::Data<Service>) -> Result<HttpResponse, ServerE
     };
     let spent: Vec<_> = service
         .limiter
-        .spent_today()
+        .spent_today()?
         .into_iter()
         .map(|(caller, bytes)| json!({"caller": caller, "bytes_billed": bytes}))
         .collect();

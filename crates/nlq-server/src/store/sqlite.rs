@@ -1,18 +1,46 @@
-//! The answer store in one SQLite file. Writes are single statements in WAL mode, so a crash
-//! leaves every committed answer readable and never half of one.
+//! The store in one SQLite file. Writes are single statements in WAL mode, so a crash leaves
+//! every committed answer readable and never half of one.
 
 use std::path::Path;
 use std::sync::Mutex;
 
+use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::AnswerStore;
+use super::{AnswerStore, Bucket, UsageStore, from_db, to_db};
 use crate::answer::QueryResponse;
 use crate::error::ServerError;
 
-/// The shape of the stored answers (`PRAGMA user_version`): a `QueryResponse` as JSON, read
-/// back into its types. Files from before versioning (0) hold the same shape.
-const FORMAT_VERSION: i64 = 1;
+/// The schema's steps, in order; `PRAGMA user_version` counts those applied. Stored answers are
+/// a `QueryResponse` as JSON, read back into its types. Step 1 is idempotent because files
+/// from before versioning (0) already hold its tables.
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS conversations (
+         id TEXT PRIMARY KEY,
+         created_at TEXT NOT NULL
+     );
+     CREATE TABLE IF NOT EXISTS answers (
+         qid TEXT PRIMARY KEY,
+         conversation_id TEXT NOT NULL REFERENCES conversations(id),
+         seq INTEGER NOT NULL,
+         created_at TEXT NOT NULL,
+         response TEXT NOT NULL
+     );
+     CREATE INDEX IF NOT EXISTS answers_by_conversation ON answers (conversation_id, seq);",
+    // Usage counters: budgets survive a restart.
+    "CREATE TABLE rate_buckets (
+         caller TEXT PRIMARY KEY,
+         tokens REAL NOT NULL,
+         at REAL NOT NULL,
+         admitted INTEGER NOT NULL
+     );
+     CREATE TABLE bytes_spent (
+         caller TEXT NOT NULL,
+         day TEXT NOT NULL,
+         bytes INTEGER NOT NULL,
+         PRIMARY KEY (caller, day)
+     );",
+];
 
 pub struct SqliteStore {
     // One connection: the writes are tiny, and SQLite serializes writers anyway.
@@ -36,40 +64,15 @@ impl SqliteStore {
         Self::init(Connection::open_in_memory().map_err(store_error)?)
     }
 
-    fn init(connection: Connection) -> Result<Self, ServerError> {
+    fn init(mut connection: Connection) -> Result<Self, ServerError> {
         connection
             .execute_batch(
                 "PRAGMA journal_mode = WAL;
                  PRAGMA synchronous = NORMAL;
-                 PRAGMA busy_timeout = 5000;
-                 CREATE TABLE IF NOT EXISTS conversations (
-                     id TEXT PRIMARY KEY,
-                     created_at TEXT NOT NULL
-                 );
-                 CREATE TABLE IF NOT EXISTS answers (
-                     qid TEXT PRIMARY KEY,
-                     conversation_id TEXT NOT NULL REFERENCES conversations(id),
-                     seq INTEGER NOT NULL,
-                     created_at TEXT NOT NULL,
-                     response TEXT NOT NULL
-                 );
-                 CREATE INDEX IF NOT EXISTS answers_by_conversation
-                     ON answers (conversation_id, seq);",
+                 PRAGMA busy_timeout = 5000;",
             )
             .map_err(store_error)?;
-        let version: i64 = connection
-            .query_row("PRAGMA user_version", [], |row| row.get(0))
-            .map_err(store_error)?;
-        if version > FORMAT_VERSION {
-            return Err(ServerError::Store(format!(
-                "the answer store was written by a newer nlq (format {version}, this one reads up to {FORMAT_VERSION}): upgrade nlq-server or point --db at another file"
-            )));
-        }
-        if version < FORMAT_VERSION {
-            connection
-                .execute_batch(&format!("PRAGMA user_version = {FORMAT_VERSION};"))
-                .map_err(store_error)?;
-        }
+        migrate(&mut connection)?;
         Ok(SqliteStore {
             connection: Mutex::new(connection),
         })
@@ -85,6 +88,28 @@ impl SqliteStore {
             .map_err(|_| ServerError::Store("a writer panicked".into()))?;
         f(&connection).map_err(store_error)
     }
+}
+
+/// Applies the steps the file has not had yet, each with its version in one transaction, so
+/// an interrupted upgrade leaves the file at the last whole step.
+fn migrate(connection: &mut Connection) -> Result<(), ServerError> {
+    let known = MIGRATIONS.len() as i64;
+    let version: i64 = connection
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .map_err(store_error)?;
+    if version > known {
+        return Err(ServerError::Store(format!(
+            "the answer store was written by a newer nlq (schema {version}, this one knows up to {known}): upgrade nlq-server or point --db at another file"
+        )));
+    }
+    for (step, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let transaction = connection.transaction().map_err(store_error)?;
+        transaction
+            .execute_batch(&format!("{sql}\nPRAGMA user_version = {};", step + 1))
+            .map_err(|e| ServerError::Store(format!("schema step {}: {e}", step + 1)))?;
+        transaction.commit().map_err(store_error)?;
+    }
+    Ok(())
 }
 
 fn parse(text: String) -> Result<QueryResponse, ServerError> {
@@ -169,38 +194,76 @@ impl AnswerStore for SqliteStore {
     }
 }
 
+impl UsageStore for SqliteStore {
+    fn take_token(
+        &self,
+        caller: &str,
+        now_secs: f64,
+        rate: f64,
+        capacity: f64,
+    ) -> Result<Bucket, ServerError> {
+        // In an upsert's SET, bare column names are the row as it was.
+        self.with(|c| {
+            c.query_row(
+                "INSERT INTO rate_buckets (caller, tokens, at, admitted)
+                 VALUES (?1, ?4 - 1, ?2, 1)
+                 ON CONFLICT (caller) DO UPDATE SET
+                     tokens = MIN(?4, tokens + MAX(?2 - at, 0) * ?3)
+                         - (MIN(?4, tokens + MAX(?2 - at, 0) * ?3) >= 1),
+                     admitted = MIN(?4, tokens + MAX(?2 - at, 0) * ?3) >= 1,
+                     at = MAX(?2, at)
+                 RETURNING admitted, tokens",
+                params![caller, now_secs, rate, capacity],
+                |row| {
+                    Ok(Bucket {
+                        admitted: row.get(0)?,
+                        tokens: row.get(1)?,
+                    })
+                },
+            )
+        })
+    }
+
+    fn add_bytes(&self, caller: &str, day: NaiveDate, bytes: u64) -> Result<(), ServerError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO bytes_spent (caller, day, bytes) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (caller, day) DO UPDATE SET bytes = bytes + excluded.bytes",
+                params![caller, day.to_string(), to_db(bytes)],
+            )
+            .map(drop)
+        })
+    }
+
+    fn bytes_spent(&self, caller: &str, day: NaiveDate) -> Result<u64, ServerError> {
+        let bytes: Option<i64> = self.with(|c| {
+            c.query_row(
+                "SELECT bytes FROM bytes_spent WHERE caller = ?1 AND day = ?2",
+                params![caller, day.to_string()],
+                |row| row.get(0),
+            )
+            .optional()
+        })?;
+        Ok(bytes.map(from_db).unwrap_or(0))
+    }
+
+    fn bytes_spent_on(&self, day: NaiveDate) -> Result<Vec<(String, u64)>, ServerError> {
+        self.with(|c| {
+            let mut statement =
+                c.prepare("SELECT caller, bytes FROM bytes_spent WHERE day = ?1 ORDER BY caller")?;
+            statement
+                .query_map(params![day.to_string()], |row| {
+                    Ok((row.get::<_, String>(0)?, from_db(row.get(1)?)))
+                })?
+                .collect()
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn response(qid: &str, conversation: &str, question: &str) -> QueryResponse {
-        QueryResponse {
-            qid: qid.into(),
-            conversation_id: conversation.into(),
-            question: question.into(),
-            status: nlq_core::Status::Answered,
-            message: None,
-            choices: vec![],
-            sql: Some("SELECT 1".into()),
-            plan: None,
-            columns: vec![],
-            rows: vec![vec![serde_json::json!(1)]],
-            row_count: 1,
-            summary: Some("one".into()),
-            chart: None,
-            cost: None,
-            needs_approval: false,
-            approval_reason: None,
-            risk: None,
-            validation: None,
-            llm: None,
-            timings: vec![],
-            created_at: "2026-12-04T00:00:00.000Z".into(),
-            caveats: vec![],
-            cached_from: None,
-            verified: None,
-        }
-    }
+    use crate::store::conformance;
 
     #[test]
     fn a_store_from_a_newer_format_is_refused_not_misread() {
@@ -216,53 +279,49 @@ mod tests {
     }
 
     #[test]
+    fn a_file_of_the_first_format_gains_the_usage_tables_and_keeps_its_answers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nlq.sqlite");
+        {
+            let connection = Connection::open(&path).unwrap();
+            connection
+                .execute_batch(&format!("{}\nPRAGMA user_version = 1;", MIGRATIONS[0]))
+                .unwrap();
+            connection
+                .execute_batch(
+                    "INSERT INTO conversations VALUES ('c1', 'now');
+                     INSERT INTO answers VALUES ('q1', 'c1', 1, 'now', '{}');",
+                )
+                .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.counts().unwrap(), (1, 1));
+        let day = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+        store.add_bytes("a", day, 5).unwrap();
+        assert_eq!(store.bytes_spent("a", day).unwrap(), 5);
+        let version: i64 = store
+            .with(|c| c.query_row("PRAGMA user_version", [], |row| row.get(0)))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len() as i64);
+    }
+
+    #[test]
     fn typed_answers_read_back_as_saved() {
-        let store = SqliteStore::in_memory().unwrap();
-        let mut answer = response("q1", "c1", "users");
-        answer.cost = Some(nlq_validate::cost(
-            5 << 20,
-            2,
-            &nlq_validate::CostPolicy::default(),
-        ));
-        answer.columns = vec![nlq_core::Column {
-            name: "users".into(),
-            ty: nlq_core::BqType::Int64,
-        }];
-        store.save(&answer).unwrap();
-        let mut back = store.get("q1").unwrap().unwrap();
-        assert_eq!(back.bytes_billed(), 20 << 20);
-        // serde_json reads a float back to within one unit of its last digit, not always to
-        // the same bits: dollars are compared as money, everything else exactly.
-        let (saved, read) = (
-            answer.cost.as_ref().unwrap().usd,
-            back.cost.as_ref().unwrap().usd,
-        );
-        assert!((saved - read).abs() <= saved * 1e-15, "{saved} vs {read}");
-        back.cost.as_mut().unwrap().usd = saved;
-        assert_eq!(back, answer);
+        conformance::typed_answers_read_back(&SqliteStore::in_memory().unwrap());
     }
 
     #[test]
     fn answers_survive_reopening_in_order_and_a_replaced_one_keeps_its_place() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("nlq.sqlite");
-        {
-            let store = SqliteStore::open(&path).unwrap();
-            store.save(&response("q1", "c1", "first")).unwrap();
-            store.save(&response("q2", "c1", "second")).unwrap();
-            store.save(&response("q3", "c2", "other")).unwrap();
-            let mut approved = response("q1", "c1", "first");
-            approved.summary = Some("ran".into());
-            store.save(&approved).unwrap();
-        }
         let store = SqliteStore::open(&path).unwrap();
-        let turns = store.conversation("c1").unwrap().unwrap();
-        let questions: Vec<&str> = turns.iter().map(|t| t.question.as_str()).collect();
-        assert_eq!(questions, ["first", "second"]);
-        assert_eq!(turns[0].summary.as_deref(), Some("ran"));
-        assert_eq!(store.get("q3").unwrap().unwrap().conversation_id, "c2");
-        assert_eq!(store.get("nope").unwrap(), None);
-        assert_eq!(store.conversation("nope").unwrap(), None);
-        assert_eq!(store.counts().unwrap(), (3, 2));
+        conformance::answers_keep_their_order(&store, &|| {
+            Box::new(SqliteStore::open(&path).unwrap())
+        });
+    }
+
+    #[test]
+    fn usage_counts_refill_and_add_up() {
+        conformance::usage_counts(&SqliteStore::in_memory().unwrap());
     }
 }
