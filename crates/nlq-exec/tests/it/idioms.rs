@@ -200,6 +200,14 @@ fn aggregate_and_conditional_functions() {
         "SELECT ARRAY_AGG(event_name ORDER BY event_timestamp DESC LIMIT 2) FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*` WHERE user_pseudo_id = 'u1'",
         json!([[["purchase", "page_view"]]]),
     );
+    // IGNORE NULLS after a call is ARRAY_AGG's (the first non-null value of a session, as
+    // GA4's session source is written), not the call's.
+    check(
+        "SELECT ARRAY_AGG(IF(event_name = 'purchase', event_name, NULL) IGNORE NULLS ORDER BY event_timestamp LIMIT 1)[SAFE_OFFSET(0)], \
+         ARRAY_LENGTH(ARRAY_AGG(IF(event_name = 'purchase', event_name, NULL) IGNORE NULLS)) \
+         FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*` WHERE user_pseudo_id = 'u1'",
+        json!([["purchase", 1]]),
+    );
     check(
         &all("STRING_AGG(DISTINCT geo.country, ',' ORDER BY geo.country)"),
         json!([["South Korea,United States"]]),

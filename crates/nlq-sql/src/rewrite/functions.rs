@@ -547,6 +547,23 @@ fn plain_args(f: &Function, cx: &Context<'_>, name: &str) -> Result<Vec<Expr>, S
         .collect()
 }
 
+/// `ARRAY_AGG(IF(...) IGNORE NULLS ...)`: the parser takes an IGNORE NULLS after a call for
+/// that call's own (as in `FIRST_VALUE(x) IGNORE NULLS`), where BigQuery reads it as
+/// ARRAY_AGG's. Moved back before the argument is rewritten (and the call it hangs on gone).
+pub(super) fn hoist_null_treatment(f: &mut Function) {
+    if !f.name.to_string().eq_ignore_ascii_case("ARRAY_AGG") {
+        return;
+    }
+    if let FunctionArguments::List(list) = &mut f.args
+        && let [FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Function(inner)))] =
+            list.args.as_mut_slice()
+        && let Some(treatment) = inner.null_treatment.take()
+    {
+        list.clauses
+            .insert(0, FunctionArgumentClause::IgnoreOrRespectNulls(treatment));
+    }
+}
+
 /// `ARRAY_AGG(x [ORDER BY ..] [LIMIT n])`: DuckDB's list() takes the ORDER BY; LIMIT becomes a
 /// slice; IGNORE NULLS a filter.
 fn array_agg(f: &mut Function, cx: &Context<'_>) -> Result<Expr, SqlError> {

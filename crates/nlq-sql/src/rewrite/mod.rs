@@ -224,6 +224,9 @@ impl VisitorMut for ToDuckDb<'_> {
     }
 
     fn pre_visit_expr(&mut self, expr: &mut Expr) -> Flow {
+        if let Expr::Function(f) = expr {
+            functions::hoist_null_treatment(f);
+        }
         match expr {
             Expr::Subquery(query) => {
                 if let Some(list) = unnest::scalar_subquery(query, &self.catalog.schema) {
