@@ -194,7 +194,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let service = actix_web::web::Data::new(
         Service::new(Arc::new(pipeline), warehouse, store, loader, server_config)
             .with_rebuild(rebuild)
-            .with_knowledge(knowledge),
+            .with_knowledge(knowledge)
+            .with_trace_link(Arc::new(nlq_app::telemetry::continue_trace)),
     );
     tracing::info!(
         address = %cli.bind,

@@ -468,12 +468,22 @@ fn traces_reach_an_otlp_collector() {
         expect: None,
     });
     let server = start(&data, &["--otlp-endpoint", &collector.base]);
-    let (status, body) = post(
+    // The caller's trace (W3C Trace Context): the request's span continues it.
+    let (trace, parent) = ("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7");
+    let (status, _, body) = send(
         &server.base,
+        "POST",
         "/api/query",
+        &format!("traceparent: 00-{trace}-{parent}-01\r\n"),
         r#"{"question": "지난 7일 기기별 사용자 수"}"#,
     );
     assert_eq!(status, 200, "{body}");
+    let bytes = |hex: &str| -> Vec<u8> {
+        (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect()
+    };
     let contains = |body: &[u8], needle: &[u8]| body.windows(needle.len()).any(|w| w == needle);
     // The batch goes out every 5 seconds.
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -490,6 +500,12 @@ fn traces_reach_an_otlp_collector() {
                 Some("application/x-protobuf")
             );
             assert!(contains(&export.body, b"nlq-server"), "no service name");
+            // Protobuf carries ids as raw bytes: the caller's trace id and its span as parent.
+            assert!(
+                contains(&export.body, &bytes(trace)),
+                "not the caller's trace"
+            );
+            assert!(contains(&export.body, &bytes(parent)), "no parent span id");
             break;
         }
         assert!(

@@ -7,10 +7,13 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 /// The provider in use, kept so the queued spans can be flushed at exit.
 static PROVIDER: OnceLock<SdkTracerProvider> = OnceLock::new();
@@ -48,4 +51,14 @@ pub fn flush() {
         let _ = provider.force_flush();
         let _ = provider.shutdown();
     }
+}
+
+/// Makes the caller's span (a W3C `traceparent` header's value) the parent of `span`, so the
+/// server's spans join the trace of the service that called it. A header that does not parse
+/// leaves the span a root; without `--otlp-endpoint` nothing is exported either way.
+pub fn continue_trace(span: &tracing::Span, traceparent: &str) {
+    let carrier =
+        std::collections::HashMap::from([("traceparent".to_owned(), traceparent.to_owned())]);
+    let context = TraceContextPropagator::new().extract(&carrier);
+    let _ = span.set_parent(context);
 }

@@ -162,6 +162,15 @@ pub async fn around(
     if let Some(trace) = trace_id(&req) {
         span.record("trace", trace);
     }
+    let traceparent = req
+        .headers()
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok());
+    if let (Some(traceparent), Some(service)) = (traceparent, req.app_data::<web::Data<Service>>())
+        && let Some(link) = &service.trace_link
+    {
+        link(&span, traceparent);
+    }
     let method = req.method().to_string();
     let url = req.uri().to_string();
     let user_agent = req

@@ -73,6 +73,10 @@ impl Readiness {
 /// binary knows how (the model file, the policy, the LLM); the service only calls it.
 pub type Rebuild = Arc<dyn Fn(Inputs) -> Result<Pipeline, String> + Send + Sync>;
 
+/// Joins a request's span to its caller's trace, given the `traceparent` header: the binary's
+/// tracing exporter knows how (this crate does not depend on it).
+pub type TraceLink = Arc<dyn Fn(&tracing::Span, &str) + Send + Sync>;
+
 /// What a pipeline is built from, beside the binary's own configuration.
 pub struct Inputs {
     /// The metadata document; None when no metadata store is configured.
@@ -100,6 +104,8 @@ pub struct Service {
     pub metadata: Option<Arc<MetadataLoader>>,
     /// Where taught lessons are kept; None: nothing can be taught.
     pub knowledge: Option<Arc<KnowledgeBase>>,
+    /// None: a `traceparent` is only logged, not followed.
+    pub trace_link: Option<TraceLink>,
     pub config: ServerConfig,
     pub limiter: Limiter,
     pub metrics: Metrics,
@@ -147,6 +153,7 @@ impl Service {
             store,
             metadata,
             knowledge: None,
+            trace_link: None,
             config,
             limiter,
             metrics: Metrics::new(),
@@ -167,6 +174,12 @@ impl Service {
     /// its versions. The first pipeline is taken to be built without lessons.
     pub fn with_knowledge(mut self, knowledge: Arc<KnowledgeBase>) -> Self {
         self.knowledge = Some(knowledge);
+        self
+    }
+
+    /// Request spans continue the trace their `traceparent` header names.
+    pub fn with_trace_link(mut self, link: TraceLink) -> Self {
+        self.trace_link = Some(link);
         self
     }
 
