@@ -127,6 +127,9 @@ fn entries(
                 only_present: true,
                 events: p.events.clone(),
                 origin: Origin::Catalog,
+                session: None,
+                rules: None,
+                sessions: Vec::new(),
             }),
         }
     }

@@ -4,10 +4,14 @@
 //! the first metric with ties broken by the dimensions). A percent of a count or a sum by a
 //! breakdown adds each row's share of all rows (`<metric>_share_pct`, after the metric
 //! columns); conditions on metrics become `HAVING`; excluded values `NOT IN`.
+//!
+//! Session-scoped dimensions (session source, landing page, and the channel group built on
+//! them) are one value per session, computed over all of the session's events in the range
+//! before any filter: a `session_facts` CTE grouped by session, joined to the events.
 
 use std::fmt::Write;
 
-use crate::model::{Format, Grain, SemanticModel};
+use crate::model::{Dimension, Format, Grain, SESSION_FACTS, SemanticModel};
 use crate::understand::{FilterOp, Plan};
 
 /// The SQL of a plan. Names in a plan come from the model, so a missing one is a bug in the
@@ -74,7 +78,40 @@ pub fn compile(model: &SemanticModel, plan: &Plan) -> Result<String, String> {
     }
     columns.extend(shares);
 
-    let mut sql = String::from("SELECT\n");
+    // One scan covers both periods of a comparison; each row is labelled with its period.
+    let (low, high) = match &plan.compare {
+        Some((other, _)) => {
+            let (a, b) = plan.range.suffixes();
+            let (c, d) = other.suffixes();
+            (a.min(c), b.max(d))
+        }
+        None => plan.range.suffixes(),
+    };
+
+    // The session values the breakdown and the filters read, in the model's order.
+    let mut session_names: Vec<&str> = Vec::new();
+    for d in &dimensions {
+        session_names.extend(d.sessions.iter().map(String::as_str));
+    }
+    for filter in &plan.filters {
+        session_names.extend(
+            dimension(&filter.dimension)?
+                .sessions
+                .iter()
+                .map(String::as_str),
+        );
+    }
+    let sessions: Vec<&Dimension> = model
+        .dimensions
+        .iter()
+        .filter(|d| session_names.contains(&d.name.as_str()))
+        .collect();
+
+    let mut sql = String::new();
+    if !sessions.is_empty() {
+        sql.push_str(&session_facts(model, &sessions, (&low, &high))?);
+    }
+    sql.push_str("SELECT\n");
     sql.push_str(
         &columns
             .iter()
@@ -87,16 +124,12 @@ pub fn compile(model: &SemanticModel, plan: &Plan) -> Result<String, String> {
     if item_grain {
         sql.push_str("\nCROSS JOIN UNNEST(items) AS item");
     }
-
-    // One scan covers both periods of a comparison; each row is labelled with its period.
-    let (low, high) = match &plan.compare {
-        Some((other, _)) => {
-            let (a, b) = plan.range.suffixes();
-            let (c, d) = other.suffixes();
-            (a.min(c), b.max(d))
-        }
-        None => plan.range.suffixes(),
-    };
+    if let (false, Some(key)) = (sessions.is_empty(), &model.session_key) {
+        let _ = write!(
+            sql,
+            "\nLEFT JOIN {SESSION_FACTS} ON {SESSION_FACTS}.session_key = {key}"
+        );
+    }
     let _ = write!(sql, "\nWHERE _TABLE_SUFFIX BETWEEN '{low}' AND '{high}'");
     if let Some((other, _)) = &plan.compare {
         let (a, b) = plan.range.suffixes();
@@ -181,8 +214,49 @@ pub fn compile(model: &SemanticModel, plan: &Plan) -> Result<String, String> {
     Ok(sql)
 }
 
+/// The CTE of per-session values: each session-scoped dimension's first non-null value among
+/// the session's events in the range, in time order.
+fn session_facts(
+    model: &SemanticModel,
+    sessions: &[&Dimension],
+    (low, high): (&str, &str),
+) -> Result<String, String> {
+    let key = model
+        .session_key
+        .as_deref()
+        .ok_or("session-scoped dimensions need the model's `session_key`")?;
+    let mut columns = vec![format!("{key} AS session_key")];
+    for d in sessions {
+        let Some(value) = &d.session else {
+            return Err(format!("`{}` is not session-scoped", d.name));
+        };
+        let first = format!(
+            "ARRAY_AGG({} IGNORE NULLS ORDER BY event_timestamp LIMIT 1)[SAFE_OFFSET(0)]",
+            value.first
+        );
+        columns.push(match &value.default {
+            Some(default) => format!("COALESCE({first}, {default}) AS {}", d.name),
+            None => format!("{first} AS {}", d.name),
+        });
+    }
+    let mut sql = format!("WITH {SESSION_FACTS} AS (\n  SELECT\n");
+    sql.push_str(
+        &columns
+            .iter()
+            .map(|c| format!("    {c}"))
+            .collect::<Vec<_>>()
+            .join(",\n"),
+    );
+    let _ = write!(
+        sql,
+        "\n  FROM `{}`\n  WHERE _TABLE_SUFFIX BETWEEN '{low}' AND '{high}'\n  GROUP BY session_key\n)\n",
+        model.table
+    );
+    Ok(sql)
+}
+
 /// A BigQuery string literal. Values come from the model, but quoting never trusts that.
-fn quote(value: &str) -> String {
+pub(crate) fn quote(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);
     out.push('\'');
     for c in value.chars() {
@@ -195,6 +269,16 @@ fn quote(value: &str) -> String {
     }
     out.push('\'');
     out
+}
+
+/// A regular expression as a BigQuery raw string (`r'...'`, as the export's users write them:
+/// backslashes stay as written); a pattern holding a quote falls back to an escaped literal.
+pub(crate) fn quote_pattern(pattern: &str) -> String {
+    if pattern.contains(['\'', '\n']) || pattern.ends_with('\\') {
+        quote(pattern)
+    } else {
+        format!("r'{pattern}'")
+    }
 }
 
 fn quoted(values: &[&str]) -> String {
@@ -311,6 +395,45 @@ mod tests {
     HAVING COUNT(DISTINCT user_pseudo_id) >= 50
     ORDER BY country
     "#);
+    }
+
+    #[test]
+    fn session_scoped_values_are_computed_per_session_and_joined() {
+        insta::assert_snapshot!(sql("지난 달 모바일 세션 소스별 세션 수"), @r#"
+    WITH session_facts AS (
+      SELECT
+        CONCAT(user_pseudo_id, CAST((SELECT ep.value.int_value FROM UNNEST(event_params) AS ep WHERE ep.key = 'ga_session_id') AS STRING)) AS session_key,
+        COALESCE(ARRAY_AGG((SELECT ep.value.string_value FROM UNNEST(event_params) AS ep WHERE ep.key = 'source') IGNORE NULLS ORDER BY event_timestamp LIMIT 1)[SAFE_OFFSET(0)], '(direct)') AS session_source
+      FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*`
+      WHERE _TABLE_SUFFIX BETWEEN '20210101' AND '20210131'
+      GROUP BY session_key
+    )
+    SELECT
+      session_facts.session_source AS session_source,
+      COUNT(DISTINCT CONCAT(user_pseudo_id, CAST((SELECT ep.value.int_value FROM UNNEST(event_params) AS ep WHERE ep.key = 'ga_session_id') AS STRING))) AS sessions
+    FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*`
+    LEFT JOIN session_facts ON session_facts.session_key = CONCAT(user_pseudo_id, CAST((SELECT ep.value.int_value FROM UNNEST(event_params) AS ep WHERE ep.key = 'ga_session_id') AS STRING))
+    WHERE _TABLE_SUFFIX BETWEEN '20210101' AND '20210131'
+      AND device.category = 'mobile'
+    GROUP BY session_source
+    ORDER BY session_source
+    "#);
+    }
+
+    #[test]
+    fn a_channel_group_reads_the_session_values_it_needs() {
+        let sql = sql("랜딩 페이지별 자연 검색 세션 수 12월");
+        assert!(sql.starts_with("WITH session_facts AS ("), "{sql}");
+        for needed in [
+            "AS landing_page",
+            "AS session_source",
+            "AS session_medium",
+            "AS session_campaign",
+        ] {
+            assert!(sql.contains(needed), "{needed}: {sql}");
+        }
+        assert!(sql.contains("THEN 'Organic Search'"), "{sql}");
+        assert!(sql.contains("= 'Organic Search'"), "{sql}");
     }
 
     #[test]

@@ -15,6 +15,7 @@
 //! The model (`fixtures/semantic/ga4.yaml`) is the single source of metric definitions. This
 //! crate never runs SQL and never guesses: a question it cannot read completely is handed on.
 
+pub mod classify;
 pub mod compile;
 mod error;
 pub mod lexicon;

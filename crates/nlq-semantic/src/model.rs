@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use sqlparser::dialect::BigQueryDialect;
 use sqlparser::parser::Parser;
 
+use crate::classify::{ChannelRules, PageTypes};
 use crate::error::SemanticError;
 use crate::lexicon::{Lexicon, Words};
 use crate::normalize::normalize;
@@ -89,6 +90,8 @@ pub struct Metric {
 #[serde(deny_unknown_fields)]
 pub struct Dimension {
     pub name: String,
+    /// Empty for a session-scoped or rule-defined dimension: loading writes it.
+    #[serde(default)]
     pub sql: String,
     #[serde(default)]
     pub grain: Grain,
@@ -113,7 +116,42 @@ pub struct Dimension {
     pub events: Vec<String>,
     #[serde(default, skip_serializing_if = "Origin::is_model")]
     pub origin: Origin,
+    /// Session-scoped (GA4's session source, landing page): one value per session, given to
+    /// each of its events. Its `sql` becomes `session_facts.<name>`, a column the compiler
+    /// computes once per session and joins to the events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<SessionValue>,
+    /// Defined by one of the model's rule sets instead of `sql`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<RuleSet>,
+    /// The session-scoped dimensions its SQL reads (itself, or a channel group's inputs);
+    /// found when the model loads.
+    #[serde(skip)]
+    pub sessions: Vec<String>,
 }
+
+/// The value of a session-scoped dimension: the first non-null value of `first` among the
+/// session's events in time order, `default` when none has one.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionValue {
+    pub first: String,
+    #[serde(default)]
+    pub default: Option<String>,
+}
+
+/// The rule sets of the model file a dimension can be defined by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleSet {
+    /// GA4's default channel group (`channels`).
+    Channels,
+    /// The URL classifier (`page_types`).
+    PageTypes,
+}
+
+/// The table alias the compiler gives the per-session values (see compile.rs).
+pub const SESSION_FACTS: &str = "session_facts";
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -172,6 +210,16 @@ pub struct SemanticModel {
     /// What the model file says of the entries MetaSync proposes from the catalog.
     #[serde(default)]
     pub catalog: CatalogRules,
+    /// GA4's default channel group rules (a `rules: channels` dimension reads them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channels: Option<ChannelRules>,
+    /// The page-type classifier (a `rules: page_types` dimension reads it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_types: Option<PageTypes>,
+    /// The `session_key` fragment, expanded: how an event finds its session's values. Set at
+    /// load when a dimension is session-scoped.
+    #[serde(skip)]
+    pub session_key: Option<String>,
     /// Every normalized word and what it names, longest first: built once at load. A word
     /// names one metric or dimension, or values of several dimensions ("google": a source and
     /// a brand), which the reader tells apart by the words around it.
@@ -250,6 +298,7 @@ impl SemanticModel {
         }
         model.check_names()?;
         model.expand()?;
+        model.derive()?;
         model.check_sql()?;
         model.index()?;
         model.lexicon.prepare()?;
@@ -501,10 +550,101 @@ impl SemanticModel {
                 expander.expand(&metric.sql, &mut vec![format!("metric {}", metric.name)])?;
         }
         for dimension in &mut self.dimensions {
-            dimension.sql = expander.expand(
-                &dimension.sql,
-                &mut vec![format!("dimension {}", dimension.name)],
-            )?;
+            let stack = || vec![format!("dimension {}", dimension.name)];
+            dimension.sql = expander.expand(&dimension.sql, &mut stack())?;
+            if let Some(session) = &mut dimension.session {
+                session.first = expander.expand(&session.first, &mut stack())?;
+                if let Some(default) = &mut session.default {
+                    *default = expander.expand(default, &mut stack())?;
+                }
+            }
+        }
+        if let Some(pages) = &mut self.page_types {
+            pages.path = expander.expand(&pages.path, &mut vec!["page_types path".into()])?;
+        }
+        let session_scoped = self.dimensions.iter().any(|d| d.session.is_some());
+        if session_scoped {
+            let key = self.fragments.get("session_key").ok_or_else(|| {
+                invalid("session-scoped dimensions need a `session_key` fragment".into())
+            })?;
+            self.session_key =
+                Some(expander.expand(key, &mut vec!["fragment session_key".into()])?);
+        }
+        Ok(())
+    }
+
+    /// Writes the SQL of session-scoped and rule-defined dimensions, and what each reads of
+    /// the session values. Runs after `expand`, so rule patterns are never read as `{name}`.
+    fn derive(&mut self) -> Result<(), SemanticError> {
+        for d in &mut self.dimensions {
+            let written = !d.sql.trim().is_empty();
+            let how = usize::from(written)
+                + usize::from(d.session.is_some())
+                + usize::from(d.rules.is_some());
+            if how != 1 {
+                return Err(invalid(format!(
+                    "dimension `{}` needs exactly one of `sql`, `session` and `rules`",
+                    d.name
+                )));
+            }
+            if d.session.is_some() {
+                d.sql = format!("{SESSION_FACTS}.{}", d.name);
+            }
+        }
+        for i in 0..self.dimensions.len() {
+            let sql = match self.dimensions[i].rules {
+                None => continue,
+                Some(RuleSet::Channels) => {
+                    let rules = self.channels.as_ref().ok_or_else(|| {
+                        invalid(format!(
+                            "dimension `{}` reads the `channels` rules, which the model does not have",
+                            self.dimensions[i].name
+                        ))
+                    })?;
+                    rules.check()?;
+                    let input = |name: &str| {
+                        self.dimension(name)
+                            .filter(|d| d.rules.is_none())
+                            .map(|d| d.sql.clone())
+                            .ok_or_else(|| {
+                                invalid(format!(
+                                    "channels: `{name}` is not a dimension the rules can read"
+                                ))
+                            })
+                    };
+                    rules.sql(
+                        &input(&rules.source)?,
+                        &input(&rules.medium)?,
+                        &input(&rules.campaign)?,
+                    )
+                }
+                Some(RuleSet::PageTypes) => {
+                    let pages = self.page_types.as_ref().ok_or_else(|| {
+                        invalid(format!(
+                            "dimension `{}` reads the `page_types` rules, which the model does not have",
+                            self.dimensions[i].name
+                        ))
+                    })?;
+                    pages.check()?;
+                    pages.sql(&pages.path)
+                }
+            };
+            self.dimensions[i].sql = sql;
+        }
+        let session_names: HashSet<String> = self
+            .dimensions
+            .iter()
+            .filter(|d| d.session.is_some())
+            .map(|d| d.name.clone())
+            .collect();
+        for d in &mut self.dimensions {
+            d.sessions = session_columns(&d.name, &d.sql)?;
+            if let Some(unknown) = d.sessions.iter().find(|s| !session_names.contains(*s)) {
+                return Err(invalid(format!(
+                    "dimension `{}` reads `{SESSION_FACTS}.{unknown}`, which is not a session-scoped dimension",
+                    d.name
+                )));
+            }
         }
         Ok(())
     }
@@ -584,6 +724,46 @@ impl SemanticModel {
         Ok(out)
     }
 
+    /// A dimension's definition as a prompt shows it: its SQL, or for a session-scoped or
+    /// rule-defined one how it is computed (its compiled SQL reads the `session_facts` CTE,
+    /// and the channel rules alone are thousands of tokens).
+    pub fn definition(&self, d: &Dimension) -> String {
+        if let Some(value) = &d.session {
+            let default = value
+                .default
+                .as_deref()
+                .map_or(String::new(), |v| format!(", else {v}"));
+            let key = self.session_key.as_deref().unwrap_or("the session");
+            return format!(
+                "per session ({key}): the first non-null {} among the session's events by event_timestamp{default}",
+                value.first
+            );
+        }
+        match (d.rules, &self.channels, &self.page_types) {
+            (Some(RuleSet::Channels), Some(rules), _) => format!(
+                "GA4's default channel group of the session's {}, {} and {}: {}",
+                rules.source,
+                rules.medium,
+                rules.campaign,
+                rules.group_names().collect::<Vec<_>>().join(", ")
+            ),
+            (Some(RuleSet::PageTypes), _, Some(pages)) => {
+                let rules: Vec<String> = pages
+                    .rules
+                    .iter()
+                    .map(|r| format!("{} if it matches r'{}'", r.page_type, r.matches))
+                    .collect();
+                format!(
+                    "the first that holds of LOWER({}): {}; else '{}'",
+                    pages.path,
+                    rules.join("; "),
+                    pages.fallback
+                )
+            }
+            _ => d.sql.clone(),
+        }
+    }
+
     pub fn term_name(&self, term: Term) -> String {
         match term {
             Term::Metric(i) => format!("metric `{}`", self.metrics[i].name),
@@ -599,6 +779,37 @@ impl SemanticModel {
 /// The name in a "kind name" stack entry.
 fn owner(entry: &str) -> &str {
     entry.split_once(' ').map_or(entry, |(_, name)| name)
+}
+
+/// The `session_facts.<name>` columns an expression reads, in order, once each.
+fn session_columns(owner: &str, sql: &str) -> Result<Vec<String>, SemanticError> {
+    use sqlparser::ast::{Expr, Visit, Visitor};
+    use std::ops::ControlFlow;
+
+    struct Columns(Vec<String>);
+    impl Visitor for Columns {
+        type Break = ();
+        fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<()> {
+            if let Expr::CompoundIdentifier(parts) = expr
+                && let [table, column] = parts.as_slice()
+                && table.value.eq_ignore_ascii_case(SESSION_FACTS)
+                && !self.0.contains(&column.value)
+            {
+                self.0.push(column.value.clone());
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    if !sql.contains(SESSION_FACTS) {
+        return Ok(Vec::new());
+    }
+    let expr = Parser::new(&BigQueryDialect {})
+        .try_with_sql(sql)
+        .and_then(|mut p| p.parse_expr())
+        .map_err(|err| invalid(format!("the SQL of `{owner}` does not parse: {err}")))?;
+    let mut columns = Columns(Vec::new());
+    let _ = expr.visit(&mut columns);
+    Ok(columns.0)
 }
 
 pub(crate) fn check_expr(owner: &str, sql: &str) -> Result<(), SemanticError> {

@@ -46,7 +46,12 @@ pub(crate) fn definitions(model: &SemanticModel, question: &str) -> Vec<String> 
         .chain(model.dimensions.iter().map(|d| {
             (
                 mentioned(&d.ko, &d.en),
-                format!("dimension {}: {}  -- {}", d.name, d.sql, d.en.join(", ")),
+                format!(
+                    "dimension {}: {}  -- {}",
+                    d.name,
+                    model.definition(d),
+                    d.en.join(", ")
+                ),
             )
         }))
         .collect();

@@ -1,0 +1,381 @@
+//! Issue 21: session-scoped dimensions (session source/medium/campaign, default channel group,
+//! landing page) and page types, asked in Korean and English and answered on the embedded
+//! engine over the test sample, checked against the same figures computed in Rust from the
+//! raw events; and the channel rules' SQL against their Rust evaluation, row by row.
+
+// Test code: a panic with its message is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use nlq_core::{QueryRequest, Value, Warehouse};
+use nlq_exec::embedded::{EmbeddedConfig, EmbeddedWarehouse};
+use nlq_pipeline::{Pipeline, Status};
+use nlq_semantic::SemanticModel;
+use nlq_semantic::classify::Touch;
+use nlq_validate::{DatasetFacts, Policy, StandardParams, Validator};
+
+const EVENTS: &str = "`bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*`";
+
+fn pipeline() -> Option<(Pipeline, Arc<EmbeddedWarehouse>)> {
+    // scripts/test.sh generates the sample; without it there is nothing to read.
+    let dir = std::env::var("NLQ_TEST_DATA_DIR").ok()?;
+    let warehouse = Arc::new(EmbeddedWarehouse::open(&EmbeddedConfig::new(&dir)).unwrap());
+    let facts = DatasetFacts {
+        tables: warehouse.catalog().tables.clone(),
+        today: warehouse.catalog().current_date.clone(),
+    };
+    let policy = Policy::for_dataset(nlq_core::ga4::PUBLIC_PROJECT, nlq_core::ga4::PUBLIC_DATASET);
+    let validator = Validator::new(
+        warehouse.clone(),
+        policy,
+        facts.clone(),
+        Arc::new(StandardParams),
+    )
+    .unwrap();
+    let model = Arc::new(SemanticModel::builtin().unwrap());
+    Some((Pipeline::new(model, validator, &facts).unwrap(), warehouse))
+}
+
+fn text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Null => None,
+        other => panic!("not a string: {other:?}"),
+    }
+}
+
+fn int(value: &Value) -> i64 {
+    match value {
+        Value::Int64(n) => *n,
+        other => panic!("not an integer: {other:?}"),
+    }
+}
+
+/// One session as computed by hand: its events in time order, the first non-null value of
+/// each parameter, the first page_view's path.
+#[derive(Default)]
+struct Session {
+    source: Option<String>,
+    medium: Option<String>,
+    campaign: Option<String>,
+    landing: Option<String>,
+    device: Option<String>,
+}
+
+/// Every session of December 2020 in the sample, from the raw events.
+async fn sessions_by_hand(warehouse: &EmbeddedWarehouse) -> HashMap<String, Session> {
+    let param = |key: &str| {
+        format!(
+            "(SELECT ep.value.string_value FROM UNNEST(event_params) AS ep WHERE ep.key = '{key}')"
+        )
+    };
+    let sql = format!(
+        "SELECT CONCAT(user_pseudo_id, CAST((SELECT ep.value.int_value FROM UNNEST(event_params) AS ep \
+         WHERE ep.key = 'ga_session_id') AS STRING)) AS session, event_timestamp, event_name, \
+         {}, {}, {}, {}, device.category \
+         FROM {EVENTS} WHERE _TABLE_SUFFIX BETWEEN '20201201' AND '20201231' \
+         ORDER BY session, event_timestamp",
+        param("source"),
+        param("medium"),
+        param("campaign"),
+        param("page_location"),
+    );
+    let mut request = QueryRequest::new(sql);
+    request.max_rows = 1_000_000;
+    let rows = warehouse.query(&request).await.unwrap();
+    assert!(!rows.truncated);
+    let mut sessions: HashMap<String, Session> = HashMap::new();
+    for row in &rows.rows {
+        let Some(key) = text(&row[0]) else { continue };
+        let session = sessions.entry(key).or_default();
+        let first = |slot: &mut Option<String>, value: Option<String>| {
+            if slot.is_none() {
+                *slot = value;
+            }
+        };
+        first(&mut session.source, text(&row[3]));
+        first(&mut session.medium, text(&row[4]));
+        first(&mut session.campaign, text(&row[5]));
+        if text(&row[2]).as_deref() == Some("page_view") {
+            // The path: no scheme and host, no query string.
+            let path = text(&row[6]).map(|location| {
+                let rest = location
+                    .split_once("://")
+                    .map_or(location.as_str(), |(_, r)| r);
+                let path = rest.find('/').map_or("", |i| &rest[i..]);
+                path.split(['?', '#']).next().unwrap_or("").to_owned()
+            });
+            first(&mut session.landing, path);
+        }
+        first(&mut session.device, text(&row[7]));
+    }
+    sessions
+}
+
+/// The answer's rows as (first column, last integer column).
+fn counts(answer: &nlq_pipeline::Answer) -> BTreeMap<String, i64> {
+    answer
+        .rows
+        .iter()
+        .map(|row| {
+            (
+                text(&row[0]).unwrap_or_else(|| "NULL".into()),
+                int(row.last().unwrap()),
+            )
+        })
+        .collect()
+}
+
+async fn ask(pipeline: &Pipeline, question: &str) -> nlq_pipeline::Answer {
+    let answer = pipeline.ask(question, &|_| {}).await;
+    assert_eq!(
+        answer.status,
+        Status::Answered,
+        "{question}: {:?} {:?}",
+        answer.message,
+        answer.sql
+    );
+    answer
+}
+
+#[tokio::test]
+async fn session_dimensions_answer_as_computed_by_hand() {
+    let Some((pipeline, warehouse)) = pipeline() else {
+        return;
+    };
+    let model = SemanticModel::builtin().unwrap();
+    let rules = model.channels.as_ref().unwrap();
+    let sessions = sessions_by_hand(&warehouse).await;
+    assert!(sessions.len() > 1_000, "{} sessions", sessions.len());
+
+    let tally = |key: &dyn Fn(&Session) -> Option<String>| {
+        let mut out: BTreeMap<String, i64> = BTreeMap::new();
+        for session in sessions.values() {
+            if let Some(k) = key(session) {
+                *out.entry(k).or_default() += 1;
+            }
+        }
+        out
+    };
+    let channel = |s: &Session| {
+        rules
+            .evaluate(Touch {
+                source: Some(s.source.as_deref().unwrap_or("(direct)")),
+                medium: Some(s.medium.as_deref().unwrap_or("(none)")),
+                campaign: Some(s.campaign.as_deref().unwrap_or("(direct)")),
+            })
+            .to_owned()
+    };
+
+    let by_channel = tally(&|s| Some(channel(s)));
+    for question in [
+        "2020년 12월 채널별 세션 수",
+        "sessions by default channel group in December 2020",
+        "2020년 12월 기본 채널 그룹별 세션",
+    ] {
+        assert_eq!(
+            counts(&ask(&pipeline, question).await),
+            by_channel,
+            "{question}"
+        );
+    }
+    // The sample's traffic lands in the groups GA4 would give it.
+    for group in [
+        "Direct",
+        "Organic Search",
+        "Paid Search",
+        "Paid Shopping",
+        "Referral",
+        "Organic Video",
+        "Email",
+    ] {
+        assert!(by_channel.contains_key(group), "{group}: {by_channel:?}");
+    }
+
+    let by_source = tally(&|s| Some(s.source.clone().unwrap_or_else(|| "(direct)".into())));
+    for question in [
+        "2020년 12월 세션 소스별 세션 수",
+        "sessions by session source in December 2020",
+    ] {
+        assert_eq!(
+            counts(&ask(&pipeline, question).await),
+            by_source,
+            "{question}"
+        );
+    }
+    let by_medium = tally(&|s| Some(s.medium.clone().unwrap_or_else(|| "(none)".into())));
+    assert_eq!(
+        counts(&ask(&pipeline, "2020년 12월 세션 매체별 세션 수").await),
+        by_medium
+    );
+
+    let by_landing = tally(&|s| Some(s.landing.clone().unwrap_or_else(|| "(not set)".into())));
+    let mut top: Vec<(String, i64)> = by_landing.into_iter().collect();
+    top.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    top.truncate(5);
+    for question in [
+        "2020년 12월 랜딩 페이지별 세션 수 상위 5개",
+        "top 5 landing pages by sessions in December 2020",
+    ] {
+        let answer = ask(&pipeline, question).await;
+        let got: Vec<(String, i64)> = answer
+            .rows
+            .iter()
+            .map(|r| (text(&r[0]).unwrap(), int(r.last().unwrap())))
+            .collect();
+        assert_eq!(got, top, "{question}");
+    }
+
+    // A session-scoped value as a filter, with an event-scoped breakdown: the mobile and
+    // desktop sessions that came through Organic Search.
+    let organic_by_device =
+        tally(&|s| (channel(s) == "Organic Search").then(|| s.device.clone().unwrap_or_default()));
+    for question in [
+        "2020년 12월 자연 검색 세션 수 디바이스별",
+        "sessions from Organic Search by device in December 2020",
+    ] {
+        assert_eq!(
+            counts(&ask(&pipeline, question).await),
+            organic_by_device,
+            "{question}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn page_types_and_follow_ups_on_session_dimensions() {
+    let Some((pipeline, warehouse)) = pipeline() else {
+        return;
+    };
+    let model = SemanticModel::builtin().unwrap();
+    let pages = model.page_types.as_ref().unwrap();
+    // Page views by page type, by hand.
+    let mut request = QueryRequest::new(format!(
+        "SELECT (SELECT ep.value.string_value FROM UNNEST(event_params) AS ep WHERE ep.key = 'page_location') \
+         FROM {EVENTS} WHERE _TABLE_SUFFIX BETWEEN '20201201' AND '20201231' AND event_name = 'page_view'"
+    ));
+    request.max_rows = 1_000_000;
+    let rows = warehouse.query(&request).await.unwrap();
+    let mut by_type: BTreeMap<String, i64> = BTreeMap::new();
+    for row in &rows.rows {
+        let path = text(&row[0]).map(|location| {
+            let rest = location
+                .split_once("://")
+                .map_or(location.as_str(), |(_, r)| r);
+            let path = rest.find('/').map_or("", |i| &rest[i..]);
+            path.split(['?', '#']).next().unwrap_or("").to_owned()
+        });
+        *by_type
+            .entry(pages.evaluate(path.as_deref()).to_owned())
+            .or_default() += 1;
+    }
+    for question in [
+        "2020년 12월 페이지 유형별 페이지뷰",
+        "page views by page type in December 2020",
+    ] {
+        assert_eq!(
+            counts(&ask(&pipeline, question).await),
+            by_type,
+            "{question}"
+        );
+    }
+    for page_type in ["PDP", "PLP", "home", "cart", "checkout"] {
+        assert!(by_type.contains_key(page_type), "{page_type}: {by_type:?}");
+    }
+
+    // A follow-up narrows a session-scoped breakdown, and a filter on a page type.
+    let first = ask(&pipeline, "2020년 12월 채널별 사용자 수").await;
+    let context = nlq_pipeline::Context::default().with_turns([nlq_pipeline::Turn {
+        question: "2020년 12월 채널별 사용자 수".into(),
+        plan: first.plan.clone(),
+        sql: first.sql.clone(),
+        digest: first.summary.clone(),
+    }]);
+    let narrowed = pipeline.ask_with("그럼 모바일만?", &context, &|_| {}).await;
+    assert_eq!(narrowed.status, Status::Answered, "{:?}", narrowed.message);
+    let sql = narrowed.sql.clone().unwrap();
+    assert!(
+        sql.contains("AS channel_group") && sql.contains("'mobile'"),
+        "{sql}"
+    );
+
+    let answer = ask(
+        &pipeline,
+        "2020년 12월 상품 상세 페이지 페이지뷰 디바이스별",
+    )
+    .await;
+    let total: i64 = answer.rows.iter().map(|r| int(r.last().unwrap())).sum();
+    assert_eq!(total, by_type["PDP"]);
+}
+
+/// The channel CASE the compiler writes gives, on the embedded engine, the group the Rust
+/// rules give: every case of the rules' table, in one query.
+#[tokio::test]
+async fn the_channel_sql_agrees_with_the_rules_row_by_row() {
+    let Some((_, warehouse)) = pipeline() else {
+        return;
+    };
+    let model = SemanticModel::builtin().unwrap();
+    let rules = model.channels.as_ref().unwrap();
+    let touches: Vec<(Option<&str>, Option<&str>, Option<&str>)> = vec![
+        (Some("(direct)"), Some("(none)"), Some("(direct)")),
+        (
+            Some("google"),
+            Some("cpc"),
+            Some("Smart Shopping - Apparel"),
+        ),
+        (Some("google"), Some("CPC"), Some("Brand Search")),
+        (Some("x"), Some("y"), Some("summer_cross-network")),
+        (Some("facebook.com"), Some("paid_social"), None),
+        (Some("youtube"), Some("cpv"), None),
+        (Some("example.com"), Some("cpm"), None),
+        (Some("example.com"), Some("paid"), None),
+        (Some("ebay"), Some("referral"), None),
+        (Some("t.co"), Some("referral"), None),
+        (Some("youtube.com"), Some("referral"), None),
+        (Some("Google"), Some("organic"), None),
+        (Some("example.com"), Some("link"), None),
+        (Some("newsletter"), Some("email"), None),
+        (Some("x"), Some("affiliate"), None),
+        (Some("x"), Some("audio"), None),
+        (Some("sms"), Some("x"), None),
+        (Some("x"), Some("web-push"), None),
+        (Some("x"), Some("y"), None),
+        (None, None, None),
+    ];
+    let literal =
+        |v: Option<&str>| v.map_or("CAST(NULL AS STRING)".to_owned(), |v| format!("'{v}'"));
+    let rows: Vec<String> = touches
+        .iter()
+        .enumerate()
+        .map(|(i, (s, m, c))| {
+            format!(
+                "SELECT {i} AS n, {} AS s, {} AS m, {} AS c",
+                literal(*s),
+                literal(*m),
+                literal(*c)
+            )
+        })
+        .collect();
+    let sql = format!(
+        "SELECT n, {} AS channel_group FROM ({}) ORDER BY n",
+        rules.sql("s", "m", "c"),
+        rows.join(" UNION ALL ")
+    );
+    let result = warehouse.query(&QueryRequest::new(sql)).await.unwrap();
+    assert_eq!(result.rows.len(), touches.len());
+    for (row, (source, medium, campaign)) in result.rows.iter().zip(&touches) {
+        let expected = rules.evaluate(Touch {
+            source: *source,
+            medium: *medium,
+            campaign: *campaign,
+        });
+        assert_eq!(
+            text(&row[1]).as_deref(),
+            Some(expected),
+            "{source:?} {medium:?} {campaign:?}"
+        );
+    }
+}
