@@ -112,6 +112,7 @@ fn test_plan(metric: &str, data: DateRange) -> Plan {
         percent: false,
         confidence: 1.0,
         notes: Vec::new(),
+        shape: None,
     }
 }
 

@@ -17,6 +17,9 @@ use crate::understand::{FilterOp, Plan};
 /// The SQL of a plan. Names in a plan come from the model, so a missing one is a bug in the
 /// reader; it is reported rather than panicking.
 pub fn compile(model: &SemanticModel, plan: &Plan) -> Result<String, String> {
+    if let Some(crate::understand::Shape::Funnel(funnel)) = &plan.shape {
+        return crate::funnel::compile(model, plan, funnel);
+    }
     let metric = |name: &str| {
         model
             .metric(name)
@@ -279,6 +282,14 @@ pub(crate) fn quote_pattern(pattern: &str) -> String {
     } else {
         format!("r'{pattern}'")
     }
+}
+
+pub(crate) fn quoted_list(values: &[String]) -> String {
+    values
+        .iter()
+        .map(|v| quote(v))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn quoted(values: &[&str]) -> String {

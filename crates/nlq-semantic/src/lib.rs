@@ -18,6 +18,7 @@
 pub mod classify;
 pub mod compile;
 mod error;
+pub mod funnel;
 pub mod lexicon;
 pub mod model;
 pub mod normalize;
@@ -32,4 +33,6 @@ pub use lexicon::Lexicon;
 pub use model::SemanticModel;
 pub use summary::{Lang, summarize};
 pub use time::DateRange;
-pub use understand::{Filter, FilterOp, Having, MIN_CONFIDENCE, Plan, Reader, Top, Understanding};
+pub use understand::{
+    Filter, FilterOp, Having, MIN_CONFIDENCE, Plan, Reader, Shape, Top, Understanding,
+};

@@ -213,6 +213,9 @@ pub struct SemanticModel {
     /// GA4's default channel group rules (a `rules: channels` dimension reads them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channels: Option<ChannelRules>,
+    /// Funnel words and default steps (`funnel.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub funnel: Option<crate::funnel::FunnelWords>,
     /// The page-type classifier (a `rules: page_types` dimension reads it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page_types: Option<PageTypes>,
@@ -320,6 +323,10 @@ impl SemanticModel {
             &mut model.intents.small_talk,
         ] {
             words.normalize();
+        }
+        if let Some(funnel) = &mut model.funnel {
+            funnel.words.normalize();
+            funnel.open.normalize();
         }
         Ok(model)
     }

@@ -32,6 +32,9 @@ pub fn summarize(model: &SemanticModel, plan: &Plan, result: &QueryResult, lang:
             Lang::En => format!("{range}: there is no data for this period yet."),
         };
     }
+    if let Some(crate::understand::Shape::Funnel(funnel)) = &plan.shape {
+        return crate::funnel::summarize(funnel, result, lang, &range);
+    }
     let offset = usize::from(plan.compare.is_some()) + plan.dimensions.len();
     let metric_columns: Vec<(usize, String, Format)> = plan
         .metrics

@@ -12,6 +12,7 @@ use std::ops::Range;
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use crate::funnel::{Funnel, Unit};
 use crate::lexicon::{Cmp, Lexicon};
 use crate::model::{Format, Grain, SemanticModel, Term};
 use crate::normalize::normalize;
@@ -99,6 +100,16 @@ pub struct Plan {
     pub confidence: f64,
     /// Words the engine corrected, assumed or ignored, for the user to check.
     pub notes: Vec<String>,
+    /// An analysis beyond the grid (a funnel); None: metrics by dimensions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shape: Option<Shape>,
+}
+
+/// The analysis shapes beyond "metrics by dimensions over a period".
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Shape {
+    Funnel(Funnel),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -180,6 +191,8 @@ struct Slots {
     hits: Vec<Hit>,
     times: Vec<TimeMatch>,
     ops: Operators,
+    /// A funnel was asked for: Some(open).
+    funnel: Option<bool>,
 }
 
 impl<'m> Reader<'m> {
@@ -226,6 +239,11 @@ impl<'m> Reader<'m> {
                 used.extend(t.spans.iter().cloned());
             }
         }
+        // "단계별 전환율" is a funnel before it is a conversion rate.
+        let funnel = self.model.funnel.as_ref().and_then(|f| {
+            mark_any(&text, f.words.all(), &mut used)
+                .then(|| mark_any(&text, f.open.all(), &mut used))
+        });
         let mut hits = self.terms(&text, &mut used);
         if let Some(word) = find_any(&text, intents.change_data.all(), &used) {
             return Understanding::ChangeData {
@@ -314,7 +332,12 @@ impl<'m> Reader<'m> {
                 ),
             };
         }
-        let slots = Slots { hits, times, ops };
+        let slots = Slots {
+            hits,
+            times,
+            ops,
+            funnel,
+        };
         match self.plan(&text, slots) {
             Understanding::Data { mut plan } => {
                 plan.confidence = confidence;
@@ -508,12 +531,16 @@ impl<'m> Reader<'m> {
             mut hits,
             times,
             ops,
+            funnel,
         } = slots;
         if let Err(question) = self.settle_values(&mut hits, &[]) {
             return Understanding::Clarify {
                 question,
                 choices: Vec::new(),
             };
+        }
+        if let Some(open) = funnel {
+            return self.funnel(&hits, &times, &ops, open);
         }
         let mut metrics: Vec<usize> = Vec::new();
         let mut dimensions: Vec<usize> = Vec::new();
@@ -989,6 +1016,147 @@ impl<'m> Reader<'m> {
                 percent,
                 confidence: 1.0,
                 notes,
+                shape: None,
+            },
+        }
+    }
+
+    /// A funnel question ("page_view → add_to_cart → purchase 퍼널", "구매 퍼널 세션 기준"):
+    /// its steps in the order named, the unit, filters; anything else it asks for (a
+    /// breakdown, a threshold, a top N) is not written yet and goes on to the LLM.
+    fn funnel(
+        &self,
+        hits: &[Hit],
+        times: &[TimeMatch],
+        ops: &Operators,
+        open: bool,
+    ) -> Understanding {
+        let model = self.model;
+        let Some(words) = &model.funnel else {
+            return Understanding::NeedsLlm {
+                reason: "the model defines no funnels".to_owned(),
+            };
+        };
+        let mut steps: Vec<String> = Vec::new();
+        let mut unit = None;
+        let mut filters: Vec<Filter> = Vec::new();
+        for hit in hits {
+            match hit.term {
+                Term::Metric(i) => {
+                    let m = &model.metrics[i];
+                    match m.name.as_str() {
+                        "users" => unit = Some(Unit::Users),
+                        "sessions" => unit = Some(Unit::Sessions),
+                        // Only a count names a step: revenue is not a step of anything.
+                        _ => match (m.format == Format::Count)
+                            .then(|| crate::funnel::metric_event(&m.sql))
+                            .flatten()
+                        {
+                            Some(event) if !steps.contains(&event) => steps.push(event),
+                            Some(_) => {}
+                            None => {
+                                return Understanding::NeedsLlm {
+                                    reason: format!(
+                                        "a funnel counts users or sessions through events; `{}` is neither",
+                                        m.name
+                                    ),
+                                };
+                            }
+                        },
+                    }
+                }
+                Term::Value(s, v) if model.values[s].dimension == "event_name" && !hit.exclude => {
+                    let event = model.values[s].values[v].value.clone();
+                    if !steps.contains(&event) {
+                        steps.push(event);
+                    }
+                }
+                Term::Value(s, v) => {
+                    let set = &model.values[s];
+                    let value = set.values[v].value.clone();
+                    let op = if hit.exclude {
+                        FilterOp::NotIn
+                    } else {
+                        FilterOp::In
+                    };
+                    match filters
+                        .iter_mut()
+                        .find(|f| f.dimension == set.dimension && f.op == op)
+                    {
+                        Some(f) if !f.values.contains(&value) => f.values.push(value),
+                        Some(_) => {}
+                        None => filters.push(Filter {
+                            dimension: set.dimension.clone(),
+                            values: vec![value],
+                            op,
+                        }),
+                    }
+                }
+                Term::Dimension(i) if !hit.qualifier => {
+                    return Understanding::NeedsLlm {
+                        reason: format!(
+                            "a funnel broken down by {} is not written by the semantic engine yet",
+                            model.dimensions[i].name
+                        ),
+                    };
+                }
+                Term::Dimension(_) => {}
+            }
+        }
+        if ops.top.is_some() || !ops.thresholds.is_empty() || ops.cumulative {
+            return Understanding::NeedsLlm {
+                reason: "a funnel with a top N, a threshold or a running total is not written by \
+                         the semantic engine yet"
+                    .to_owned(),
+            };
+        }
+        let defaults = &words.default_steps;
+        let steps = match steps.as_slice() {
+            [] => defaults.clone(),
+            [one] => match defaults.iter().position(|s| s == one) {
+                Some(at) if at > 0 => defaults[..=at].to_vec(),
+                _ => {
+                    return Understanding::Clarify {
+                        question: format!(
+                            "Which steps should the funnel have after {one}? Name them in order, \
+                             e.g. \"{} 퍼널\".",
+                            defaults.join(" → ")
+                        ),
+                        choices: Vec::new(),
+                    };
+                }
+            },
+            _ => steps,
+        };
+        let period = match self.period(times, false) {
+            Ok(period) => period,
+            Err(reason) => return Understanding::NeedsLlm { reason },
+        };
+        let funnel = Funnel {
+            steps,
+            unit: unit.unwrap_or(Unit::Users),
+            open,
+        };
+        let mut notes = Vec::new();
+        if unit.is_none() {
+            notes.push(
+                "counted users through the funnel (say 세션/sessions to count sessions)".to_owned(),
+            );
+        }
+        Understanding::Data {
+            plan: Plan {
+                metrics: vec![funnel.column().to_owned()],
+                dimensions: Vec::new(),
+                filters,
+                range: period.range,
+                range_words: period.words,
+                compare: None,
+                top: None,
+                having: Vec::new(),
+                percent: false,
+                confidence: 1.0,
+                notes,
+                shape: Some(Shape::Funnel(funnel)),
             },
         }
     }
@@ -1006,6 +1174,29 @@ fn quoted_list(words: &[String]) -> String {
 /// word is part of that word: 환율 in 전환율; one that covers a model word and more is not:
 /// "phone numbers" around "phone"), as a whole word where it starts or ends with a letter or
 /// digit of the Latin alphabet.
+/// Like `find_any`, and marks the first match read.
+fn mark_any<'w>(
+    text: &str,
+    words: impl Iterator<Item = &'w String>,
+    used: &mut Vec<Range<usize>>,
+) -> bool {
+    // Longest first: "conversion funnel" before "funnel".
+    let mut words: Vec<&String> = words.filter(|w| !w.is_empty()).collect();
+    words.sort_by_key(|w| std::cmp::Reverse(w.len()));
+    for w in words {
+        let mut from = 0;
+        while let Some(at) = text[from..].find(w.as_str()) {
+            let span = from + at..from + at + w.len();
+            if bounded(text, &span) && !overlaps(used, &span) {
+                used.push(span);
+                return true;
+            }
+            from = span.end;
+        }
+    }
+    false
+}
+
 fn find_any<'w>(
     text: &str,
     words: impl Iterator<Item = &'w String>,

@@ -314,6 +314,30 @@ impl Reader<'_> {
         );
         Some(match understanding {
             Understanding::Data { mut plan } => {
+                // A funnel keeps its steps; a follow-up may change its period, filters and unit.
+                if let Some(Shape::Funnel(funnel)) = &previous.shape {
+                    let unit = match plan.metrics.as_slice() {
+                        [m] if m == "users" => Some(Unit::Users),
+                        [m] if m == "sessions" => Some(Unit::Sessions),
+                        _ => None,
+                    };
+                    let (Some(unit), true, None, true, None) = (
+                        unit,
+                        plan.dimensions.is_empty(),
+                        plan.top,
+                        plan.having.is_empty(),
+                        &plan.compare,
+                    ) else {
+                        return Some(Understanding::NeedsLlm {
+                            reason: "a follow-up that breaks a funnel down or compares it is not                                      written by the semantic engine yet"
+                                .to_owned(),
+                        });
+                    };
+                    plan.shape = Some(Shape::Funnel(Funnel {
+                        unit,
+                        ..funnel.clone()
+                    }));
+                }
                 notes.push(format!(
                     "read as a follow-up to the previous question: {}",
                     changed.join(", ")

@@ -5,6 +5,7 @@
 
 mod follow_up;
 mod metamorphic;
+mod shapes;
 
 use chrono::NaiveDate;
 use nlq_semantic::{DateRange, Reader, SemanticModel};

@@ -1,7 +1,7 @@
 //! Issue 21: session-scoped dimensions (session source/medium/campaign, default channel group,
-//! landing page) and page types, asked in Korean and English and answered on the embedded
-//! engine over the test sample, checked against the same figures computed in Rust from the
-//! raw events; and the channel rules' SQL against their Rust evaluation, row by row.
+//! landing page), page types and funnels, asked in Korean and English and answered on the
+//! embedded engine over the test sample, checked against the same figures computed in Rust
+//! from the raw events; and the channel rules' SQL against their Rust evaluation, row by row.
 
 // Test code: a panic with its message is the failure report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -377,5 +377,112 @@ async fn the_channel_sql_agrees_with_the_rules_row_by_row() {
             Some(expected),
             "{source:?} {medium:?} {campaign:?}"
         );
+    }
+}
+
+/// A funnel by hand: per unit, the first time of each step at or after the step before
+/// (closed), or of each step on its own (open); the units that reached each step.
+fn funnel_by_hand(events: &[(String, String, i64)], steps: &[&str], open: bool) -> Vec<i64> {
+    let mut by_unit: BTreeMap<&str, Vec<(&str, i64)>> = BTreeMap::new();
+    for (unit, event, at) in events {
+        by_unit.entry(unit).or_default().push((event, *at));
+    }
+    let mut reached = vec![0i64; steps.len()];
+    for evs in by_unit.values() {
+        let mut after = i64::MIN;
+        for (k, step) in steps.iter().enumerate() {
+            let floor = if open { i64::MIN } else { after };
+            let first = evs
+                .iter()
+                .filter(|(e, at)| e == step && *at >= floor)
+                .map(|(_, at)| *at)
+                .min();
+            match first {
+                Some(at) => {
+                    reached[k] += 1;
+                    after = at;
+                }
+                None if open => {}
+                None => break,
+            }
+        }
+    }
+    reached
+}
+
+#[tokio::test]
+async fn funnels_answer_as_computed_by_hand() {
+    let Some((pipeline, warehouse)) = pipeline() else {
+        return;
+    };
+    let mut request = QueryRequest::new(format!(
+        "SELECT user_pseudo_id, CONCAT(user_pseudo_id, CAST((SELECT ep.value.int_value FROM UNNEST(event_params) AS ep \
+         WHERE ep.key = 'ga_session_id') AS STRING)), event_name, event_timestamp, device.category \
+         FROM {EVENTS} WHERE _TABLE_SUFFIX BETWEEN '20201201' AND '20201231' \
+         AND event_name IN ('page_view', 'view_item', 'add_to_cart', 'begin_checkout', 'purchase')"
+    ));
+    request.max_rows = 1_000_000;
+    let rows = warehouse.query(&request).await.unwrap();
+    assert!(!rows.truncated);
+    let pick = |unit: usize, device: Option<&str>| -> Vec<(String, String, i64)> {
+        rows.rows
+            .iter()
+            .filter(|r| device.is_none() || text(&r[4]).as_deref() == device)
+            .filter_map(|r| Some((text(&r[unit])?, text(&r[2])?, int(&r[3]))))
+            .collect()
+    };
+    let full = ["view_item", "add_to_cart", "begin_checkout", "purchase"];
+    for (question, unit, device, steps, open) in [
+        ("2020년 12월 구매 퍼널", 0, None, &full[..], false),
+        (
+            "purchase funnel of sessions in December 2020",
+            1,
+            None,
+            &full[..],
+            false,
+        ),
+        (
+            "2020년 12월 모바일 세션 기준 구매 퍼널",
+            1,
+            Some("mobile"),
+            &full[..],
+            false,
+        ),
+        (
+            "open funnel page_view, add_to_cart, purchase in December 2020",
+            0,
+            None,
+            &["page_view", "add_to_cart", "purchase"][..],
+            true,
+        ),
+    ] {
+        let expected = funnel_by_hand(&pick(unit, device), steps, open);
+        let answer = ask(&pipeline, question).await;
+        let names: Vec<&str> = answer.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names[..2], ["step", "event_name"], "{question}");
+        let got: Vec<i64> = answer.rows.iter().map(|r| int(&r[2])).collect();
+        assert_eq!(got, expected, "{question}");
+        let events: Vec<String> = answer.rows.iter().map(|r| text(&r[1]).unwrap()).collect();
+        assert_eq!(events, steps, "{question}");
+        // Conversion from the step before and from the first.
+        for (k, row) in answer.rows.iter().enumerate().skip(1) {
+            let rate = |v: &Value| match v {
+                Value::Float64(x) => *x,
+                other => panic!("{other:?}"),
+            };
+            let step = expected[k] as f64 / expected[k - 1] as f64;
+            let overall = expected[k] as f64 / expected[0] as f64;
+            assert!((rate(&row[3]) - step).abs() < 1e-9, "{question}: {row:?}");
+            assert!(
+                (rate(&row[4]) - overall).abs() < 1e-9,
+                "{question}: {row:?}"
+            );
+        }
+        assert!(
+            expected[0] > expected[steps.len() - 1] && expected[steps.len() - 1] > 0,
+            "{expected:?}"
+        );
+        let summary = answer.summary.clone().unwrap();
+        assert!(summary.contains(" → "), "{summary}");
     }
 }

@@ -1,0 +1,113 @@
+//! Issue 21: analysis shapes read from questions nobody wrote for the engine's own tests —
+//! `fixtures/questions/shapes/*.jsonl`, each question with the plan it must give or how it
+//! must decline.
+
+use std::collections::BTreeMap;
+
+use nlq_semantic::funnel::Unit;
+use nlq_semantic::{SemanticModel, Shape, Understanding};
+
+use super::sample_reader;
+
+#[derive(serde::Deserialize)]
+struct Case {
+    question: String,
+    #[serde(default)]
+    steps: Vec<String>,
+    unit: Option<Unit>,
+    open: Option<bool>,
+    range: Option<(String, String)>,
+    #[serde(default)]
+    filters: BTreeMap<String, Vec<String>>,
+    /// "needs_llm" or "clarify": what the engine must do instead of answering.
+    declines: Option<String>,
+}
+
+fn cases(file: &str) -> Vec<Case> {
+    let path = format!(
+        "{}/../../fixtures/questions/shapes/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect()
+}
+
+#[test]
+fn funnel_questions_give_their_steps_or_decline() {
+    let model = SemanticModel::builtin().unwrap();
+    let reader = sample_reader(&model);
+    let cases = cases("funnel.jsonl");
+    let (mut answered, mut korean) = (0, 0);
+    for case in &cases {
+        let understanding = reader.understand(&case.question);
+        match (&case.declines, understanding) {
+            (Some(how), Understanding::NeedsLlm { .. }) if how == "needs_llm" => {}
+            (Some(how), Understanding::Clarify { .. }) if how == "clarify" => {}
+            (None, Understanding::Data { plan }) => {
+                let Some(Shape::Funnel(funnel)) = &plan.shape else {
+                    panic!("{}: not a funnel: {plan:?}", case.question);
+                };
+                assert_eq!(funnel.steps, case.steps, "{}", case.question);
+                assert_eq!(Some(funnel.unit), case.unit, "{}", case.question);
+                assert_eq!(Some(funnel.open), case.open, "{}", case.question);
+                let (start, end) = case.range.clone().unwrap();
+                assert_eq!(
+                    (plan.range.start.to_string(), plan.range.end.to_string()),
+                    (start, end),
+                    "{}",
+                    case.question
+                );
+                let filters: BTreeMap<String, Vec<String>> = plan
+                    .filters
+                    .iter()
+                    .map(|f| (f.dimension.clone(), f.values.clone()))
+                    .collect();
+                assert_eq!(filters, case.filters, "{}", case.question);
+                let sql = nlq_semantic::compile(&model, &plan).unwrap();
+                assert!(sql.contains("FROM steps"), "{sql}");
+                answered += 1;
+                korean += usize::from(case.question.chars().any(|c| ('가'..='힣').contains(&c)));
+            }
+            (how, other) => panic!("{}: expected {how:?}, got {other:?}", case.question),
+        }
+    }
+    // At least five in each language.
+    assert!(
+        korean >= 5 && answered - korean >= 4,
+        "{korean} Korean of {answered}"
+    );
+}
+
+/// A follow-up keeps the funnel's steps and changes its filters or unit; one that breaks it
+/// down is handed on.
+#[test]
+fn follow_ups_change_a_funnel_and_keep_its_steps() {
+    let model = SemanticModel::builtin().unwrap();
+    let reader = sample_reader(&model);
+    let Understanding::Data { plan } = reader.understand("2020년 12월 구매 퍼널") else {
+        panic!()
+    };
+    let Some(Understanding::Data { plan: mobile }) = reader.follow_up(&plan, "그럼 모바일만?")
+    else {
+        panic!()
+    };
+    assert_eq!(mobile.shape, plan.shape);
+    assert_eq!(mobile.filters.len(), 1);
+    let Some(Understanding::Data { plan: sessions }) =
+        reader.follow_up(&mobile, "세션 기준으로는?")
+    else {
+        panic!()
+    };
+    let Some(Shape::Funnel(funnel)) = &sessions.shape else {
+        panic!("{sessions:?}")
+    };
+    assert_eq!(funnel.unit, Unit::Sessions);
+    assert!(matches!(
+        reader.follow_up(&plan, "국가별로는?"),
+        Some(Understanding::NeedsLlm { .. })
+    ));
+}
