@@ -421,6 +421,13 @@ impl Pipeline {
             &self.intraday,
             Lang::of(question),
         );
+        answer
+            .caveats
+            .extend(nlq_semantic::insights::partial_caveat(
+                &self.model,
+                &plan,
+                Lang::of(question),
+            ));
 
         let started = Instant::now();
         let sql = match nlq_semantic::compile(&self.model, &plan) {

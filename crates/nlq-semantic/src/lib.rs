@@ -19,6 +19,7 @@ pub mod classify;
 pub mod compile;
 mod error;
 pub mod funnel;
+pub mod insights;
 pub mod lexicon;
 pub mod model;
 pub mod normalize;

@@ -1,6 +1,6 @@
 //! The one-line summary of an answer, computed from the rows (never written by a model): the
-//! totals, the top value of a breakdown, and the change between two compared periods; in the
-//! question's language.
+//! totals, the top value of a breakdown, the change between two compared periods, and the
+//! insights of `insights.rs`; in the question's language.
 
 use nlq_core::{QueryResult, Value};
 
@@ -121,6 +121,13 @@ pub fn summarize(model: &SemanticModel, plan: &Plan, result: &QueryResult, lang:
             ),
         });
     }
+    parts.extend(crate::insights::insights(
+        model,
+        plan,
+        result,
+        metric_columns.first(),
+        lang,
+    ));
     format!("{range}: {}", parts.join(", "))
 }
 
