@@ -113,6 +113,7 @@ fn test_plan(metric: &str, data: DateRange) -> Plan {
         confidence: 1.0,
         notes: Vec::new(),
         shape: None,
+        change: false,
     }
 }
 

@@ -486,3 +486,53 @@ async fn funnels_answer_as_computed_by_hand() {
         assert!(summary.contains(" → "), "{summary}");
     }
 }
+
+/// "월별 세션 수와 전월 대비 증감률": each bucket's change from the one before, per device
+/// when broken down by device too, checked against the answer's own counts.
+#[tokio::test]
+async fn changes_from_the_previous_bucket_follow_the_counts() {
+    let Some((pipeline, _)) = pipeline() else {
+        return;
+    };
+    let float = |v: &Value| match v {
+        Value::Float64(x) => Some(*x),
+        Value::Null => None,
+        other => panic!("{other:?}"),
+    };
+    for (question, keys) in [
+        ("월별 세션 수와 전월 대비 증감률을 보여줘", 0),
+        ("sessions week over week in December 2020", 0),
+        ("디바이스별 월별 구매 건수 월간 증감률", 1),
+    ] {
+        let answer = ask(&pipeline, question).await;
+        let names: Vec<&str> = answer.columns.iter().map(|c| c.name.as_str()).collect();
+        assert!(
+            names.last().unwrap().ends_with("_change"),
+            "{question}: {names:?}"
+        );
+        let mut previous: HashMap<String, i64> = HashMap::new();
+        let mut checked = 0;
+        for row in &answer.rows {
+            let group = if keys == 1 {
+                text(&row[0]).unwrap_or_default()
+            } else {
+                String::new()
+            };
+            let count = int(&row[keys + 1]);
+            let change = float(&row[keys + 2]);
+            match previous.insert(group, count) {
+                None => assert_eq!(change, None, "{question}: the first bucket has no change"),
+                Some(before) if before != 0 => {
+                    let expected = (count - before) as f64 / before as f64;
+                    assert!(
+                        (change.unwrap() - expected).abs() < 1e-9,
+                        "{question}: {row:?}"
+                    );
+                    checked += 1;
+                }
+                Some(_) => assert_eq!(change, None, "{question}: {row:?}"),
+            }
+        }
+        assert!(checked >= 2, "{question}: {checked} changes checked");
+    }
+}

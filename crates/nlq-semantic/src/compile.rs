@@ -80,6 +80,31 @@ pub fn compile(model: &SemanticModel, plan: &Plan) -> Result<String, String> {
         metric_names.push(name);
     }
     columns.extend(shares);
+    // Each bucket's change from the one before, within the other breakdowns' rows. Window
+    // functions run after GROUP BY: LAG reads the previous bucket's aggregate.
+    if plan.change {
+        let Some(time) = dimensions.iter().find(|d| d.time.is_some()) else {
+            return Err("a change from the previous bucket needs a time breakdown".to_owned());
+        };
+        let others: Vec<&str> = dimensions
+            .iter()
+            .filter(|d| d.time.is_none())
+            .map(|d| d.sql.as_str())
+            .collect();
+        let window = if others.is_empty() {
+            format!("ORDER BY {}", time.sql)
+        } else {
+            format!("PARTITION BY {} ORDER BY {}", others.join(", "), time.sql)
+        };
+        for m in &metrics {
+            let sql = &m.sql;
+            // A fraction, as every rate of an answer is unless percent is asked for.
+            columns.push(format!(
+                "SAFE_DIVIDE({sql} - LAG({sql}) OVER ({window}), LAG({sql}) OVER ({window})) AS {}_change",
+                m.name
+            ));
+        }
+    }
 
     // One scan covers both periods of a comparison; each row is labelled with its period.
     let (low, high) = match &plan.compare {

@@ -14,6 +14,15 @@ use crate::error::SemanticError;
 use crate::normalize::normalize;
 use crate::time::TimeWords;
 
+/// Words that ask for each bucket's change from the one before, and the bucket they mean.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OverPrevious {
+    pub grain: crate::model::TimeGrain,
+    #[serde(flatten)]
+    pub words: Words,
+}
+
 /// Korean and English spellings of one kind of word.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -159,6 +168,10 @@ pub struct Lexicon {
     pub qualifier_gap: Vec<String>,
     /// "누적", "cumulative": a total from the first day of data.
     pub cumulative: Words,
+    /// "전주 대비 증감률", "week over week": a series by that grain with each bucket's change
+    /// from the one before.
+    #[serde(default)]
+    pub over_previous: Vec<OverPrevious>,
     /// Metric words that, right after a value, may only say whose numbers are asked for
     /// ("desktop users' bounce rate").
     pub population: Vec<String>,
@@ -209,7 +222,12 @@ impl Lexicon {
 
     /// Every word list, named by its key in the model file.
     fn lists(&mut self) -> Vec<(&'static str, &mut Vec<String>)> {
-        let mut out: Vec<(&'static str, &mut Vec<String>)> = vec![
+        let mut out: Vec<(&'static str, &mut Vec<String>)> = Vec::new();
+        for entry in &mut self.over_previous {
+            out.push(("over_previous", &mut entry.words.ko));
+            out.push(("over_previous", &mut entry.words.en));
+        }
+        out.extend(vec![
             ("particles", &mut self.particles),
             ("ignore", &mut self.ignore.ko),
             ("ignore", &mut self.ignore.en),
@@ -248,7 +266,7 @@ impl Lexicon {
             ("follow_up", &mut self.follow_up.also_particles),
             ("follow_up", &mut self.follow_up.undo),
             ("follow_up", &mut self.follow_up.instead_of),
-        ];
+        ]);
         for t in &mut self.thresholds {
             out.push(("thresholds", &mut t.before));
             out.push(("thresholds", &mut t.after));

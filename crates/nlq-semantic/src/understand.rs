@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::funnel::{Funnel, Unit};
 use crate::lexicon::{Cmp, Lexicon};
-use crate::model::{Format, Grain, SemanticModel, Term};
+use crate::model::{Format, Grain, SemanticModel, Term, TimeGrain};
 use crate::normalize::normalize;
 use crate::time::{self, DateRange, TimeMatch};
 
@@ -103,6 +103,10 @@ pub struct Plan {
     /// An analysis beyond the grid (a funnel); None: metrics by dimensions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shape: Option<Shape>,
+    /// Each time bucket's change from the one before, as a fraction (`<metric>_change`
+    /// columns): "전월 대비 증감률", "month over month".
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub change: bool,
 }
 
 /// The analysis shapes beyond "metrics by dimensions over a period".
@@ -193,6 +197,8 @@ struct Slots {
     ops: Operators,
     /// A funnel was asked for: Some(open).
     funnel: Option<bool>,
+    /// Each bucket's change from the one before, by this grain.
+    change: Option<TimeGrain>,
 }
 
 impl<'m> Reader<'m> {
@@ -233,9 +239,18 @@ impl<'m> Reader<'m> {
         // The model's own words are read first, so an intent word inside one is not an intent
         // ("환율", exchange rate, inside "구매 전환율", conversion rate).
         let mut used: Vec<Range<usize>> = Vec::new();
-        let times = time::find(&text, self.as_of, &self.lexicon().time);
-        if let Ok(times) = &times {
-            for t in times {
+        // "전월 대비 증감률" asks for a monthly series with changes: read before the time words,
+        // which would take "전월 대비" for a second period.
+        let change = self
+            .lexicon()
+            .over_previous
+            .iter()
+            .find(|o| mark_any(&text, o.words.all(), &mut used))
+            .map(|o| o.grain);
+        let mut times = time::find(&text, self.as_of, &self.lexicon().time);
+        if let Ok(times) = &mut times {
+            times.retain(|t| !t.spans.iter().any(|span| overlaps(&used, span)));
+            for t in times.iter() {
                 used.extend(t.spans.iter().cloned());
             }
         }
@@ -337,6 +352,7 @@ impl<'m> Reader<'m> {
             times,
             ops,
             funnel,
+            change,
         };
         match self.plan(&text, slots) {
             Understanding::Data { mut plan } => {
@@ -532,6 +548,7 @@ impl<'m> Reader<'m> {
             times,
             ops,
             funnel,
+            change,
         } = slots;
         if let Err(question) = self.settle_values(&mut hits, &[]) {
             return Understanding::Clarify {
@@ -540,6 +557,13 @@ impl<'m> Reader<'m> {
             };
         }
         if let Some(open) = funnel {
+            if change.is_some() {
+                return Understanding::NeedsLlm {
+                    reason: "a funnel's change from the previous period is not written by the \
+                             semantic engine yet"
+                        .to_owned(),
+                };
+            }
             return self.funnel(&hits, &times, &ops, open);
         }
         let mut metrics: Vec<usize> = Vec::new();
@@ -675,6 +699,39 @@ impl<'m> Reader<'m> {
                 ));
             }
         }
+        // "매출 전주 대비 증감률": the series by the grain asked for (the week, unless another
+        // time breakdown is named), each bucket beside its change from the one before.
+        if let Some(grain) = change {
+            if compare {
+                return Understanding::NeedsLlm {
+                    reason: "a change from the previous bucket and a comparison of two periods \
+                             at once is not written by the semantic engine yet"
+                        .to_owned(),
+                };
+            }
+            let timed: Vec<usize> = dimensions
+                .iter()
+                .copied()
+                .filter(|&d| model.dimensions[d].time.is_some())
+                .collect();
+            match timed.as_slice() {
+                [] => match model.dimensions.iter().position(|d| d.time == Some(grain)) {
+                    Some(d) => dimensions.insert(0, d),
+                    None => {
+                        return Understanding::NeedsLlm {
+                            reason: format!("the model has no {grain:?} breakdown"),
+                        };
+                    }
+                },
+                [_] => {}
+                _ => {
+                    return Understanding::NeedsLlm {
+                        reason: "a change from the previous bucket over two time breakdowns"
+                            .to_owned(),
+                    };
+                }
+            }
+        }
         let period = match self.period(&times, compare) {
             Ok(period) => period,
             Err(reason) => return Understanding::NeedsLlm { reason },
@@ -690,6 +747,7 @@ impl<'m> Reader<'m> {
         ) {
             Understanding::Data { mut plan } => {
                 plan.notes.extend(notes);
+                plan.change = change.is_some();
                 Understanding::Data { plan }
             }
             other => other,
@@ -1017,6 +1075,7 @@ impl<'m> Reader<'m> {
                 confidence: 1.0,
                 notes,
                 shape: None,
+                change: false,
             },
         }
     }
@@ -1157,6 +1216,7 @@ impl<'m> Reader<'m> {
                 confidence: 1.0,
                 notes,
                 shape: Some(Shape::Funnel(funnel)),
+                change: false,
             },
         }
     }

@@ -314,6 +314,12 @@ impl Reader<'_> {
         );
         Some(match understanding {
             Understanding::Data { mut plan } => {
+                // A series of changes stays one while it keeps a time breakdown.
+                plan.change = previous.change
+                    && plan
+                        .dimensions
+                        .iter()
+                        .any(|d| self.model.dimension(d).is_some_and(|d| d.time.is_some()));
                 // A funnel keeps its steps; a follow-up may change its period, filters and unit.
                 if let Some(Shape::Funnel(funnel)) = &previous.shape {
                     let unit = match plan.metrics.as_slice() {

@@ -111,3 +111,85 @@ fn follow_ups_change_a_funnel_and_keep_its_steps() {
         Some(Understanding::NeedsLlm { .. })
     ));
 }
+
+#[derive(serde::Deserialize)]
+struct SeriesCase {
+    question: String,
+    #[serde(default)]
+    dimensions: Vec<String>,
+    #[serde(default)]
+    metrics: Vec<String>,
+    range: Option<(String, String)>,
+    #[serde(default)]
+    filters: BTreeMap<String, Vec<String>>,
+    /// A comparison of two periods, not a series of changes.
+    #[serde(default)]
+    not_a_series: bool,
+    declines: Option<String>,
+}
+
+/// "월별 세션 수와 전월 대비 증감률", "revenue month over month": a series by the grain with
+/// each bucket's change from the one before; "12월 매출 전월 대비" stays two periods.
+#[test]
+fn period_over_period_questions_give_a_series_of_changes() {
+    let model = SemanticModel::builtin().unwrap();
+    let reader = sample_reader(&model);
+    let path = format!(
+        "{}/../../fixtures/questions/shapes/period_over_period.jsonl",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let (mut korean, mut english) = (0, 0);
+    for line in std::fs::read_to_string(path).unwrap().lines() {
+        let case: SeriesCase = serde_json::from_str(line).unwrap();
+        let understanding = reader.understand(&case.question);
+        if case.declines.is_some() {
+            assert!(
+                matches!(understanding, Understanding::NeedsLlm { .. }),
+                "{}: {understanding:?}",
+                case.question
+            );
+            continue;
+        }
+        let Understanding::Data { plan } = understanding else {
+            panic!("{}: {understanding:?}", case.question)
+        };
+        if case.not_a_series {
+            assert!(
+                !plan.change && plan.compare.is_some(),
+                "{}: {plan:?}",
+                case.question
+            );
+            continue;
+        }
+        assert!(plan.change, "{}: {plan:?}", case.question);
+        assert_eq!(plan.dimensions, case.dimensions, "{}", case.question);
+        assert_eq!(plan.metrics, case.metrics, "{}", case.question);
+        let (start, end) = case.range.clone().unwrap();
+        assert_eq!(
+            (plan.range.start.to_string(), plan.range.end.to_string()),
+            (start, end),
+            "{}",
+            case.question
+        );
+        let filters: BTreeMap<String, Vec<String>> = plan
+            .filters
+            .iter()
+            .map(|f| (f.dimension.clone(), f.values.clone()))
+            .collect();
+        assert_eq!(filters, case.filters, "{}", case.question);
+        let sql = nlq_semantic::compile(&model, &plan).unwrap();
+        assert!(
+            sql.contains(&format!("AS {}_change", case.metrics[0])),
+            "{sql}"
+        );
+        if case.question.chars().any(|c| ('가'..='힣').contains(&c)) {
+            korean += 1;
+        } else {
+            english += 1;
+        }
+    }
+    assert!(
+        korean >= 5 && english >= 5,
+        "{korean} Korean, {english} English"
+    );
+}
