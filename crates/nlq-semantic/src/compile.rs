@@ -137,7 +137,11 @@ pub fn compile(model: &SemanticModel, plan: &Plan) -> Result<String, String> {
 
     let mut sql = String::new();
     if !sessions.is_empty() {
-        sql.push_str(&session_facts(model, &sessions, (&low, &high))?);
+        sql.push_str(&session_facts(model, &sessions, (&low, &high), &plan.compare.as_ref().map(|(other, _)| {
+            let (a, b) = plan.range.suffixes();
+            let (c, d) = other.suffixes();
+            format!("\n    AND (_TABLE_SUFFIX BETWEEN '{a}' AND '{b}' OR _TABLE_SUFFIX BETWEEN '{c}' AND '{d}')")
+        }).unwrap_or_default())?);
     }
     sql.push_str("SELECT\n");
     sql.push_str(
@@ -248,6 +252,8 @@ fn session_facts(
     model: &SemanticModel,
     sessions: &[&Dimension],
     (low, high): (&str, &str),
+    // Two compared periods read only their own days, not the months between them.
+    periods: &str,
 ) -> Result<String, String> {
     let key = model
         .session_key
@@ -277,7 +283,7 @@ fn session_facts(
     );
     let _ = write!(
         sql,
-        "\n  FROM `{}`\n  WHERE _TABLE_SUFFIX BETWEEN '{low}' AND '{high}'\n  GROUP BY session_key\n)\n",
+        "\n  FROM `{}`\n  WHERE _TABLE_SUFFIX BETWEEN '{low}' AND '{high}'{periods}\n  GROUP BY session_key\n)\n",
         model.table
     );
     Ok(sql)

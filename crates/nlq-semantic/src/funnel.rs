@@ -109,8 +109,7 @@ pub(crate) fn compile(
         Unit::Sessions => model
             .session_key
             .clone()
-            .or_else(|| model.fragments.get("session_key").cloned())
-            .ok_or("a funnel of sessions needs the model's `session_key`")?,
+            .ok_or("a funnel of sessions needs the model's `session_key` fragment")?,
     };
     let (low, high) = plan.range.suffixes();
     let mut sql = String::from("WITH funnel_events AS (\n");

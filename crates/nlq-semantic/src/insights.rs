@@ -19,7 +19,8 @@ const FLAT: f64 = 0.05;
 /// The time grain of the plan's only breakdown, when it is a series by date, week or month.
 fn series_grain(model: &SemanticModel, plan: &Plan) -> Option<TimeGrain> {
     match plan.dimensions.as_slice() {
-        [one] if plan.compare.is_none() => model
+        // A top N or a condition leaves rows out (and sorts them by the metric): no series.
+        [one] if plan.compare.is_none() && plan.top.is_none() && plan.having.is_empty() => model
             .dimension(one)?
             .time
             .filter(|g| matches!(g, TimeGrain::Date | TimeGrain::Week | TimeGrain::Month)),
@@ -151,7 +152,12 @@ pub(crate) fn insights(
     let additive = model.metric(name).is_some_and(|m| {
         m.sql.starts_with("SUM(") || m.sql.starts_with("COUNTIF(") || m.sql == "COUNT(*)"
     });
-    if additive && plan.top.is_none() && !result.truncated && result.rows.len() >= 2 {
+    if additive
+        && plan.top.is_none()
+        && plan.having.is_empty()
+        && !result.truncated
+        && result.rows.len() >= 2
+    {
         let total: f64 = result.rows.iter().filter_map(value).sum();
         let best = result
             .rows
@@ -330,6 +336,14 @@ mod tests {
         assert!(text.contains("page_views trend: falling"), "{text}");
         assert!(
             text.contains("largest move: 2020-12-03 (-50, -55.6%)"),
+            "{text}"
+        );
+        // The top days are sorted by the metric, not by day: no trend is read from them.
+        let top_days = plan(&model, "daily page views top 5 in December 2020");
+        assert!(top_days.top.is_some());
+        let text = summarize(&model, &top_days, &falling, Lang::En);
+        assert!(
+            !text.contains("trend") && !text.contains("largest move"),
             "{text}"
         );
         let flat = result(

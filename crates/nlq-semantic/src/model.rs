@@ -569,13 +569,18 @@ impl SemanticModel {
         if let Some(pages) = &mut self.page_types {
             pages.path = expander.expand(&pages.path, &mut vec!["page_types path".into()])?;
         }
-        let session_scoped = self.dimensions.iter().any(|d| d.session.is_some());
-        if session_scoped {
-            let key = self.fragments.get("session_key").ok_or_else(|| {
-                invalid("session-scoped dimensions need a `session_key` fragment".into())
-            })?;
-            self.session_key =
-                Some(expander.expand(key, &mut vec!["fragment session_key".into()])?);
+        // Session-scoped dimensions and funnels of sessions find sessions by this key.
+        match self.fragments.get("session_key") {
+            Some(key) => {
+                self.session_key =
+                    Some(expander.expand(key, &mut vec!["fragment session_key".into()])?);
+            }
+            None if self.dimensions.iter().any(|d| d.session.is_some()) => {
+                return Err(invalid(
+                    "session-scoped dimensions need a `session_key` fragment".into(),
+                ));
+            }
+            None => {}
         }
         Ok(())
     }

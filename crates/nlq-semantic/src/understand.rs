@@ -723,11 +723,16 @@ impl<'m> Reader<'m> {
                         };
                     }
                 },
-                [_] => {}
+                // The breakdown named must be the grain the change is over: "일별 매출 전주
+                // 대비 증감률" is not a weekly change, and hours of the day are no periods.
+                [d] if model.dimensions[*d].time == Some(grain) && grain != TimeGrain::Hour => {}
                 _ => {
                     return Understanding::NeedsLlm {
-                        reason: "a change from the previous bucket over two time breakdowns"
-                            .to_owned(),
+                        reason: format!(
+                            "a change from the previous {grain:?} over another time breakdown \
+                             is not written by the semantic engine yet"
+                        )
+                        .to_lowercase(),
                     };
                 }
             }
@@ -1162,10 +1167,10 @@ impl<'m> Reader<'m> {
                 Term::Dimension(_) => {}
             }
         }
-        if ops.top.is_some() || !ops.thresholds.is_empty() || ops.cumulative {
+        if ops.top.is_some() || !ops.thresholds.is_empty() || ops.cumulative || ops.percent {
             return Understanding::NeedsLlm {
-                reason: "a funnel with a top N, a threshold or a running total is not written by \
-                         the semantic engine yet"
+                reason: "a funnel with a top N, a threshold, a share or a running total is not \
+                         written by the semantic engine yet"
                     .to_owned(),
             };
         }
@@ -1188,9 +1193,28 @@ impl<'m> Reader<'m> {
             _ => steps,
         };
         let period = match self.period(times, false) {
-            Ok(period) => period,
+            Ok(period) if period.compare.is_none() => period,
+            Ok(_) => {
+                return Understanding::NeedsLlm {
+                    reason: "a funnel over two periods is not written by the semantic engine yet"
+                        .to_owned(),
+                };
+            }
             Err(reason) => return Understanding::NeedsLlm { reason },
         };
+        if let Some(f) = filters.iter().find(|f| {
+            model
+                .dimension(&f.dimension)
+                .is_some_and(|d| d.grain == Grain::Item || !d.sessions.is_empty())
+        }) {
+            return Understanding::NeedsLlm {
+                reason: format!(
+                    "a funnel filtered by {} (a product or session value) is not written by the \
+                     semantic engine yet",
+                    f.dimension
+                ),
+            };
+        }
         let funnel = Funnel {
             steps,
             unit: unit.unwrap_or(Unit::Users),

@@ -378,6 +378,20 @@ impl Service {
                 "the question is empty: ask something about the data, e.g. \"지난 7일 디바이스별 방문자 수\"",
             ));
         }
+        // A NUL or another control character cannot be stored (PostgreSQL refuses \u0000 in
+        // JSON) and is never part of a question.
+        if let Some(c) = question
+            .chars()
+            .find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+        {
+            return Err(ServerError::bad(
+                "bad_question",
+                format!(
+                    "the question holds the control character U+{:04X}: remove it and ask again",
+                    u32::from(c)
+                ),
+            ));
+        }
         let chars = question.chars().count();
         let max = self.config.limits.max_question_chars;
         if chars > max {

@@ -118,6 +118,9 @@ pub(crate) mod conformance {
         assert_eq!(store.conversation("nope").unwrap(), None);
         assert!(store.has_conversation("c2").unwrap());
         assert!(!store.has_conversation("c3").unwrap());
+        // An id no answer can have is unknown, not an error.
+        assert_eq!(store.get("q\0").unwrap(), None);
+        assert_eq!(store.conversation("c\0").unwrap(), None);
         assert_eq!(store.counts().unwrap(), (3, 2));
     }
 

@@ -327,15 +327,19 @@ impl Reader<'_> {
                         [m] if m == "sessions" => Some(Unit::Sessions),
                         _ => None,
                     };
-                    let (Some(unit), true, None, true, None) = (
+                    // An event named after a funnel would filter its steps away.
+                    let steps_kept = !plan.filters.iter().any(|f| f.dimension == "event_name");
+                    let (Some(unit), true, None, true, None, true) = (
                         unit,
                         plan.dimensions.is_empty(),
                         plan.top,
                         plan.having.is_empty(),
                         &plan.compare,
+                        steps_kept,
                     ) else {
                         return Some(Understanding::NeedsLlm {
-                            reason: "a follow-up that breaks a funnel down or compares it is not                                      written by the semantic engine yet"
+                            reason: "a follow-up that breaks a funnel down, compares it or \
+                                     changes its steps is not written by the semantic engine yet"
                                 .to_owned(),
                         });
                     };

@@ -110,6 +110,11 @@ fn follow_ups_change_a_funnel_and_keep_its_steps() {
         reader.follow_up(&plan, "국가별로는?"),
         Some(Understanding::NeedsLlm { .. })
     ));
+    // An event named after a funnel would filter every other step away.
+    assert!(matches!(
+        reader.follow_up(&plan, "그럼 add_to_cart만?"),
+        Some(Understanding::NeedsLlm { .. })
+    ));
 }
 
 #[derive(serde::Deserialize)]

@@ -66,9 +66,19 @@ pub struct PostgresStore {
     /// What the URL names, without its password, for messages.
     target: String,
     // One client: tokio-postgres pipelines the statements of concurrent callers on it. A
-    // client whose connection closed is replaced on the next call.
+    // client whose connection closed, or that let a statement time out, is replaced on the
+    // next call.
     client: Mutex<Arc<Client>>,
+    /// When connecting last failed: callers within `RECONNECT_PAUSE` of it fail at once
+    /// instead of each waiting out a connect timeout while the database is down.
+    failed_at: Mutex<Option<std::time::Instant>>,
+    /// A statement timed out on the client: its connection may be half-open, so the next
+    /// call connects again.
+    stale: std::sync::atomic::AtomicBool,
 }
+
+/// How long after a failed connect the store answers "unavailable" without trying again.
+const RECONNECT_PAUSE: Duration = Duration::from_secs(2);
 
 impl PostgresStore {
     /// Connects and brings the schema up to date. An unreachable database is `Unavailable`.
@@ -84,6 +94,10 @@ impl PostgresStore {
         if parsed.get_connect_timeout().is_none() {
             parsed.connect_timeout(CONNECT_TIMEOUT);
         }
+        // A peer that vanished without a reset (a failover) is noticed in about a minute,
+        // not after the kernel's two hours.
+        parsed.keepalives(true);
+        parsed.keepalives_idle(Duration::from_secs(30));
         parsed.application_name("nlq-server");
         let target = describe(&parsed);
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -98,6 +112,8 @@ impl PostgresStore {
             config: parsed,
             target,
             client: Mutex::new(Arc::new(client)),
+            failed_at: Mutex::new(None),
+            stale: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -119,13 +135,31 @@ impl PostgresStore {
             .client
             .lock()
             .map_err(|_| ServerError::Internal("the database client's lock is poisoned".into()))?;
-        if client.is_closed() {
+        let stale = self.stale.swap(false, std::sync::atomic::Ordering::Relaxed);
+        if stale || client.is_closed() {
+            let recent = self
+                .failed_at
+                .lock()
+                .ok()
+                .and_then(|at| *at)
+                .is_some_and(|at| at.elapsed() < RECONNECT_PAUSE);
+            if recent {
+                return Err(ServerError::Unavailable(format!(
+                    "the database at {} is unavailable; connecting again shortly",
+                    self.target
+                )));
+            }
             tracing::warn!(database = %self.target, "the database connection was lost; connecting again");
-            *client = Arc::new(block(
+            let fresh = block(
                 self.runtime()?,
                 connect(self.config.clone(), false),
                 &self.target,
-            )??);
+            )
+            .and_then(|connected| connected);
+            if let Ok(mut at) = self.failed_at.lock() {
+                *at = fresh.is_err().then(std::time::Instant::now);
+            }
+            *client = Arc::new(fresh?);
         }
         Ok(client.clone())
     }
@@ -138,7 +172,13 @@ impl PostgresStore {
         Fut: Future<Output = Result<T, tokio_postgres::Error>> + Send + 'static,
     {
         let client = self.client()?;
-        block(self.runtime()?, call(client), &self.target)?.map_err(|e| classify(e, &self.target))
+        match block(self.runtime()?, call(client), &self.target) {
+            Ok(result) => result.map_err(|e| classify(e, &self.target)),
+            Err(timed_out) => {
+                self.stale.store(true, std::sync::atomic::Ordering::Relaxed);
+                Err(timed_out)
+            }
+        }
     }
 }
 
@@ -317,6 +357,10 @@ impl AnswerStore for PostgresStore {
     }
 
     fn get(&self, qid: &str) -> Result<Option<QueryResponse>, ServerError> {
+        // PostgreSQL text cannot hold NUL: no stored id has one.
+        if qid.contains('\0') {
+            return Ok(None);
+        }
         let qid = qid.to_owned();
         let text: Option<String> = self.run(move |c| async move {
             let row = c
@@ -328,6 +372,9 @@ impl AnswerStore for PostgresStore {
     }
 
     fn conversation(&self, id: &str) -> Result<Option<Vec<QueryResponse>>, ServerError> {
+        if id.contains('\0') {
+            return Ok(None);
+        }
         let id = id.to_owned();
         let texts: Option<Vec<String>> = self.run(move |c| async move {
             let known = c
@@ -352,6 +399,9 @@ impl AnswerStore for PostgresStore {
     }
 
     fn has_conversation(&self, id: &str) -> Result<bool, ServerError> {
+        if id.contains('\0') {
+            return Ok(false);
+        }
         let id = id.to_owned();
         self.run(move |c| async move {
             let row = c
