@@ -53,6 +53,13 @@ fn int(value: &Value) -> i64 {
     }
 }
 
+/// A page location's path, by hand: no scheme and host, no query string or fragment.
+fn path_of(location: &str) -> String {
+    let rest = location.split_once("://").map_or(location, |(_, r)| r);
+    let path = rest.find('/').map_or("", |i| &rest[i..]);
+    path.split(['?', '#']).next().unwrap_or("").to_owned()
+}
+
 /// One session as computed by hand: its events in time order, the first non-null value of
 /// each parameter, the first page_view's path.
 #[derive(Default)]
@@ -99,15 +106,7 @@ async fn sessions_by_hand(warehouse: &EmbeddedWarehouse) -> HashMap<String, Sess
         first(&mut session.medium, text(&row[4]));
         first(&mut session.campaign, text(&row[5]));
         if text(&row[2]).as_deref() == Some("page_view") {
-            // The path: no scheme and host, no query string.
-            let path = text(&row[6]).map(|location| {
-                let rest = location
-                    .split_once("://")
-                    .map_or(location.as_str(), |(_, r)| r);
-                let path = rest.find('/').map_or("", |i| &rest[i..]);
-                path.split(['?', '#']).next().unwrap_or("").to_owned()
-            });
-            first(&mut session.landing, path);
+            first(&mut session.landing, text(&row[6]).map(|l| path_of(&l)));
         }
         first(&mut session.device, text(&row[7]));
     }
@@ -260,13 +259,7 @@ async fn page_types_and_follow_ups_on_session_dimensions() {
     let rows = warehouse.query(&request).await.unwrap();
     let mut by_type: BTreeMap<String, i64> = BTreeMap::new();
     for row in &rows.rows {
-        let path = text(&row[0]).map(|location| {
-            let rest = location
-                .split_once("://")
-                .map_or(location.as_str(), |(_, r)| r);
-            let path = rest.find('/').map_or("", |i| &rest[i..]);
-            path.split(['?', '#']).next().unwrap_or("").to_owned()
-        });
+        let path = text(&row[0]).map(|l| path_of(&l));
         *by_type
             .entry(pages.evaluate(path.as_deref()).to_owned())
             .or_default() += 1;

@@ -115,6 +115,12 @@ pub fn compile(model: &SemanticModel, plan: &Plan) -> Result<String, String> {
         }
         None => plan.range.suffixes(),
     };
+    // The two periods' own days, not the months between them.
+    let periods = plan.compare.as_ref().map(|(other, _)| {
+        let (a, b) = plan.range.suffixes();
+        let (c, d) = other.suffixes();
+        format!("(_TABLE_SUFFIX BETWEEN '{a}' AND '{b}' OR _TABLE_SUFFIX BETWEEN '{c}' AND '{d}')")
+    });
 
     // The session values the breakdown and the filters read, in the model's order.
     let mut session_names: Vec<&str> = Vec::new();
@@ -137,20 +143,15 @@ pub fn compile(model: &SemanticModel, plan: &Plan) -> Result<String, String> {
 
     let mut sql = String::new();
     if !sessions.is_empty() {
-        sql.push_str(&session_facts(model, &sessions, (&low, &high), &plan.compare.as_ref().map(|(other, _)| {
-            let (a, b) = plan.range.suffixes();
-            let (c, d) = other.suffixes();
-            format!("\n    AND (_TABLE_SUFFIX BETWEEN '{a}' AND '{b}' OR _TABLE_SUFFIX BETWEEN '{c}' AND '{d}')")
-        }).unwrap_or_default())?);
+        sql.push_str(&session_facts(
+            model,
+            &sessions,
+            (&low, &high),
+            periods.as_deref(),
+        )?);
     }
     sql.push_str("SELECT\n");
-    sql.push_str(
-        &columns
-            .iter()
-            .map(|c| format!("  {c}"))
-            .collect::<Vec<_>>()
-            .join(",\n"),
-    );
+    sql.push_str(&select_list(&columns, "  "));
     let _ = write!(sql, "\nFROM `{}`", model.table);
     let item_grain = metrics.iter().any(|m| m.grain == Grain::Item);
     if item_grain {
@@ -163,13 +164,8 @@ pub fn compile(model: &SemanticModel, plan: &Plan) -> Result<String, String> {
         );
     }
     let _ = write!(sql, "\nWHERE _TABLE_SUFFIX BETWEEN '{low}' AND '{high}'");
-    if let Some((other, _)) = &plan.compare {
-        let (a, b) = plan.range.suffixes();
-        let (c, d) = other.suffixes();
-        let _ = write!(
-            sql,
-            "\n  AND (_TABLE_SUFFIX BETWEEN '{a}' AND '{b}' OR _TABLE_SUFFIX BETWEEN '{c}' AND '{d}')"
-        );
+    if let Some(periods) = &periods {
+        let _ = write!(sql, "\n  AND {periods}");
     }
     // Metrics that each read only some events (a catalog event's count, a parameter's total):
     // the other events are left out, so a breakdown shows no rows where none happened.
@@ -252,8 +248,7 @@ fn session_facts(
     model: &SemanticModel,
     sessions: &[&Dimension],
     (low, high): (&str, &str),
-    // Two compared periods read only their own days, not the months between them.
-    periods: &str,
+    periods: Option<&str>,
 ) -> Result<String, String> {
     let key = model
         .session_key
@@ -274,19 +269,23 @@ fn session_facts(
         });
     }
     let mut sql = format!("WITH {SESSION_FACTS} AS (\n  SELECT\n");
-    sql.push_str(
-        &columns
-            .iter()
-            .map(|c| format!("    {c}"))
-            .collect::<Vec<_>>()
-            .join(",\n"),
-    );
+    sql.push_str(&select_list(&columns, "    "));
     let _ = write!(
         sql,
-        "\n  FROM `{}`\n  WHERE _TABLE_SUFFIX BETWEEN '{low}' AND '{high}'{periods}\n  GROUP BY session_key\n)\n",
-        model.table
+        "\n  FROM `{}`\n  WHERE _TABLE_SUFFIX BETWEEN '{low}' AND '{high}'{}\n  GROUP BY session_key\n)\n",
+        model.table,
+        periods.map_or(String::new(), |p| format!("\n    AND {p}"))
     );
     Ok(sql)
+}
+
+/// A SELECT's columns, one a line.
+fn select_list(columns: &[String], indent: &str) -> String {
+    columns
+        .iter()
+        .map(|c| format!("{indent}{c}"))
+        .collect::<Vec<_>>()
+        .join(",\n")
 }
 
 /// A BigQuery string literal. Values come from the model, but quoting never trusts that.
@@ -315,18 +314,10 @@ pub(crate) fn quote_pattern(pattern: &str) -> String {
     }
 }
 
-pub(crate) fn quoted_list(values: &[String]) -> String {
+pub(crate) fn quoted<S: AsRef<str>>(values: &[S]) -> String {
     values
         .iter()
-        .map(|v| quote(v))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn quoted(values: &[&str]) -> String {
-    values
-        .iter()
-        .map(|v| quote(v))
+        .map(|v| quote(v.as_ref()))
         .collect::<Vec<_>>()
         .join(", ")
 }

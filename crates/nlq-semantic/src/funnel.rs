@@ -117,7 +117,7 @@ pub(crate) fn compile(
         sql,
         "  SELECT {unit} AS unit, event_name, event_timestamp\n  FROM `{}`\n  WHERE _TABLE_SUFFIX BETWEEN '{low}' AND '{high}'\n    AND event_name IN ({})",
         model.table,
-        crate::compile::quoted_list(&funnel.steps)
+        crate::compile::quoted(&funnel.steps)
     );
     for filter in &plan.filters {
         let d = model
@@ -129,7 +129,7 @@ pub(crate) fn compile(
                 d.name
             ));
         }
-        let values = crate::compile::quoted_list(&filter.values);
+        let values = crate::compile::quoted(&filter.values);
         match filter.op {
             FilterOp::In => {
                 let _ = write!(sql, "\n    AND {} IN ({values})", d.sql);

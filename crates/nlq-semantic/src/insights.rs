@@ -149,9 +149,9 @@ pub(crate) fn insights(
     }
     // The top row's share of the sum: only where parts add up to the whole, and only when
     // every row is here.
-    let additive = model.metric(name).is_some_and(|m| {
-        m.sql.starts_with("SUM(") || m.sql.starts_with("COUNTIF(") || m.sql == "COUNT(*)"
-    });
+    let additive = model
+        .metric(name)
+        .is_some_and(crate::model::Metric::adds_up);
     if additive
         && plan.top.is_none()
         && plan.having.is_empty()

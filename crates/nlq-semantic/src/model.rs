@@ -86,6 +86,14 @@ pub struct Metric {
     pub origin: Origin,
 }
 
+impl Metric {
+    /// Whether its values add up across rows (sums and event counts; distinct counts and
+    /// ratios do not): totals and shares of a breakdown are only said of these.
+    pub fn adds_up(&self) -> bool {
+        self.sql.starts_with("SUM(") || self.sql.starts_with("COUNTIF(") || self.sql == "COUNT(*)"
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Dimension {

@@ -4,7 +4,7 @@
 
 use nlq_core::{QueryResult, Value};
 
-use crate::model::{Format, SemanticModel};
+use crate::model::{Format, Metric, SemanticModel};
 use crate::understand::{FilterOp, Plan};
 
 pub use nlq_core::Lang;
@@ -72,9 +72,7 @@ pub fn summarize(model: &SemanticModel, plan: &Plan, result: &QueryResult, lang:
     });
     for (i, name, format) in &metric_columns {
         // Distinct counts and ratios do not add up across rows; sums do.
-        let additive = model.metric(name).is_some_and(|m| {
-            m.sql.starts_with("SUM(") || m.sql.starts_with("COUNTIF(") || m.sql == "COUNT(*)"
-        });
+        let additive = model.metric(name).is_some_and(Metric::adds_up);
         if additive && !result.truncated {
             let total: f64 = result
                 .rows

@@ -179,6 +179,23 @@ struct Hit {
 }
 
 impl Hit {
+    /// A value hit as a filter: its value set, the value, and whether it is asked for or
+    /// excluded.
+    fn filter_value<'m>(
+        &self,
+        model: &'m SemanticModel,
+        set: usize,
+        value: usize,
+    ) -> (&'m crate::model::ValueSet, String, FilterOp) {
+        let set = &model.values[set];
+        let op = if self.exclude {
+            FilterOp::NotIn
+        } else {
+            FilterOp::In
+        };
+        (set, set.values[value].value.clone(), op)
+    }
+
     fn new(span: Range<usize>, readings: Vec<Term>) -> Self {
         Hit {
             span,
@@ -576,13 +593,7 @@ impl<'m> Reader<'m> {
                     dimensions.push(i)
                 }
                 Term::Value(s, v) => {
-                    let set = &model.values[s];
-                    let value = set.values[v].value.clone();
-                    let op = if hit.exclude {
-                        FilterOp::NotIn
-                    } else {
-                        FilterOp::In
-                    };
+                    let (set, value, op) = hit.filter_value(model, s, v);
                     match filters.iter_mut().find(|f| f.dimension == set.dimension) {
                         Some(f) if f.op != op => {
                             return Understanding::NeedsLlm {
@@ -1136,13 +1147,7 @@ impl<'m> Reader<'m> {
                     }
                 }
                 Term::Value(s, v) => {
-                    let set = &model.values[s];
-                    let value = set.values[v].value.clone();
-                    let op = if hit.exclude {
-                        FilterOp::NotIn
-                    } else {
-                        FilterOp::In
-                    };
+                    let (set, value, op) = hit.filter_value(model, s, v);
                     match filters
                         .iter_mut()
                         .find(|f| f.dimension == set.dimension && f.op == op)

@@ -224,13 +224,7 @@ impl Reader<'_> {
             let Term::Value(s, v) = hit.term else {
                 continue;
             };
-            let set = &model.values[s];
-            let value = set.values[v].value.clone();
-            let op = if hit.exclude {
-                FilterOp::NotIn
-            } else {
-                FilterOp::In
-            };
+            let (set, value, op) = hit.filter_value(model, s, v);
             let at = match filters.iter().position(|f| f.dimension == set.dimension) {
                 Some(at) => at,
                 None => {

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use nlq_semantic::funnel::Unit;
-use nlq_semantic::{SemanticModel, Shape, Understanding};
+use nlq_semantic::{Plan, SemanticModel, Shape, Understanding};
 
 use super::sample_reader;
 
@@ -21,6 +21,27 @@ struct Case {
     filters: BTreeMap<String, Vec<String>>,
     /// "needs_llm" or "clarify": what the engine must do instead of answering.
     declines: Option<String>,
+}
+
+/// The plan reads the days and the filters the case expects.
+fn assert_range_and_filters(
+    plan: &Plan,
+    question: &str,
+    range: &Option<(String, String)>,
+    filters: &BTreeMap<String, Vec<String>>,
+) {
+    let (start, end) = range.clone().unwrap();
+    assert_eq!(
+        (plan.range.start.to_string(), plan.range.end.to_string()),
+        (start, end),
+        "{question}"
+    );
+    let read: BTreeMap<String, Vec<String>> = plan
+        .filters
+        .iter()
+        .map(|f| (f.dimension.clone(), f.values.clone()))
+        .collect();
+    assert_eq!(&read, filters, "{question}");
 }
 
 fn cases(file: &str) -> Vec<Case> {
@@ -54,19 +75,7 @@ fn funnel_questions_give_their_steps_or_decline() {
                 assert_eq!(funnel.steps, case.steps, "{}", case.question);
                 assert_eq!(Some(funnel.unit), case.unit, "{}", case.question);
                 assert_eq!(Some(funnel.open), case.open, "{}", case.question);
-                let (start, end) = case.range.clone().unwrap();
-                assert_eq!(
-                    (plan.range.start.to_string(), plan.range.end.to_string()),
-                    (start, end),
-                    "{}",
-                    case.question
-                );
-                let filters: BTreeMap<String, Vec<String>> = plan
-                    .filters
-                    .iter()
-                    .map(|f| (f.dimension.clone(), f.values.clone()))
-                    .collect();
-                assert_eq!(filters, case.filters, "{}", case.question);
+                assert_range_and_filters(&plan, &case.question, &case.range, &case.filters);
                 let sql = nlq_semantic::compile(&model, &plan).unwrap();
                 assert!(sql.contains("FROM steps"), "{sql}");
                 answered += 1;
@@ -169,19 +178,7 @@ fn period_over_period_questions_give_a_series_of_changes() {
         assert!(plan.change, "{}: {plan:?}", case.question);
         assert_eq!(plan.dimensions, case.dimensions, "{}", case.question);
         assert_eq!(plan.metrics, case.metrics, "{}", case.question);
-        let (start, end) = case.range.clone().unwrap();
-        assert_eq!(
-            (plan.range.start.to_string(), plan.range.end.to_string()),
-            (start, end),
-            "{}",
-            case.question
-        );
-        let filters: BTreeMap<String, Vec<String>> = plan
-            .filters
-            .iter()
-            .map(|f| (f.dimension.clone(), f.values.clone()))
-            .collect();
-        assert_eq!(filters, case.filters, "{}", case.question);
+        assert_range_and_filters(&plan, &case.question, &case.range, &case.filters);
         let sql = nlq_semantic::compile(&model, &plan).unwrap();
         assert!(
             sql.contains(&format!("AS {}_change", case.metrics[0])),

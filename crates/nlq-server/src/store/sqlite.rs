@@ -189,7 +189,7 @@ impl AnswerStore for SqliteStore {
             let answers: i64 = c.query_row("SELECT COUNT(*) FROM answers", [], |r| r.get(0))?;
             let conversations: i64 =
                 c.query_row("SELECT COUNT(*) FROM conversations", [], |r| r.get(0))?;
-            Ok((answers.max(0) as u64, conversations.max(0) as u64))
+            Ok((from_db(answers), from_db(conversations)))
         })
     }
 }
