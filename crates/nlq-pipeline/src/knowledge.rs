@@ -114,6 +114,8 @@ fn test_plan(metric: &str, data: DateRange) -> Plan {
         notes: Vec::new(),
         shape: None,
         change: false,
+        other: false,
+        versus: Vec::new(),
     }
 }
 

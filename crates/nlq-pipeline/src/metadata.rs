@@ -111,6 +111,7 @@ fn entries(
                     grain: Grain::Event,
                     events: p.events.clone(),
                     per_item: None,
+                    segment: None,
                     ko: p.ko.clone(),
                     en: p.en.clone(),
                     origin: Origin::Catalog,

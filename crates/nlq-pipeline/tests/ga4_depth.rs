@@ -529,3 +529,161 @@ async fn changes_from_the_previous_bucket_follow_the_counts() {
         assert!(checked >= 2, "{question}: {checked} changes checked");
     }
 }
+
+/// December 2020's events by hand: (country, event, user, device, session).
+async fn events_by_hand(
+    warehouse: &EmbeddedWarehouse,
+) -> Vec<(Option<String>, String, String, Option<String>, String)> {
+    let sql = format!(
+        "SELECT geo.country, event_name, user_pseudo_id, device.category, \
+         CONCAT(user_pseudo_id, CAST((SELECT ep.value.int_value FROM UNNEST(event_params) AS ep \
+         WHERE ep.key = 'ga_session_id') AS STRING)) \
+         FROM {EVENTS} WHERE _TABLE_SUFFIX BETWEEN '20201201' AND '20201231'"
+    );
+    let mut request = QueryRequest::new(sql);
+    request.max_rows = 1_000_000;
+    let rows = warehouse.query(&request).await.unwrap();
+    assert!(!rows.truncated);
+    rows.rows
+        .iter()
+        .map(|r| {
+            (
+                text(&r[0]),
+                text(&r[1]).unwrap(),
+                text(&r[2]).unwrap(),
+                text(&r[3]),
+                text(&r[4]).unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+fn float(value: &Value) -> f64 {
+    value
+        .as_f64()
+        .unwrap_or_else(|| panic!("not a number: {value:?}"))
+}
+
+/// The top N keys by count (ties by key), as the answer orders them.
+fn top_keys(counts: &HashMap<String, usize>, n: usize) -> Vec<String> {
+    let mut ranked: Vec<(&String, &usize)> = counts.iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+    ranked.into_iter().take(n).map(|(k, _)| k.clone()).collect()
+}
+
+#[tokio::test]
+async fn the_top_n_and_the_rest_add_up_to_the_whole() {
+    let Some((pipeline, warehouse)) = pipeline() else {
+        return;
+    };
+    let events = events_by_hand(&warehouse).await;
+
+    // Page views add up: the top 5 countries, then every other page view in one row.
+    let mut views: HashMap<String, usize> = HashMap::new();
+    for (country, event, ..) in &events {
+        if event == "page_view"
+            && let Some(c) = country
+        {
+            *views.entry(c.clone()).or_default() += 1;
+        }
+    }
+    let total = events.iter().filter(|e| e.1 == "page_view").count();
+    let top = top_keys(&views, 5);
+    let answer = ask(
+        &pipeline,
+        "2020년 12월 국가별 페이지뷰 비중 상위 5개, 나머지는 기타로",
+    )
+    .await;
+    let mut expected: Vec<(String, i64)> =
+        top.iter().map(|c| (c.clone(), views[c] as i64)).collect();
+    let rest = total - top.iter().map(|c| views[c]).sum::<usize>();
+    expected.push(("(other)".to_owned(), rest as i64));
+    let got: Vec<(String, i64)> = answer
+        .rows
+        .iter()
+        .map(|r| (text(&r[0]).unwrap(), int(&r[1])))
+        .collect();
+    assert_eq!(got, expected);
+    let shares: f64 = answer.rows.iter().map(|r| float(&r[2])).sum();
+    assert!((shares - 100.0).abs() < 1e-9, "{shares}");
+    let summary = answer.summary.clone().unwrap_or_default();
+    assert!(summary.contains("상위 5개가 page_views의"), "{summary}");
+
+    // Users do not add up across events: each row's share is of all users, and the rest
+    // counts each of its users once.
+    let mut users: HashMap<String, std::collections::HashSet<&str>> = HashMap::new();
+    for (_, event, user, ..) in &events {
+        users.entry(event.clone()).or_default().insert(user);
+    }
+    let all: std::collections::HashSet<&str> = events.iter().map(|e| e.2.as_str()).collect();
+    let sizes: HashMap<String, usize> = users.iter().map(|(k, v)| (k.clone(), v.len())).collect();
+    let top = top_keys(&sizes, 3);
+    let rest: std::collections::HashSet<&str> = users
+        .iter()
+        .filter(|(k, _)| !top.contains(k))
+        .flat_map(|(_, v)| v.iter().copied())
+        .collect();
+    let answer = ask(
+        &pipeline,
+        "2020년 12월 이벤트별 사용자 수 비중 상위 3개와 기타",
+    )
+    .await;
+    assert_eq!(answer.rows.len(), 4);
+    for (row, key) in answer
+        .rows
+        .iter()
+        .zip(top.iter().chain(["(other)".to_owned()].iter()))
+    {
+        let count = if key == "(other)" {
+            rest.len()
+        } else {
+            sizes[key]
+        };
+        assert_eq!(text(&row[0]).as_deref(), Some(key.as_str()));
+        assert_eq!(int(&row[1]), count as i64, "{key}");
+        let share = 100.0 * count as f64 / all.len() as f64;
+        assert!(
+            (float(&row[2]) - share).abs() < 1e-9,
+            "{key}: {row:?} vs {share}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn two_segments_side_by_side_carry_their_difference() {
+    let Some((pipeline, warehouse)) = pipeline() else {
+        return;
+    };
+    let events = events_by_hand(&warehouse).await;
+    let sessions = |device: &str| {
+        events
+            .iter()
+            .filter(|e| e.3.as_deref() == Some(device))
+            .map(|e| e.4.as_str())
+            .collect::<std::collections::HashSet<_>>()
+            .len() as i64
+    };
+    let (mobile, desktop) = (sessions("mobile"), sessions("desktop"));
+    for question in [
+        "December 2020 sessions: mobile vs desktop",
+        "2020년 12월 모바일 대비 데스크톱 세션 수",
+    ] {
+        let answer = ask(&pipeline, question).await;
+        let got: Vec<(String, i64, i64)> = answer
+            .rows
+            .iter()
+            .map(|r| (text(&r[0]).unwrap(), int(&r[1]), int(&r[2])))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("mobile".to_owned(), mobile, 0),
+                ("desktop".to_owned(), desktop, desktop - mobile)
+            ],
+            "{question}"
+        );
+        let diff = format!("{:+}", desktop - mobile);
+        let summary = answer.summary.clone().unwrap_or_default();
+        assert!(summary.contains(&diff), "{summary}");
+    }
+}

@@ -58,6 +58,7 @@ pub fn compile(model: &SemanticModel, plan: &Plan) -> Result<String, String> {
     }
     let mut metric_names = Vec::new();
     let mut shares = Vec::new();
+    let mut valued = Vec::new();
     for m in &metrics {
         let (sql, name) = if plan.percent && m.format == Format::Ratio {
             (format!("({}) * 100", m.sql), format!("{}_pct", m.name))
@@ -65,6 +66,7 @@ pub fn compile(model: &SemanticModel, plan: &Plan) -> Result<String, String> {
             (m.sql.clone(), m.name.clone())
         };
         columns.push(format!("{sql} AS {name}"));
+        valued.push((sql.clone(), name.clone()));
         if plan.percent && m.format != Format::Ratio {
             if dimensions.is_empty() || plan.compare.is_some() {
                 return Err(format!(
@@ -72,14 +74,10 @@ pub fn compile(model: &SemanticModel, plan: &Plan) -> Result<String, String> {
                     m.name
                 ));
             }
-            // Window functions run after GROUP BY and before LIMIT: the share of all rows.
-            shares.push(format!(
-                "100 * SAFE_DIVIDE({sql}, SUM({sql}) OVER ()) AS {name}_share_pct"
-            ));
+            shares.push((m, sql.clone(), name.clone()));
         }
         metric_names.push(name);
     }
-    columns.extend(shares);
     // Each bucket's change from the one before, within the other breakdowns' rows. Window
     // functions run after GROUP BY: LAG reads the previous bucket's aggregate.
     if plan.change {
@@ -141,28 +139,27 @@ pub fn compile(model: &SemanticModel, plan: &Plan) -> Result<String, String> {
         .filter(|d| session_names.contains(&d.name.as_str()))
         .collect();
 
-    let mut sql = String::new();
+    let mut ctes = Vec::new();
     if !sessions.is_empty() {
-        sql.push_str(&session_facts(
+        ctes.push(session_facts(
             model,
             &sessions,
             (&low, &high),
             periods.as_deref(),
         )?);
     }
-    sql.push_str("SELECT\n");
-    sql.push_str(&select_list(&columns, "  "));
-    let _ = write!(sql, "\nFROM `{}`", model.table);
+    let mut from = format!("\nFROM `{}`", model.table);
     let item_grain = metrics.iter().any(|m| m.grain == Grain::Item);
     if item_grain {
-        sql.push_str("\nCROSS JOIN UNNEST(items) AS item");
+        from.push_str("\nCROSS JOIN UNNEST(items) AS item");
     }
     if let (false, Some(key)) = (sessions.is_empty(), &model.session_key) {
         let _ = write!(
-            sql,
+            from,
             "\nLEFT JOIN {SESSION_FACTS} ON {SESSION_FACTS}.session_key = {key}"
         );
     }
+    let mut sql = String::new();
     let _ = write!(sql, "\nWHERE _TABLE_SUFFIX BETWEEN '{low}' AND '{high}'");
     if let Some(periods) = &periods {
         let _ = write!(sql, "\n  AND {periods}");
@@ -204,7 +201,66 @@ pub fn compile(model: &SemanticModel, plan: &Plan) -> Result<String, String> {
             }
         }
     }
-    if !names.is_empty() {
+    // `sql` holds the WHERE clause so far: what every scan of this question reads.
+    let filtered = std::mem::take(&mut sql);
+    for (m, value, name) in shares {
+        // Window functions run after GROUP BY and before LIMIT: the sum of all rows. A count
+        // of distinct users or sessions does not add up across rows (one user can be in two),
+        // so its whole is counted once over the same events.
+        let whole = if m.adds_up() {
+            format!("SUM({value}) OVER ()")
+        } else {
+            let scan = format!("{from}{filtered}")
+                .replace("\n  ", " ")
+                .replace('\n', " ");
+            format!("(SELECT {value}{scan})")
+        };
+        columns.push(format!(
+            "100 * SAFE_DIVIDE({value}, {whole}) AS {name}_share_pct"
+        ));
+    }
+    if !plan.versus.is_empty() {
+        let [d] = dimensions.as_slice() else {
+            return Err("a difference between values needs exactly one breakdown".to_owned());
+        };
+        let position = versus_order(&d.sql, &plan.versus);
+        for (value, name) in &valued {
+            let first = format!("FIRST_VALUE({value}) OVER (ORDER BY {position})");
+            columns.push(format!("{value} - {first} AS {name}_diff"));
+        }
+    }
+    if plan.other {
+        let ([d], Some(top), Some(first)) = (dimensions.as_slice(), plan.top, metrics.first())
+        else {
+            return Err("the rest as one row needs a top N of one breakdown".to_owned());
+        };
+        let direction = if top.descending { "DESC" } else { "ASC" };
+        ctes.push(format!(
+            "{TOP_ROWS} AS (\n  SELECT {d_sql} AS top_value{from}{filtered}\n    AND {d_sql} IS NOT NULL\n  \
+             GROUP BY top_value\n  ORDER BY {m_sql} {direction}, top_value\n  LIMIT {n}\n)",
+            d_sql = d.sql,
+            m_sql = first.sql,
+            from = indent(&from),
+            filtered = indent(&filtered),
+            n = top.n,
+        ));
+        let _ = write!(
+            from,
+            "\nLEFT JOIN {TOP_ROWS} ON {TOP_ROWS}.top_value = {}",
+            d.sql
+        );
+        columns[0] = format!("COALESCE({TOP_ROWS}.top_value, '{OTHER}') AS {}", d.name);
+    }
+    if !ctes.is_empty() {
+        let _ = writeln!(sql, "WITH {}", ctes.join(",\n"));
+    }
+    sql.push_str("SELECT\n");
+    sql.push_str(&select_list(&columns, "  "));
+    sql.push_str(&from);
+    sql.push_str(&filtered);
+    if plan.other {
+        sql.push_str("\nGROUP BY 1");
+    } else if !names.is_empty() {
         let _ = write!(sql, "\nGROUP BY {}", names.join(", "));
     }
     if !plan.having.is_empty() {
@@ -222,6 +278,19 @@ pub fn compile(model: &SemanticModel, plan: &Plan) -> Result<String, String> {
         let _ = write!(sql, "\nHAVING {}", conditions.join(" AND "));
     }
     let order: Vec<String> = match plan.top {
+        // The rest comes last, whatever its size.
+        Some(top) if plan.other => {
+            let first = metric_names.first().cloned().unwrap_or_default();
+            let direction = if top.descending { "DESC" } else { "ASC" };
+            // By the joined top value, not the column's name, which may also be a column
+            // of the table (event_name).
+            vec![
+                format!("MAX({TOP_ROWS}.top_value) IS NULL"),
+                format!("{first} {direction}"),
+                format!("MAX({TOP_ROWS}.top_value) ASC"),
+            ]
+        }
+        _ if !plan.versus.is_empty() => vec![versus_order(&names[0], &plan.versus)],
         Some(top) if !dimensions.is_empty() => {
             let first = metric_names.first().cloned().unwrap_or_default();
             let direction = if top.descending { "DESC" } else { "ASC" };
@@ -236,6 +305,7 @@ pub fn compile(model: &SemanticModel, plan: &Plan) -> Result<String, String> {
     }
     if let Some(top) = plan.top
         && !dimensions.is_empty()
+        && !plan.other
     {
         let _ = write!(sql, "\nLIMIT {}", top.n);
     }
@@ -268,15 +338,36 @@ fn session_facts(
             None => format!("{first} AS {}", d.name),
         });
     }
-    let mut sql = format!("WITH {SESSION_FACTS} AS (\n  SELECT\n");
+    let mut sql = format!("{SESSION_FACTS} AS (\n  SELECT\n");
     sql.push_str(&select_list(&columns, "    "));
     let _ = write!(
         sql,
-        "\n  FROM `{}`\n  WHERE _TABLE_SUFFIX BETWEEN '{low}' AND '{high}'{}\n  GROUP BY session_key\n)\n",
+        "\n  FROM `{}`\n  WHERE _TABLE_SUFFIX BETWEEN '{low}' AND '{high}'{}\n  GROUP BY session_key\n)",
         model.table,
         periods.map_or(String::new(), |p| format!("\n    AND {p}"))
     );
     Ok(sql)
+}
+
+/// The top N's values, for the rest to be everything else.
+const TOP_ROWS: &str = "top_rows";
+
+/// The label of the row after a top N.
+pub const OTHER: &str = "(other)";
+
+/// Each value's place in the order the question named them, as an ORDER BY expression.
+fn versus_order(expression: &str, values: &[String]) -> String {
+    let mut case = format!("CASE {expression}");
+    for (i, v) in values.iter().enumerate() {
+        let _ = write!(case, " WHEN {} THEN {i}", quote(v));
+    }
+    let _ = write!(case, " END");
+    case
+}
+
+/// Clause lines indented one level, to sit inside a CTE.
+fn indent(clause: &str) -> String {
+    clause.replace('\n', "\n  ")
 }
 
 /// A SELECT's columns, one a line.
@@ -392,17 +483,67 @@ mod tests {
     }
 
     #[test]
-    fn a_share_is_each_row_against_all_rows() {
+    fn a_share_is_each_row_against_the_whole() {
+        // Distinct sessions do not add up across rows: the whole is counted once.
         insta::assert_snapshot!(sql("각 국가가 차지하는 세션 비율 상위 3개"), @r#"
     SELECT
       geo.country AS country,
       COUNT(DISTINCT CONCAT(user_pseudo_id, CAST((SELECT ep.value.int_value FROM UNNEST(event_params) AS ep WHERE ep.key = 'ga_session_id') AS STRING))) AS sessions,
-      100 * SAFE_DIVIDE(COUNT(DISTINCT CONCAT(user_pseudo_id, CAST((SELECT ep.value.int_value FROM UNNEST(event_params) AS ep WHERE ep.key = 'ga_session_id') AS STRING))), SUM(COUNT(DISTINCT CONCAT(user_pseudo_id, CAST((SELECT ep.value.int_value FROM UNNEST(event_params) AS ep WHERE ep.key = 'ga_session_id') AS STRING)))) OVER ()) AS sessions_share_pct
+      100 * SAFE_DIVIDE(COUNT(DISTINCT CONCAT(user_pseudo_id, CAST((SELECT ep.value.int_value FROM UNNEST(event_params) AS ep WHERE ep.key = 'ga_session_id') AS STRING))), (SELECT COUNT(DISTINCT CONCAT(user_pseudo_id, CAST((SELECT ep.value.int_value FROM UNNEST(event_params) AS ep WHERE ep.key = 'ga_session_id') AS STRING))) FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*` WHERE _TABLE_SUFFIX BETWEEN '20201101' AND '20210131')) AS sessions_share_pct
     FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*`
     WHERE _TABLE_SUFFIX BETWEEN '20201101' AND '20210131'
     GROUP BY country
     ORDER BY sessions DESC, country ASC
     LIMIT 3
+    "#);
+        // Revenue adds up: the whole is the sum of the rows.
+        insta::assert_snapshot!(sql("share of revenue by device"), @r#"
+    SELECT
+      device.category AS device_category,
+      SUM(IF(event_name = 'purchase', ecommerce.purchase_revenue, 0)) AS revenue,
+      100 * SAFE_DIVIDE(SUM(IF(event_name = 'purchase', ecommerce.purchase_revenue, 0)), SUM(SUM(IF(event_name = 'purchase', ecommerce.purchase_revenue, 0))) OVER ()) AS revenue_share_pct
+    FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*`
+    WHERE _TABLE_SUFFIX BETWEEN '20201101' AND '20210131'
+    GROUP BY device_category
+    ORDER BY device_category
+    "#);
+    }
+
+    #[test]
+    fn the_rest_after_a_top_n_is_one_row_joined_on_the_top_values() {
+        insta::assert_snapshot!(sql("top 3 countries by users and the rest"), @r#"
+    WITH top_rows AS (
+      SELECT geo.country AS top_value
+      FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*`
+      WHERE _TABLE_SUFFIX BETWEEN '20201101' AND '20210131'
+        AND geo.country IS NOT NULL
+      GROUP BY top_value
+      ORDER BY COUNT(DISTINCT user_pseudo_id) DESC, top_value
+      LIMIT 3
+    )
+    SELECT
+      COALESCE(top_rows.top_value, '(other)') AS country,
+      COUNT(DISTINCT user_pseudo_id) AS users
+    FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*`
+    LEFT JOIN top_rows ON top_rows.top_value = geo.country
+    WHERE _TABLE_SUFFIX BETWEEN '20201101' AND '20210131'
+    GROUP BY 1
+    ORDER BY MAX(top_rows.top_value) IS NULL, users DESC, MAX(top_rows.top_value) ASC
+    "#);
+    }
+
+    #[test]
+    fn two_values_side_by_side_carry_their_difference() {
+        insta::assert_snapshot!(sql("mobile vs desktop sessions"), @r#"
+    SELECT
+      device.category AS device_category,
+      COUNT(DISTINCT CONCAT(user_pseudo_id, CAST((SELECT ep.value.int_value FROM UNNEST(event_params) AS ep WHERE ep.key = 'ga_session_id') AS STRING))) AS sessions,
+      COUNT(DISTINCT CONCAT(user_pseudo_id, CAST((SELECT ep.value.int_value FROM UNNEST(event_params) AS ep WHERE ep.key = 'ga_session_id') AS STRING))) - FIRST_VALUE(COUNT(DISTINCT CONCAT(user_pseudo_id, CAST((SELECT ep.value.int_value FROM UNNEST(event_params) AS ep WHERE ep.key = 'ga_session_id') AS STRING)))) OVER (ORDER BY CASE device.category WHEN 'mobile' THEN 0 WHEN 'desktop' THEN 1 END) AS sessions_diff
+    FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*`
+    WHERE _TABLE_SUFFIX BETWEEN '20201101' AND '20210131'
+      AND device.category IN ('mobile', 'desktop')
+    GROUP BY device_category
+    ORDER BY CASE device_category WHEN 'mobile' THEN 0 WHEN 'desktop' THEN 1 END
     "#);
     }
 

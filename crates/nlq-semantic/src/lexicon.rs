@@ -155,6 +155,12 @@ pub struct Lexicon {
     pub percent: Words,
     /// "대비", "vs", "compared with".
     pub compare: Words,
+    /// "각각", "respectively": values of one dimension on their own rows, not summed.
+    #[serde(default)]
+    pub each: Words,
+    /// "기타", "the rest": with a top N, everything else as one more row.
+    #[serde(default)]
+    pub rest: Words,
     /// Words after which a second period is defined by the first: "전", "before".
     pub counts_back: Vec<String>,
     /// "how many times", "몇 번": with an event named and no metric, a count of events.
@@ -250,6 +256,10 @@ impl Lexicon {
             ("percent", &mut self.percent.en),
             ("compare", &mut self.compare.ko),
             ("compare", &mut self.compare.en),
+            ("each", &mut self.each.ko),
+            ("each", &mut self.each.en),
+            ("rest", &mut self.rest.ko),
+            ("rest", &mut self.rest.en),
             ("counts_back", &mut self.counts_back),
             ("count_cues", &mut self.count_cues.ko),
             ("count_cues", &mut self.count_cues.en),

@@ -78,12 +78,26 @@ pub struct Metric {
     /// The item metric this one means when the question breaks it down by item.
     #[serde(default)]
     pub per_item: Option<String>,
+    /// A count of one segment's members ("new users": the users whose value of
+    /// new_vs_returning is new): compared with another value of that dimension ("신규 방문자와
+    /// 재방문자 비교"), the word names the segment, and the count is `of`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment: Option<Segment>,
     #[serde(default)]
     pub ko: Vec<String>,
     #[serde(default)]
     pub en: Vec<String>,
     #[serde(default, skip_serializing_if = "Origin::is_model")]
     pub origin: Origin,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Segment {
+    pub dimension: String,
+    pub value: String,
+    /// The metric that counts the segment's members.
+    pub of: String,
 }
 
 impl Metric {
@@ -538,6 +552,18 @@ impl SemanticModel {
                     "`{}`: per_item `{item}` is not an item metric",
                     metric.name
                 )));
+            }
+            if let Some(segment) = &metric.segment {
+                let value = self.values.iter().any(|set| {
+                    set.dimension == segment.dimension
+                        && set.values.iter().any(|v| v.value == segment.value)
+                });
+                if !value || self.metric(&segment.of).is_none() {
+                    return Err(invalid(format!(
+                        "`{}`: segment needs a value `{}` of `{}` in `values:` and a metric `{}`",
+                        metric.name, segment.value, segment.dimension, segment.of
+                    )));
+                }
             }
             if metric.grain == Grain::Item && metric.events.is_empty() {
                 return Err(invalid(format!(

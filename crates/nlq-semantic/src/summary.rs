@@ -92,6 +92,8 @@ pub fn summarize(model: &SemanticModel, plan: &Plan, result: &QueryResult, lang:
             .rows
             .iter()
             .filter(|r| r.get(*i).and_then(Value::as_f64).is_some())
+            // The rest is many values together, not a value that ranks.
+            .filter(|r| !(plan.other && is_rest(r)))
             .max_by(|a, b| {
                 let (x, y) = (a[*i].as_f64().unwrap_or(0.0), b[*i].as_f64().unwrap_or(0.0));
                 if lowest {
@@ -119,6 +121,14 @@ pub fn summarize(model: &SemanticModel, plan: &Plan, result: &QueryResult, lang:
             ),
         });
     }
+    if let Some((i, name, format)) = metric_columns.first() {
+        if plan.other {
+            parts.extend(rest_share(model, result, *i, name, lang));
+        }
+        if let [first, second, ..] = plan.versus.as_slice() {
+            parts.extend(difference(result, (first, second), *i, name, *format, lang));
+        }
+    }
     parts.extend(crate::insights::insights(
         model,
         plan,
@@ -127,6 +137,73 @@ pub fn summarize(model: &SemanticModel, plan: &Plan, result: &QueryResult, lang:
         lang,
     ));
     format!("{range}: {}", parts.join(", "))
+}
+
+fn is_rest(row: &[Value]) -> bool {
+    matches!(row.first(), Some(Value::String(s)) if s == crate::compile::OTHER)
+}
+
+/// "the top 5 hold 67.2% of page_views": only of a metric whose rows add up to the whole.
+fn rest_share(
+    model: &SemanticModel,
+    result: &QueryResult,
+    i: usize,
+    name: &str,
+    lang: Lang,
+) -> Option<String> {
+    if !model.metric(name).is_some_and(Metric::adds_up) || result.truncated {
+        return None;
+    }
+    let value = |r: &Vec<Value>| r.get(i).and_then(Value::as_f64).unwrap_or(0.0);
+    let total: f64 = result.rows.iter().map(value).sum();
+    let rest: f64 = result.rows.iter().filter(|r| is_rest(r)).map(value).sum();
+    if total <= 0.0 {
+        return None;
+    }
+    let top = result.rows.iter().filter(|r| !is_rest(r)).count();
+    let share = 100.0 * (total - rest) / total;
+    Some(match lang {
+        Lang::Ko => format!(
+            "상위 {top}개가 {name}의 {share:.1}%, 나머지가 {:.1}%",
+            100.0 - share
+        ),
+        Lang::En => format!(
+            "the top {top} hold {share:.1}% of {name}, the rest {:.1}%",
+            100.0 - share
+        ),
+    })
+}
+
+/// The second value named against the first: "desktop 852 vs mobile 554 (+298, +53.8%)".
+fn difference(
+    result: &QueryResult,
+    (first, second): (&String, &String),
+    i: usize,
+    name: &str,
+    format: Format,
+    lang: Lang,
+) -> Option<String> {
+    let value_of = |label: &str| {
+        result
+            .rows
+            .iter()
+            .find(|r| matches!(r.first(), Some(Value::String(s)) if s == label))
+            .and_then(|r| r.get(i))
+            .and_then(Value::as_f64)
+    };
+    let (a, b) = (value_of(first)?, value_of(second)?);
+    let relative = if a != 0.0 {
+        format!(", {:+.1}%", (b - a) / a * 100.0)
+    } else {
+        String::new()
+    };
+    let sign = if b >= a { "+" } else { "-" };
+    let diff = number((b - a).abs(), format);
+    let (a, b) = (number(a, format), number(b, format));
+    Some(match lang {
+        Lang::Ko => format!("{name}: {second} {b}, {first} {a} 대비 {sign}{diff}{relative}"),
+        Lang::En => format!("{name}: {second} {b} vs {first} {a} ({sign}{diff}{relative})"),
+    })
 }
 
 fn compare(

@@ -52,6 +52,7 @@ impl SemanticModel {
                     grain: Grain::Event,
                     events: Vec::new(),
                     per_item: None,
+                    segment: None,
                     ko,
                     en,
                     origin: Origin::Taught,

@@ -107,6 +107,13 @@ pub struct Plan {
     /// columns): "전월 대비 증감률", "month over month".
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub change: bool,
+    /// With a top N, everything after it as one more row, `(other)`: "상위 5개 국가와 기타".
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub other: bool,
+    /// Two values of one dimension side by side ("mobile vs desktop"): each row's difference
+    /// from the first value named (`<metric>_diff` columns), rows in the order named.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub versus: Vec<String>,
 }
 
 /// The analysis shapes beyond "metrics by dimensions over a period".
@@ -116,6 +123,8 @@ pub enum Shape {
     Funnel(Funnel),
 }
 
+// One is made per question and moved a few times: boxing the plan would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "intent", rename_all = "snake_case")]
 pub enum Understanding {
@@ -583,6 +592,9 @@ impl<'m> Reader<'m> {
             }
             return self.funnel(&hits, &times, &ops, open);
         }
+        if ops.compare {
+            self.segments_compared(&mut hits);
+        }
         let mut metrics: Vec<usize> = Vec::new();
         let mut dimensions: Vec<usize> = Vec::new();
         let mut filters: Vec<Filter> = Vec::new();
@@ -693,15 +705,37 @@ impl<'m> Reader<'m> {
         // "mobile vs desktop", "구글 대비 빙": values of one dimension compared side by side
         // are that dimension's rows for those values, not two periods.
         let mut compare = ops.compare;
-        if compare && times.len() < 2 {
+        let mut versus = Vec::new();
+        if (compare || ops.each) && times.len() < 2 {
             let compared: Vec<usize> = filters
                 .iter()
                 .filter(|f| f.op == FilterOp::In && f.values.len() >= 2)
                 .filter_map(|f| model.dimensions.iter().position(|d| d.name == f.dimension))
                 .collect();
+            // "new and returning users compared": the breakdown's own rows side by side.
+            if compare
+                && compared.is_empty()
+                && let [one] = dimensions.as_slice()
+                && model.dimensions[*one].time.is_none()
+            {
+                compare = false;
+                notes.push(format!(
+                    "compared {} side by side",
+                    model.dimensions[*one].name
+                ));
+            }
             if let [one] = compared.as_slice() {
                 if !dimensions.contains(one) {
                     dimensions.insert(0, *one);
+                }
+                // The difference is read against the first value named, within one breakdown.
+                if compare
+                    && dimensions.len() == 1
+                    && let Some(f) = filters
+                        .iter()
+                        .find(|f| f.dimension == model.dimensions[*one].name)
+                {
+                    versus = f.values.clone();
                 }
                 compare = false;
                 notes.push(format!(
@@ -764,10 +798,92 @@ impl<'m> Reader<'m> {
             Understanding::Data { mut plan } => {
                 plan.notes.extend(notes);
                 plan.change = change.is_some();
+                if ops.rest {
+                    if let Err(reason) = self.rest_row(&plan) {
+                        return Understanding::NeedsLlm { reason };
+                    }
+                    plan.other = true;
+                }
+                if plan.top.is_none() && !plan.change {
+                    plan.versus = versus;
+                }
                 Understanding::Data { plan }
             }
             other => other,
         }
+    }
+
+    /// "신규 방문자와 재방문자 비교": a segment's count ("신규 방문자", new users) compared with
+    /// another value of the segment's dimension names the segment, not a number. The hit
+    /// becomes that value; the count it was (users) is asked for when no other number is.
+    fn segments_compared(&self, hits: &mut Vec<Hit>) {
+        let model = self.model;
+        let mut counted = None;
+        for i in 0..hits.len() {
+            let Term::Metric(m) = hits[i].term else {
+                continue;
+            };
+            let Some(segment) = &model.metrics[m].segment else {
+                continue;
+            };
+            let other_value = hits.iter().any(|h| {
+                matches!(h.term, Term::Value(s, v)
+                    if model.values[s].dimension == segment.dimension
+                        && model.values[s].values[v].value != segment.value)
+            });
+            let value = model.values.iter().enumerate().find_map(|(s, set)| {
+                (set.dimension == segment.dimension)
+                    .then(|| set.values.iter().position(|v| v.value == segment.value))
+                    .flatten()
+                    .map(|v| Term::Value(s, v))
+            });
+            if let (true, Some(value)) = (other_value, value) {
+                hits[i] = Hit::new(hits[i].span.clone(), vec![value]);
+                counted = model.metrics.iter().position(|x| x.name == segment.of);
+            }
+        }
+        let Some(of) = counted else { return };
+        if hits
+            .iter()
+            .any(|h| matches!(h.term, Term::Metric(_)) && !h.qualifier)
+        {
+            return;
+        }
+        // "신규 사용자와 재방문 사용자": the population word was the count after all.
+        match hits
+            .iter_mut()
+            .find(|h| matches!(h.term, Term::Metric(_)) && h.qualifier)
+        {
+            Some(hit) => hit.qualifier = false,
+            None => {
+                let end = hits.last().map_or(0, |h| h.span.end);
+                hits.push(Hit::new(end..end, vec![Term::Metric(of)]));
+            }
+        }
+    }
+
+    /// "상위 5개 국가와 나머지": the rest is one more row after the top N of one breakdown by
+    /// a value (not time), over one period; `Err`: why not.
+    fn rest_row(&self, plan: &Plan) -> Result<(), String> {
+        let by_value = match plan.dimensions.as_slice() {
+            [d] => self.model.dimension(d).is_some_and(|d| d.time.is_none()),
+            _ => false,
+        };
+        if plan.top.is_none() || !by_value {
+            return Err(
+                "\"the rest\" as one row needs a top N of one breakdown (\"top 5 \
+                        countries by users and the rest\")"
+                    .to_owned(),
+            );
+        }
+        if !plan.having.is_empty() || plan.compare.is_some() || plan.change {
+            return Err(
+                "the rest as one row beside a threshold, a second period or changes is \
+                        not written by the semantic engine yet"
+                    .to_owned(),
+            );
+        }
+        Ok(())
     }
 
     /// The question completed with each metric the lexicon offers (an event's count first
@@ -1092,6 +1208,8 @@ impl<'m> Reader<'m> {
                 notes,
                 shape: None,
                 change: false,
+                other: false,
+                versus: Vec::new(),
             },
         }
     }
@@ -1172,7 +1290,12 @@ impl<'m> Reader<'m> {
                 Term::Dimension(_) => {}
             }
         }
-        if ops.top.is_some() || !ops.thresholds.is_empty() || ops.cumulative || ops.percent {
+        if ops.top.is_some()
+            || !ops.thresholds.is_empty()
+            || ops.cumulative
+            || ops.percent
+            || ops.rest
+        {
             return Understanding::NeedsLlm {
                 reason: "a funnel with a top N, a threshold, a share or a running total is not \
                          written by the semantic engine yet"
@@ -1246,6 +1369,8 @@ impl<'m> Reader<'m> {
                 notes,
                 shape: Some(Shape::Funnel(funnel)),
                 change: false,
+                other: false,
+                versus: Vec::new(),
             },
         }
     }

@@ -314,6 +314,19 @@ impl Reader<'_> {
                         .dimensions
                         .iter()
                         .any(|d| self.model.dimension(d).is_some_and(|d| d.time.is_some()));
+                plan.other = previous.other && self.rest_row(&plan).is_ok();
+                // Still the same two values side by side: still their difference.
+                if plan.dimensions.len() == 1
+                    && plan.top.is_none()
+                    && !plan.change
+                    && plan.filters.iter().any(|f| {
+                        f.op == FilterOp::In
+                            && f.values == previous.versus
+                            && plan.dimensions[0] == f.dimension
+                    })
+                {
+                    plan.versus = previous.versus.clone();
+                }
                 // A funnel keeps its steps; a follow-up may change its period, filters and unit.
                 if let Some(Shape::Funnel(funnel)) = &previous.shape {
                     let unit = match plan.metrics.as_slice() {

@@ -32,6 +32,10 @@ pub(super) struct Operators {
     pub top: Option<Top>,
     pub percent: bool,
     pub compare: bool,
+    /// "나머지는 기타로", "and the rest": the rows after the top N as one row.
+    pub rest: bool,
+    /// "각각", "respectively": values named together each on its own row.
+    pub each: bool,
     pub thresholds: Vec<Threshold>,
     /// "몇 번", "how many times".
     pub count_cue: bool,
@@ -71,6 +75,8 @@ impl Reader<'_> {
         ops.top = self.top(text, used, hits, &mut ops.doubts);
         ops.percent = !read_words(text, used, lex.percent.all()).is_empty();
         ops.compare = !read_words(text, used, lex.compare.all()).is_empty();
+        ops.rest = !read_words(text, used, lex.rest.all()).is_empty();
+        ops.each = !read_words(text, used, lex.each.all()).is_empty();
         ops.count_cue = !read_words(text, used, lex.count_cues.all()).is_empty();
         ops.cumulative = !read_words(text, used, lex.cumulative.all()).is_empty();
         // Ignored phrases of several words ("몇 초", "how many seconds"), after every operator

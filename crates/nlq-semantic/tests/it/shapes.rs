@@ -195,3 +195,122 @@ fn period_over_period_questions_give_a_series_of_changes() {
         "{korean} Korean, {english} English"
     );
 }
+
+#[derive(serde::Deserialize)]
+struct GridCase {
+    question: String,
+    dimension: Option<String>,
+    #[serde(default)]
+    metrics: Vec<String>,
+    top: Option<u64>,
+    #[serde(default)]
+    other: bool,
+    #[serde(default)]
+    percent: bool,
+    #[serde(default)]
+    versus: Vec<String>,
+    range: Option<(String, String)>,
+    declines: Option<String>,
+}
+
+fn grid_cases(file: &str) -> Vec<GridCase> {
+    let path = format!(
+        "{}/../../fixtures/questions/shapes/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect()
+}
+
+/// Each case's plan, or its decline checked; with the number of Korean and English answers.
+fn answer_cases(file: &str, check: impl Fn(&GridCase, &Plan, &SemanticModel)) -> (usize, usize) {
+    let model = SemanticModel::builtin().unwrap();
+    let reader = sample_reader(&model);
+    let (mut korean, mut english) = (0, 0);
+    for case in grid_cases(file) {
+        let understanding = reader.understand(&case.question);
+        match (&case.declines, understanding) {
+            (Some(how), Understanding::NeedsLlm { .. }) if how == "needs_llm" => {}
+            (Some(how), Understanding::Clarify { .. }) if how == "clarify" => {}
+            (None, Understanding::Data { plan }) => {
+                assert_eq!(plan.metrics, case.metrics, "{}", case.question);
+                let (start, end) = case.range.clone().unwrap();
+                assert_eq!(
+                    (plan.range.start.to_string(), plan.range.end.to_string()),
+                    (start, end),
+                    "{}",
+                    case.question
+                );
+                check(&case, &plan, &model);
+                if case.question.chars().any(|c| ('가'..='힣').contains(&c)) {
+                    korean += 1;
+                } else {
+                    english += 1;
+                }
+            }
+            (how, other) => panic!("{}: expected {how:?}, got {other:?}", case.question),
+        }
+    }
+    (korean, english)
+}
+
+/// "상위 5개 국가와 기타", "top 3 browsers and the rest": the top N of one breakdown and the
+/// rest as one row, with or without shares; what it cannot be beside is handed on.
+#[test]
+fn share_questions_give_the_top_n_and_the_rest() {
+    let (korean, english) = answer_cases("share_of_total.jsonl", |case, plan, model| {
+        assert_eq!(plan.dimensions, vec![case.dimension.clone().unwrap()]);
+        assert_eq!(plan.top.map(|t| t.n), case.top, "{}", case.question);
+        assert_eq!(
+            (plan.other, plan.percent),
+            (case.other, case.percent),
+            "{}",
+            case.question
+        );
+        let sql = nlq_semantic::compile(model, plan).unwrap();
+        assert!(sql.contains("LEFT JOIN top_rows"), "{sql}");
+        // The top N is chosen in the CTE; the answer has no LIMIT, so the rest is a row.
+        assert!(
+            !sql.ends_with(&format!("LIMIT {}", case.top.unwrap())),
+            "{sql}"
+        );
+    });
+    assert!(
+        korean >= 5 && english >= 5,
+        "{korean} Korean, {english} English"
+    );
+}
+
+/// "모바일 대비 데스크톱", "returning vs new visitors": two values of one dimension side by
+/// side in the order named, each with its difference from the first.
+#[test]
+fn segment_comparisons_give_both_values_and_their_difference() {
+    let (korean, english) = answer_cases("segment_comparison.jsonl", |case, plan, model| {
+        let dimension = case.dimension.clone().unwrap();
+        assert_eq!(plan.versus, case.versus, "{}", case.question);
+        assert!(plan.dimensions.contains(&dimension), "{}", case.question);
+        let filter = plan.filters.iter().find(|f| f.dimension == dimension);
+        let sql = nlq_semantic::compile(model, plan).unwrap();
+        if case.versus.is_empty() {
+            assert!(!sql.contains("_diff"), "{sql}");
+            return;
+        }
+        assert_eq!(
+            filter.map(|f| &f.values),
+            Some(&case.versus),
+            "{}",
+            case.question
+        );
+        for m in &case.metrics {
+            assert!(sql.contains(&format!("AS {m}_diff")), "{sql}");
+        }
+    });
+    assert!(
+        korean >= 5 && english >= 5,
+        "{korean} Korean, {english} English"
+    );
+}
