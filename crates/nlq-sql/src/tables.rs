@@ -251,13 +251,7 @@ pub(crate) fn wildcard_union(
         // No shard in range: an empty result with the right columns, as BigQuery answers.
         format!("SELECT *, CAST(NULL AS VARCHAR) AS _TABLE_SUFFIX FROM \"{any_shard}\" WHERE FALSE")
     } else {
-        shards
-            .iter()
-            .map(|(table, suffix)| {
-                format!("SELECT *, '{suffix}' AS _TABLE_SUFFIX FROM \"{table}\"")
-            })
-            .collect::<Vec<_>>()
-            .join(" UNION ALL ")
+        balanced_union(shards)
     };
     // Shard names come from the catalog (letters, digits, `_`), never from the user's SQL.
     let sql = format!("SELECT * FROM ({body}) AS t");
@@ -288,6 +282,23 @@ pub(crate) fn wildcard_union(
             hint: Some("internal: the shard union did not parse".to_owned()),
             position: None,
         }),
+    }
+}
+
+/// The shards' UNION ALL as a balanced tree of parenthesized halves: a chain of 92 shards
+/// (three months) nests 92 deep, and every later walk of the tree recursed that deep — enough
+/// to overflow a 2 MiB thread stack (a test thread, a server worker) in a debug build.
+fn balanced_union(shards: &[(&str, &str)]) -> String {
+    match shards {
+        [(table, suffix)] => format!("SELECT *, '{suffix}' AS _TABLE_SUFFIX FROM \"{table}\""),
+        _ => {
+            let (left, right) = shards.split_at(shards.len() / 2);
+            let side = |half: &[(&str, &str)]| match half {
+                [_] => balanced_union(half),
+                _ => format!("({})", balanced_union(half)),
+            };
+            format!("{} UNION ALL {}", side(left), side(right))
+        }
     }
 }
 

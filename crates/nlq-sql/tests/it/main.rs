@@ -46,6 +46,30 @@ fn wildcard_becomes_a_union_of_the_kept_shards() {
     insta::assert_snapshot!(t.sql, @r#"SELECT COUNT(*) AS f0_ FROM (SELECT *, '20201201' AS _TABLE_SUFFIX FROM "events_20201201" UNION ALL SELECT *, '20201202' AS _TABLE_SUFFIX FROM "events_20201202") AS "events_*" WHERE _TABLE_SUFFIX BETWEEN '20201201' AND '20201231'"#);
 }
 
+/// A year of shards is a balanced union, not a chain 336 deep: translating (and every later
+/// walk of the tree) fits in a 1 MiB stack, where a chain of three months overflowed 2 MiB.
+#[test]
+fn a_year_of_shards_translates_on_a_small_stack() {
+    let mut catalog = catalog();
+    catalog.tables = (1..=12)
+        .flat_map(|m| (1..=28).map(move |d| format!("events_2020{m:02}{d:02}")))
+        .collect();
+    let sql = format!(
+        "SELECT DISTINCT ecommerce.transaction_id, item.item_name FROM {EVENTS} \
+         CROSS JOIN UNNEST(items) AS item WHERE _TABLE_SUFFIX BETWEEN '20200101' AND '20201231' \
+         AND event_name = 'purchase'"
+    );
+    let translated = std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(move || translate(&sql, &catalog).map(|t| (t.tables_read.len(), t.sql)))
+        .unwrap()
+        .join()
+        .unwrap()
+        .unwrap();
+    assert_eq!(translated.0, 336);
+    assert_eq!(translated.1.matches("UNION ALL").count(), 335);
+}
+
 #[test]
 fn an_empty_range_reads_no_shard_but_keeps_the_columns() {
     let t = translate(
