@@ -687,3 +687,165 @@ async fn two_segments_side_by_side_carry_their_difference() {
         assert!(summary.contains(&diff), "{summary}");
     }
 }
+
+/// The Monday a day's week starts on, as the model's weeks do.
+fn monday(day: chrono::NaiveDate) -> chrono::NaiveDate {
+    use chrono::Datelike;
+    day - chrono::Days::new(u64::from(day.weekday().num_days_from_monday()))
+}
+
+#[tokio::test]
+async fn cohorts_answer_as_computed_by_hand() {
+    let Some((pipeline, warehouse)) = pipeline() else {
+        return;
+    };
+    let sql = format!(
+        "SELECT user_pseudo_id, event_date, event_name, device.category FROM {EVENTS} \
+         WHERE _TABLE_SUFFIX BETWEEN '20201201' AND '20201231'"
+    );
+    let mut request = QueryRequest::new(sql);
+    request.max_rows = 1_000_000;
+    let rows = warehouse.query(&request).await.unwrap();
+    assert!(!rows.truncated);
+    for (question, device) in [
+        ("2020년 12월 주별 코호트 리텐션", None),
+        (
+            "cohort analysis of desktop users in December 2020",
+            Some("desktop"),
+        ),
+    ] {
+        // Each user's cohort: the week of their first first_visit (on the device asked).
+        let mut cohort: HashMap<String, chrono::NaiveDate> = HashMap::new();
+        let mut active: HashMap<String, std::collections::BTreeSet<chrono::NaiveDate>> =
+            HashMap::new();
+        for row in &rows.rows {
+            let user = text(&row[0]).unwrap();
+            let day = chrono::NaiveDate::parse_from_str(&text(&row[1]).unwrap(), "%Y%m%d").unwrap();
+            let week = monday(day);
+            active.entry(user.clone()).or_default().insert(week);
+            let entered = text(&row[2]).as_deref() == Some("first_visit")
+                && device.is_none_or(|d| text(&row[3]).as_deref() == Some(d));
+            if entered {
+                let at = cohort.entry(user).or_insert(week);
+                *at = (*at).min(week);
+            }
+        }
+        // (cohort, period) → users, and each cohort's size.
+        let mut expected: BTreeMap<(String, i64), (i64, i64)> = BTreeMap::new();
+        let mut sizes: HashMap<chrono::NaiveDate, i64> = HashMap::new();
+        for start in cohort.values() {
+            *sizes.entry(*start).or_default() += 1;
+        }
+        for (user, start) in &cohort {
+            for week in active[user].iter().filter(|w| *w >= start) {
+                let k = (*week - *start).num_days() / 7;
+                expected
+                    .entry((start.to_string(), k))
+                    .or_insert((sizes[start], 0))
+                    .1 += 1;
+            }
+        }
+        let answer = ask(&pipeline, question).await;
+        let got: BTreeMap<(String, i64), (i64, i64)> = answer
+            .rows
+            .iter()
+            .map(|r| {
+                let rate = float(&r[4]);
+                assert!((rate - int(&r[3]) as f64 / int(&r[2]) as f64).abs() < 1e-9);
+                ((r[0].to_string(), int(&r[1])), (int(&r[2]), int(&r[3])))
+            })
+            .collect();
+        assert_eq!(got, expected, "{question}");
+        // Every cohort is all there in its own week.
+        assert!(
+            got.iter()
+                .filter(|((_, k), _)| *k == 0)
+                .all(|(_, (n, u))| n == u)
+        );
+        assert!(got.len() > 5, "{question}: {got:?}");
+    }
+}
+
+#[tokio::test]
+async fn items_bought_together_answer_as_computed_by_hand() {
+    let Some((pipeline, warehouse)) = pipeline() else {
+        return;
+    };
+    let sql = format!(
+        "SELECT DISTINCT ecommerce.transaction_id, item.item_name FROM {EVENTS} \
+         CROSS JOIN UNNEST(items) AS item \
+         WHERE _TABLE_SUFFIX BETWEEN '20201101' AND '20210131' AND event_name = 'purchase'"
+    );
+    let mut request = QueryRequest::new(sql);
+    request.max_rows = 1_000_000;
+    let rows = warehouse.query(&request).await.unwrap();
+    let mut orders: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+    for row in &rows.rows {
+        if let (Some(t), Some(i)) = (text(&row[0]), text(&row[1]))
+            && t != "(not set)"
+        {
+            orders.entry(t).or_default().insert(i);
+        }
+    }
+    let anchor = "YouTube Decal";
+    let with: Vec<&std::collections::BTreeSet<String>> = orders
+        .values()
+        .filter(|items| items.contains(anchor))
+        .collect();
+    let mut companions: HashMap<String, usize> = HashMap::new();
+    for items in &with {
+        for item in items.iter().filter(|i| *i != anchor) {
+            *companions.entry(item.clone()).or_default() += 1;
+        }
+    }
+    let top = top_keys(&companions, 3);
+    assert!(
+        !top.is_empty(),
+        "the sample has no purchase of {anchor} with another item"
+    );
+    let answer = ask(&pipeline, "YouTube Decal이랑 같이 구매된 상품 상위 3개").await;
+    let got: Vec<(String, i64)> = answer
+        .rows
+        .iter()
+        .map(|r| (text(&r[0]).unwrap(), int(&r[1])))
+        .collect();
+    let expected: Vec<(String, i64)> = top
+        .iter()
+        .map(|i| (i.clone(), companions[i] as i64))
+        .collect();
+    assert_eq!(got, expected);
+    for row in &answer.rows {
+        let share = int(&row[1]) as f64 / with.len() as f64;
+        assert!((float(&row[2]) - share).abs() < 1e-9, "{row:?}");
+    }
+
+    // Pairs: every two items of one purchase, counted once per purchase.
+    let mut pairs: HashMap<String, usize> = HashMap::new();
+    for items in orders.values() {
+        let items: Vec<&String> = items.iter().collect();
+        for (i, a) in items.iter().enumerate() {
+            for b in &items[i + 1..] {
+                *pairs.entry(format!("{a} + {b}")).or_default() += 1;
+            }
+        }
+    }
+    let answer = ask(&pipeline, "함께 구매된 상품 조합 상위 5개").await;
+    let got: Vec<(String, i64)> = answer
+        .rows
+        .iter()
+        .map(|r| {
+            (
+                format!("{} + {}", text(&r[0]).unwrap(), text(&r[1]).unwrap()),
+                int(&r[2]),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, i64)> = top_keys(&pairs, 5)
+        .into_iter()
+        .map(|p| {
+            let n = pairs[&p] as i64;
+            (p, n)
+        })
+        .collect();
+    assert_eq!(got, expected);
+}

@@ -12,13 +12,18 @@
 use std::fmt::Write;
 
 use crate::model::{Dimension, Format, Grain, SESSION_FACTS, SemanticModel};
-use crate::understand::{FilterOp, Plan};
+use crate::understand::{FilterOp, Plan, Shape};
 
 /// The SQL of a plan. Names in a plan come from the model, so a missing one is a bug in the
 /// reader; it is reported rather than panicking.
 pub fn compile(model: &SemanticModel, plan: &Plan) -> Result<String, String> {
-    if let Some(crate::understand::Shape::Funnel(funnel)) = &plan.shape {
-        return crate::funnel::compile(model, plan, funnel);
+    match &plan.shape {
+        Some(Shape::Funnel(funnel)) => return crate::funnel::compile(model, plan, funnel),
+        Some(Shape::Cohort(cohort)) => return crate::cohort::compile(model, plan, cohort),
+        Some(Shape::BoughtTogether(together)) => {
+            return crate::together::compile(model, plan, together);
+        }
+        None => {}
     }
     let metric = |name: &str| {
         model

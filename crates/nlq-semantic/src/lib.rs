@@ -16,6 +16,7 @@
 //! crate never runs SQL and never guesses: a question it cannot read completely is handed on.
 
 pub mod classify;
+pub mod cohort;
 pub mod compile;
 mod error;
 pub mod funnel;
@@ -26,6 +27,7 @@ pub mod normalize;
 pub mod summary;
 mod taught;
 pub mod time;
+pub mod together;
 pub mod understand;
 
 pub use compile::compile;

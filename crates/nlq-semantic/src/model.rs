@@ -238,6 +238,12 @@ pub struct SemanticModel {
     /// Funnel words and default steps (`funnel.rs`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub funnel: Option<crate::funnel::FunnelWords>,
+    /// Cohort retention: its words and the event that starts a cohort.
+    #[serde(default)]
+    pub cohorts: Option<crate::cohort::CohortWords>,
+    /// Products bought together: its words.
+    #[serde(default)]
+    pub bought_together: Option<crate::together::TogetherWords>,
     /// The page-type classifier (a `rules: page_types` dimension reads it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page_types: Option<PageTypes>,

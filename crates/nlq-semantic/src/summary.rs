@@ -5,7 +5,7 @@
 use nlq_core::{QueryResult, Value};
 
 use crate::model::{Format, Metric, SemanticModel};
-use crate::understand::{FilterOp, Plan};
+use crate::understand::{FilterOp, Plan, Shape};
 
 pub use nlq_core::Lang;
 
@@ -26,14 +26,24 @@ pub fn summarize(model: &SemanticModel, plan: &Plan, result: &QueryResult, lang:
             filter.values.join(" | ")
         ));
     }
+    // Shapes say what their own rows mean, none included (no purchase held two items).
+    match &plan.shape {
+        Some(Shape::Funnel(funnel)) => {
+            return crate::funnel::summarize(funnel, result, lang, &range);
+        }
+        Some(Shape::Cohort(cohort)) => {
+            return crate::cohort::summarize(cohort, plan, result, lang, &range);
+        }
+        Some(Shape::BoughtTogether(together)) => {
+            return crate::together::summarize(together, result, lang, &range);
+        }
+        _ => {}
+    }
     if result.rows.is_empty() {
         return match lang {
             Lang::Ko => format!("{range}: 이 기간에는 아직 데이터가 없습니다."),
             Lang::En => format!("{range}: there is no data for this period yet."),
         };
-    }
-    if let Some(crate::understand::Shape::Funnel(funnel)) = &plan.shape {
-        return crate::funnel::summarize(funnel, result, lang, &range);
     }
     let offset = usize::from(plan.compare.is_some()) + plan.dimensions.len();
     let metric_columns: Vec<(usize, String, Format)> = plan

@@ -12,11 +12,13 @@ use std::ops::Range;
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use crate::cohort::Cohort;
 use crate::funnel::{Funnel, Unit};
 use crate::lexicon::{Cmp, Lexicon};
 use crate::model::{Format, Grain, SemanticModel, Term, TimeGrain};
 use crate::normalize::normalize;
 use crate::time::{self, DateRange, TimeMatch};
+use crate::together::Together;
 
 mod follow_up;
 mod operators;
@@ -121,6 +123,10 @@ pub struct Plan {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Shape {
     Funnel(Funnel),
+    /// Users by the week or month of their first visit, and how many came back after.
+    Cohort(Cohort),
+    /// The items most often in the same purchase as an item, or pairs of items.
+    BoughtTogether(Together),
 }
 
 // One is made per question and moved a few times: boxing the plan would buy nothing.
@@ -223,6 +229,8 @@ struct Slots {
     ops: Operators,
     /// A funnel was asked for: Some(open).
     funnel: Option<bool>,
+    /// Another analysis shape was asked for by its words.
+    asked: Option<Asked>,
     /// Each bucket's change from the one before, by this grain.
     change: Option<TimeGrain>,
 }
@@ -285,6 +293,7 @@ impl<'m> Reader<'m> {
             mark_any(&text, f.words.all(), &mut used)
                 .then(|| mark_any(&text, f.open.all(), &mut used))
         });
+        let asked = self.asked(&text, &mut used);
         let mut hits = self.terms(&text, &mut used);
         if let Some(word) = find_any(&text, intents.change_data.all(), &used) {
             return Understanding::ChangeData {
@@ -378,6 +387,7 @@ impl<'m> Reader<'m> {
             times,
             ops,
             funnel,
+            asked,
             change,
         };
         match self.plan(&text, slots) {
@@ -574,6 +584,7 @@ impl<'m> Reader<'m> {
             times,
             ops,
             funnel,
+            asked,
             change,
         } = slots;
         if let Err(question) = self.settle_values(&mut hits, &[]) {
@@ -591,6 +602,19 @@ impl<'m> Reader<'m> {
                 };
             }
             return self.funnel(&hits, &times, &ops, open);
+        }
+        if let Some(asked) = asked {
+            if change.is_some() {
+                return Understanding::NeedsLlm {
+                    reason: "a change from the previous period of a cohort table or of items \
+                             bought together is not written by the semantic engine yet"
+                        .to_owned(),
+                };
+            }
+            return match asked {
+                Asked::Cohort => self.cohort(&hits, &times, &ops),
+                Asked::BoughtTogether => self.together(&hits, &times, &ops),
+            };
         }
         if ops.compare {
             self.segments_compared(&mut hits);
@@ -1266,18 +1290,7 @@ impl<'m> Reader<'m> {
                 }
                 Term::Value(s, v) => {
                     let (set, value, op) = hit.filter_value(model, s, v);
-                    match filters
-                        .iter_mut()
-                        .find(|f| f.dimension == set.dimension && f.op == op)
-                    {
-                        Some(f) if !f.values.contains(&value) => f.values.push(value),
-                        Some(_) => {}
-                        None => filters.push(Filter {
-                            dimension: set.dimension.clone(),
-                            values: vec![value],
-                            op,
-                        }),
-                    }
+                    add_filter(&mut filters, &set.dimension, value, op);
                 }
                 Term::Dimension(i) if !hit.qualifier => {
                     return Understanding::NeedsLlm {
@@ -1320,59 +1333,292 @@ impl<'m> Reader<'m> {
             },
             _ => steps,
         };
-        let period = match self.period(times, false) {
-            Ok(period) if period.compare.is_none() => period,
-            Ok(_) => {
-                return Understanding::NeedsLlm {
-                    reason: "a funnel over two periods is not written by the semantic engine yet"
-                        .to_owned(),
-                };
-            }
-            Err(reason) => return Understanding::NeedsLlm { reason },
-        };
-        if let Some(f) = filters.iter().find(|f| {
-            model
-                .dimension(&f.dimension)
-                .is_some_and(|d| d.grain == Grain::Item || !d.sessions.is_empty())
-        }) {
-            return Understanding::NeedsLlm {
-                reason: format!(
-                    "a funnel filtered by {} (a product or session value) is not written by the \
-                     semantic engine yet",
-                    f.dimension
-                ),
-            };
-        }
         let funnel = Funnel {
             steps,
             unit: unit.unwrap_or(Unit::Users),
             open,
         };
-        let mut notes = Vec::new();
-        if unit.is_none() {
-            notes.push(
-                "counted users through the funnel (say 세션/sessions to count sessions)".to_owned(),
-            );
+        let column = funnel.column();
+        match self.shaped(
+            column,
+            filters,
+            times,
+            None,
+            Shape::Funnel(funnel),
+            "a funnel",
+        ) {
+            Understanding::Data { mut plan } if unit.is_none() => {
+                plan.notes.push(
+                    "counted users through the funnel (say 세션/sessions to count sessions)"
+                        .to_owned(),
+                );
+                Understanding::Data { plan }
+            }
+            other => other,
+        }
+    }
+}
+
+/// An analysis shape asked for by its words (a funnel has its own slot: it has an open form).
+#[derive(Debug, Clone, Copy)]
+enum Asked {
+    Cohort,
+    BoughtTogether,
+}
+
+/// Adds a value to the filter of its dimension and operation, or a new filter.
+fn add_filter(filters: &mut Vec<Filter>, dimension: &str, value: String, op: FilterOp) {
+    match filters
+        .iter_mut()
+        .find(|f| f.dimension == dimension && f.op == op)
+    {
+        Some(f) if !f.values.contains(&value) => f.values.push(value),
+        Some(_) => {}
+        None => filters.push(Filter {
+            dimension: dimension.to_owned(),
+            values: vec![value],
+            op,
+        }),
+    }
+}
+
+impl Reader<'_> {
+    /// "코호트", "bought together": an analysis shape's words, read before the model's words
+    /// ("재방문" inside a retention phrase is not a segment).
+    fn asked(&self, text: &str, used: &mut Vec<Range<usize>>) -> Option<Asked> {
+        let model = self.model;
+        // Every one of the shape's words is read ("코호트 ... 유지율"), not only the first.
+        if model
+            .cohorts
+            .as_ref()
+            .is_some_and(|c| !read_words(text, used, c.words.all()).is_empty())
+        {
+            return Some(Asked::Cohort);
+        }
+        if model
+            .bought_together
+            .as_ref()
+            .is_some_and(|t| !read_words(text, used, t.words.all()).is_empty())
+        {
+            return Some(Asked::BoughtTogether);
+        }
+        None
+    }
+
+    /// A plan of one analysis shape over one period: its metric column, filters and top N.
+    fn shaped(
+        &self,
+        metric: &str,
+        filters: Vec<Filter>,
+        times: &[TimeMatch],
+        top: Option<Top>,
+        shape: Shape,
+        what: &str,
+    ) -> Understanding {
+        match self.period(times, false) {
+            Ok(period) => self.shaped_in(metric, filters, period, top, shape, what),
+            Err(reason) => Understanding::NeedsLlm { reason },
+        }
+    }
+
+    /// `shaped` over a period already read.
+    fn shaped_in(
+        &self,
+        metric: &str,
+        filters: Vec<Filter>,
+        period: Period,
+        top: Option<Top>,
+        shape: Shape,
+        what: &str,
+    ) -> Understanding {
+        if period.compare.is_some() {
+            return Understanding::NeedsLlm {
+                reason: format!(
+                    "{what} over two periods is not written by the semantic engine yet"
+                ),
+            };
+        }
+        if let Some(f) = filters.iter().find(|f| {
+            self.model
+                .dimension(&f.dimension)
+                .is_some_and(|d| d.grain == Grain::Item || !d.sessions.is_empty())
+        }) {
+            return Understanding::NeedsLlm {
+                reason: format!(
+                    "{what} filtered by {} (a product or session value) is not written by the \
+                     semantic engine yet",
+                    f.dimension
+                ),
+            };
         }
         Understanding::Data {
             plan: Plan {
-                metrics: vec![funnel.column().to_owned()],
+                metrics: vec![metric.to_owned()],
                 dimensions: Vec::new(),
                 filters,
                 range: period.range,
                 range_words: period.words,
                 compare: None,
-                top: None,
+                top,
                 having: Vec::new(),
                 percent: false,
                 confidence: 1.0,
-                notes,
-                shape: Some(Shape::Funnel(funnel)),
+                notes: Vec::new(),
+                shape: Some(shape),
                 change: false,
                 other: false,
                 versus: Vec::new(),
             },
         }
+    }
+
+    /// "주별 코호트 리텐션", "monthly retention of users who first came on mobile": users by the
+    /// week (default) or month of their first visit and the periods after it; filters choose
+    /// who enters a cohort.
+    fn cohort(&self, hits: &[Hit], times: &[TimeMatch], ops: &Operators) -> Understanding {
+        let model = self.model;
+        let Some(words) = &model.cohorts else {
+            return Understanding::NeedsLlm {
+                reason: "the model defines no cohorts".to_owned(),
+            };
+        };
+        let mut grain = None;
+        let mut filters = Vec::new();
+        for hit in hits {
+            match hit.term {
+                Term::Metric(i)
+                    if ["users", "new_users"].contains(&model.metrics[i].name.as_str()) => {}
+                Term::Metric(i) => {
+                    return Understanding::NeedsLlm {
+                        reason: format!(
+                            "cohorts count the users who come back; {} by cohort is not written by \
+                             the semantic engine yet",
+                            model.metrics[i].name
+                        ),
+                    };
+                }
+                Term::Dimension(i) => match model.dimensions[i].time {
+                    Some(g @ (TimeGrain::Week | TimeGrain::Month))
+                        if grain.is_none_or(|x| x == g) =>
+                    {
+                        grain = Some(g)
+                    }
+                    _ if hit.qualifier => {}
+                    _ => {
+                        return Understanding::NeedsLlm {
+                            reason: format!(
+                                "cohorts by {} are not written by the semantic engine yet (by week \
+                                 or by month)",
+                                model.dimensions[i].name
+                            ),
+                        };
+                    }
+                },
+                Term::Value(s, _) if model.values[s].dimension == "event_name" => {
+                    return Understanding::NeedsLlm {
+                        reason: "a cohort of users who did an event, or returns that count one \
+                                 event, is not written by the semantic engine yet"
+                            .to_owned(),
+                    };
+                }
+                Term::Value(s, v) => {
+                    let (set, value, op) = hit.filter_value(model, s, v);
+                    add_filter(&mut filters, &set.dimension, value, op);
+                }
+            }
+        }
+        if ops.top.is_some()
+            || !ops.thresholds.is_empty()
+            || ops.cumulative
+            || ops.rest
+            || ops.compare
+        {
+            return Understanding::NeedsLlm {
+                reason: "cohorts with a top N, a threshold, a comparison or a running total are \
+                         not written by the semantic engine yet"
+                    .to_owned(),
+            };
+        }
+        let cohort = Cohort {
+            grain: grain.unwrap_or(TimeGrain::Week),
+            first_event: words.first_event.clone(),
+        };
+        self.shaped(
+            "users",
+            filters,
+            times,
+            None,
+            Shape::Cohort(cohort),
+            "a cohort table",
+        )
+    }
+
+    /// "Google Tee와 함께 구매된 상품 상위 5개", "products frequently bought together": the
+    /// items in the same purchases as the one named, or the pairs most often bought together.
+    fn together(&self, hits: &[Hit], times: &[TimeMatch], ops: &Operators) -> Understanding {
+        let model = self.model;
+        let mut item = None;
+        let mut filters = Vec::new();
+        for hit in hits {
+            match hit.term {
+                Term::Metric(i) if model.metrics[i].name == "purchases" => {}
+                Term::Metric(i) => {
+                    return Understanding::NeedsLlm {
+                        reason: format!(
+                            "items bought together are counted in purchases; {} of them is not \
+                             written by the semantic engine yet",
+                            model.metrics[i].name
+                        ),
+                    };
+                }
+                Term::Dimension(i) if model.dimensions[i].name == "item_name" || hit.qualifier => {}
+                Term::Dimension(i) => {
+                    return Understanding::NeedsLlm {
+                        reason: format!(
+                            "items bought together broken down by {} are not written by the \
+                             semantic engine yet",
+                            model.dimensions[i].name
+                        ),
+                    };
+                }
+                Term::Value(s, v) => {
+                    let (set, value, op) = hit.filter_value(model, s, v);
+                    if set.dimension == "item_name" && op == FilterOp::In {
+                        if item.as_ref().is_some_and(|i| *i != value) {
+                            return Understanding::NeedsLlm {
+                                reason: "items bought with two items at once is not written by \
+                                         the semantic engine yet"
+                                    .to_owned(),
+                            };
+                        }
+                        item = Some(value);
+                    } else {
+                        add_filter(&mut filters, &set.dimension, value, op);
+                    }
+                }
+            }
+        }
+        if ops.top.is_some_and(|t| !t.descending)
+            || !ops.thresholds.is_empty()
+            || ops.cumulative
+            || ops.rest
+            || ops.compare
+            || ops.percent
+        {
+            return Understanding::NeedsLlm {
+                reason: "items bought together with a threshold, a share, a comparison or the \
+                         fewest first are not written by the semantic engine yet"
+                    .to_owned(),
+            };
+        }
+        self.shaped(
+            "purchases",
+            filters,
+            times,
+            ops.top,
+            Shape::BoughtTogether(Together { item }),
+            "items bought together",
+        )
     }
 }
 

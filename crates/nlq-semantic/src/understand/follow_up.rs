@@ -200,6 +200,7 @@ impl Reader<'_> {
             Term::Metric(i) => Some(i),
             _ => None,
         });
+        let new_metrics_named = new_metrics.clone();
         if !new_metrics.is_empty() {
             replace_or_add(&mut metrics, new_metrics, add);
             changed.push(format!(
@@ -295,6 +296,63 @@ impl Reader<'_> {
         }
         if percent {
             changed.push("in percent".to_owned());
+        }
+
+        // A cohort table or a bought-together list keeps its shape: a follow-up may change its
+        // period, filters, top N or (bought together) the item; anything else is handed on.
+        if let Some(shape @ (Shape::Cohort(_) | Shape::BoughtTogether(_))) = &previous.shape {
+            let mut shape = shape.clone();
+            let together = matches!(shape, Shape::BoughtTogether(_));
+            let mut moved = false;
+            // "그럼 Google Mug는?": the item the others were bought with.
+            if let Shape::BoughtTogether(t) = &mut shape
+                && let Some(at) = filters.iter().position(|f| {
+                    f.dimension == "item_name" && f.op == FilterOp::In && f.values.len() == 1
+                })
+            {
+                t.item = filters.remove(at).values.pop();
+                moved = true;
+            }
+            let same_metrics = metrics
+                .iter()
+                .map(|&i| &model.metrics[i].name)
+                .eq(previous.metrics.iter());
+            let plain = dimensions
+                .iter()
+                .all(|&d| together && model.dimensions[d].name == "item_name")
+                && period.compare.is_none()
+                && (top.is_none() || together)
+                && !percent
+                && (same_metrics || (moved && new_metrics_named.is_empty()));
+            if !plain {
+                return Some(Understanding::NeedsLlm {
+                    reason: "a follow-up that changes what a cohort table or a list of items \
+                             bought together counts is not written by the semantic engine yet"
+                        .to_owned(),
+                });
+            }
+            let metric = previous.metrics.first().cloned().unwrap_or_default();
+            return Some(
+                match self.shaped_in(
+                    &metric,
+                    filters,
+                    period,
+                    top.or(previous.top),
+                    shape,
+                    "this follow-up",
+                ) {
+                    Understanding::Data { mut plan } => {
+                        notes.push(format!(
+                            "read as a follow-up to the previous question: {}",
+                            changed.join(", ")
+                        ));
+                        plan.confidence = confidence;
+                        plan.notes.splice(0..0, notes);
+                        Understanding::Data { plan }
+                    }
+                    other => other,
+                },
+            );
         }
 
         let understanding = self.build(

@@ -314,3 +314,121 @@ fn segment_comparisons_give_both_values_and_their_difference() {
         "{korean} Korean, {english} English"
     );
 }
+
+#[derive(serde::Deserialize)]
+struct ShapeCase {
+    question: String,
+    grain: Option<nlq_semantic::model::TimeGrain>,
+    item: Option<String>,
+    top: Option<u64>,
+    range: Option<(String, String)>,
+    #[serde(default)]
+    filters: BTreeMap<String, Vec<String>>,
+    declines: Option<String>,
+}
+
+/// Each case gives its plan (checked by `check`) or declines as it says; the numbers of
+/// Korean and English answers.
+fn shape_cases(file: &str, check: impl Fn(&ShapeCase, &Plan)) -> (usize, usize) {
+    let model = SemanticModel::builtin().unwrap();
+    let reader = sample_reader(&model);
+    let path = format!(
+        "{}/../../fixtures/questions/shapes/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let (mut korean, mut english) = (0, 0);
+    for line in std::fs::read_to_string(path).unwrap().lines() {
+        let case: ShapeCase = serde_json::from_str(line).unwrap_or_else(|e| panic!("{line}: {e}"));
+        match (&case.declines, reader.understand(&case.question)) {
+            (Some(how), Understanding::NeedsLlm { .. }) if how == "needs_llm" => {}
+            (Some(how), Understanding::Clarify { .. }) if how == "clarify" => {}
+            (None, Understanding::Data { plan }) => {
+                assert_range_and_filters(&plan, &case.question, &case.range, &case.filters);
+                check(&case, &plan);
+                nlq_semantic::compile(&model, &plan)
+                    .unwrap_or_else(|e| panic!("{}: {e}", case.question));
+                if case.question.chars().any(|c| ('가'..='힣').contains(&c)) {
+                    korean += 1;
+                } else {
+                    english += 1;
+                }
+            }
+            (how, other) => panic!("{}: expected {how:?}, got {other:?}", case.question),
+        }
+    }
+    (korean, english)
+}
+
+/// "주별 코호트 리텐션", "monthly retention cohorts": users by the week or month of their
+/// first visit; filters choose who enters; a breakdown, a top N or another metric is handed on.
+#[test]
+fn cohort_questions_give_the_grain_and_who_enters() {
+    let (korean, english) = shape_cases("cohort_retention.jsonl", |case, plan| {
+        let Some(Shape::Cohort(cohort)) = &plan.shape else {
+            panic!("{}: not a cohort table: {plan:?}", case.question)
+        };
+        assert_eq!(Some(cohort.grain), case.grain, "{}", case.question);
+        assert_eq!(cohort.first_event, "first_visit");
+    });
+    assert!(
+        korean >= 5 && english >= 5,
+        "{korean} Korean, {english} English"
+    );
+}
+
+/// "X와 함께 구매된 상품", "products frequently bought together": the item named (or pairs),
+/// the top N, filters; another metric, a breakdown or two items is handed on.
+#[test]
+fn bought_together_questions_give_the_item_and_the_top_n() {
+    let (korean, english) = shape_cases("bought_together.jsonl", |case, plan| {
+        let Some(Shape::BoughtTogether(together)) = &plan.shape else {
+            panic!("{}: not bought together: {plan:?}", case.question)
+        };
+        assert_eq!(together.item, case.item, "{}", case.question);
+        assert_eq!(plan.top.map(|t| t.n), case.top, "{}", case.question);
+    });
+    assert!(
+        korean >= 5 && english >= 5,
+        "{korean} Korean, {english} English"
+    );
+}
+
+/// A follow-up keeps a cohort table or a bought-together list and changes its period,
+/// filters or item; one that asks for something else is handed on.
+#[test]
+fn follow_ups_keep_cohorts_and_baskets() {
+    let model = SemanticModel::builtin().unwrap();
+    let reader = sample_reader(&model);
+    let Understanding::Data { plan } = reader.understand("2020년 12월 주별 코호트 리텐션")
+    else {
+        panic!()
+    };
+    let Some(Understanding::Data { plan: mobile }) = reader.follow_up(&plan, "그럼 모바일만?")
+    else {
+        panic!()
+    };
+    assert_eq!(mobile.shape, plan.shape);
+    assert_eq!(mobile.filters.len(), 1);
+    assert!(matches!(
+        reader.follow_up(&plan, "국가별로는?"),
+        Some(Understanding::NeedsLlm { .. })
+    ));
+    let Understanding::Data { plan } =
+        reader.understand("2020년 12월 Google Decal과 함께 구매된 상품")
+    else {
+        panic!()
+    };
+    let other = reader.follow_up(&plan, "그럼 YouTube Decal은?");
+    let Some(Understanding::Data { plan: other }) = other else {
+        panic!("{other:?}")
+    };
+    let Some(Shape::BoughtTogether(together)) = &other.shape else {
+        panic!("{other:?}")
+    };
+    assert_eq!(together.item.as_deref(), Some("YouTube Decal"));
+    assert!(other.filters.is_empty(), "{other:?}");
+    assert!(matches!(
+        reader.follow_up(&plan, "매출은?"),
+        Some(Understanding::NeedsLlm { .. })
+    ));
+}
