@@ -23,6 +23,13 @@ use nlq_server::{
     Limits, PostgresConfig, PostgresStore, ServerConfig, Service, SqliteStore, Store,
 };
 
+/// How users and sessions are counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Counting {
+    Exact,
+    Approx,
+}
+
 #[derive(Parser)]
 #[command(
     name = "nlq-server",
@@ -67,6 +74,10 @@ struct Cli {
     /// Queries billing more than this wait for the user's approval (500MiB, 1GiB ...).
     #[arg(long, env = "NLQ_APPROVAL_BYTES", default_value = "1GiB", value_parser = parse_bytes)]
     approval_bytes: u64,
+    /// How users and sessions are counted: exact, or approx as GA4's reports estimate them
+    /// (HyperLogLog++), so totals match its interface.
+    #[arg(long, env = "NLQ_COUNTING", value_enum, default_value_t = Counting::Exact)]
+    counting: Counting,
     /// Requests per minute per API key (per address without keys).
     #[arg(long, env = "NLQ_RATE_LIMIT", default_value_t = 120)]
     requests_per_minute: u32,
@@ -142,10 +153,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let llm = cli.llm.config()?;
     let policy = opened.policy(&cli.policy, cli.max_rows);
     let approval_bytes = cli.approval_bytes;
+    let approx = cli.counting == Counting::Approx;
     let build = move |opened: &Opened| -> anyhow::Result<Pipeline> {
         let mut pipeline = opened
             .pipeline(policy.clone())?
-            .with_approval_bytes(approval_bytes);
+            .with_approval_bytes(approval_bytes)
+            .with_approx(approx);
         if let Some(llm) = &llm {
             let mut path = llm.path(pipeline.model())?;
             if let Some(document) = &opened.metadata {

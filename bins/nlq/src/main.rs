@@ -86,6 +86,9 @@ enum Command {
         /// At most this many rows are returned.
         #[arg(long, default_value_t = 10_000)]
         max_rows: usize,
+        /// Count users and sessions as GA4's reports do (HyperLogLog++), not exactly.
+        #[arg(long)]
+        approx: bool,
         #[command(flatten)]
         policy: PolicyArgs,
         #[command(flatten)]
@@ -272,6 +275,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             question,
             format,
             max_rows,
+            approx,
             policy,
             llm,
         } => {
@@ -281,7 +285,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 cli.warehouse
                     .open(open_options(&data_dir, cli.as_of, &cli.metadata, &policy))?;
             let metadata = opened.metadata.clone();
-            let mut pipeline = opened.pipeline(opened.policy(&policy, max_rows))?;
+            let mut pipeline = opened
+                .pipeline(opened.policy(&policy, max_rows))?
+                .with_approx(approx);
             if let Some(llm) = &llm {
                 let mut path = llm.path(pipeline.model())?;
                 if let Some(document) = &metadata {

@@ -116,6 +116,7 @@ fn test_plan(metric: &str, data: DateRange) -> Plan {
         change: false,
         other: false,
         versus: Vec::new(),
+        approx: false,
     }
 }
 

@@ -112,6 +112,7 @@ fn entries(
                     events: p.events.clone(),
                     per_item: None,
                     segment: None,
+                    approx: None,
                     ko: p.ko.clone(),
                     en: p.en.clone(),
                     origin: Origin::Catalog,

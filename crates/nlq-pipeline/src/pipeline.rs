@@ -30,6 +30,8 @@ pub struct Pipeline {
     approval_bytes: Option<u64>,
     /// Taught examples: a question equal to one is answered by its SQL.
     examples: Vec<Verified>,
+    /// Users and sessions counted as GA4's reports estimate them, for every question.
+    approx: bool,
 }
 
 /// One question and what the caller knows around it.
@@ -105,6 +107,7 @@ impl Pipeline {
             intraday,
             approval_bytes: None,
             examples: Vec::new(),
+            approx: false,
         })
     }
 
@@ -156,6 +159,13 @@ impl Pipeline {
     /// `Status::NeedsApproval` unless the request says the user approved.
     pub fn with_approval_bytes(mut self, bytes: u64) -> Self {
         self.approval_bytes = Some(bytes);
+        self
+    }
+
+    /// Counts users and sessions as GA4's reports do (HyperLogLog++), so totals match its
+    /// interface; a question saying "GA4 화면 기준" asks for this on its own.
+    pub fn with_approx(mut self, approx: bool) -> Self {
+        self.approx = approx;
         self
     }
 
@@ -349,7 +359,10 @@ impl Pipeline {
             ms,
         });
         let plan = match understanding {
-            Understanding::Data { plan } => {
+            Understanding::Data { mut plan } => {
+                if self.approx {
+                    plan.set_approx(&self.model);
+                }
                 events(&Event::Understood {
                     intent: "data".into(),
                     plan: Some(plan.clone()),

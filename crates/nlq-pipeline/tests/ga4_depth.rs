@@ -688,6 +688,40 @@ async fn two_segments_side_by_side_carry_their_difference() {
     }
 }
 
+/// Approx mode writes GA4's HyperLogLog++ counts; the embedded engine counts them exactly, so
+/// the answer equals the exact one and says which it used.
+#[tokio::test]
+async fn approx_counts_say_so_and_run_on_the_embedded_engine() {
+    let Some((pipeline, _)) = pipeline() else {
+        return;
+    };
+    let exact = ask(&pipeline, "2020년 12월 디바이스별 사용자 수와 세션 수").await;
+    let approx = ask(
+        &pipeline,
+        "GA4 화면 기준 2020년 12월 디바이스별 사용자 수와 세션 수",
+    )
+    .await;
+    let sql = approx.sql.clone().unwrap_or_default();
+    assert!(sql.contains("HLL_COUNT.INIT(user_pseudo_id, 14)"), "{sql}");
+    assert_eq!(approx.rows, exact.rows);
+    let notes = &approx.plan.as_ref().unwrap().notes;
+    assert!(
+        notes.iter().any(|n| n.contains("HyperLogLog++")),
+        "{notes:?}"
+    );
+    // A deployment may count so for every question.
+    let Some((pipeline, _)) = self::pipeline() else {
+        return;
+    };
+    let every = ask(
+        &pipeline.with_approx(true),
+        "2020년 12월 디바이스별 사용자 수와 세션 수",
+    )
+    .await;
+    assert!(every.sql.unwrap_or_default().contains("HLL_COUNT"));
+    assert_eq!(every.rows, exact.rows);
+}
+
 /// The Monday a day's week starts on, as the model's weeks do.
 fn monday(day: chrono::NaiveDate) -> chrono::NaiveDate {
     use chrono::Datelike;

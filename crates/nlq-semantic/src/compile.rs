@@ -11,7 +11,7 @@
 
 use std::fmt::Write;
 
-use crate::model::{Dimension, Format, Grain, SESSION_FACTS, SemanticModel};
+use crate::model::{Dimension, Format, Grain, Metric, SESSION_FACTS, SemanticModel};
 use crate::understand::{FilterOp, Plan, Shape};
 
 /// The SQL of a plan. Names in a plan come from the model, so a missing one is a bug in the
@@ -28,6 +28,7 @@ pub fn compile(model: &SemanticModel, plan: &Plan) -> Result<String, String> {
     let metric = |name: &str| {
         model
             .metric(name)
+            .map(|m| counted(m, plan.approx))
             .ok_or_else(|| format!("the plan names an unknown metric `{name}`"))
     };
     let dimension = |name: &str| {
@@ -354,6 +355,16 @@ fn session_facts(
     Ok(sql)
 }
 
+/// The metric as the plan counts it: in approx mode, as GA4's reports estimate it where the
+/// model says how.
+fn counted(m: &Metric, approx: bool) -> Metric {
+    let mut m = m.clone();
+    if approx && let Some(sql) = m.approx.take() {
+        m.sql = sql;
+    }
+    m
+}
+
 /// The top N's values, for the rest to be everything else.
 const TOP_ROWS: &str = "top_rows";
 
@@ -613,6 +624,50 @@ mod tests {
         }
         assert!(sql.contains("THEN 'Organic Search'"), "{sql}");
         assert!(sql.contains("= 'Organic Search'"), "{sql}");
+    }
+
+    #[test]
+    fn approx_mode_counts_users_and_sessions_as_ga4_reports_do() {
+        let model = SemanticModel::builtin().unwrap();
+        let sql = sql("GA4 화면 기준 지난달 디바이스별 사용자 수와 세션 수");
+        assert!(
+            sql.contains("HLL_COUNT.EXTRACT(HLL_COUNT.INIT(user_pseudo_id, 14)) AS users"),
+            "{sql}"
+        );
+        assert!(
+            sql.contains("HLL_COUNT.EXTRACT(HLL_COUNT.INIT(CONCAT(user_pseudo_id"),
+            "{sql}"
+        );
+        assert!(sql.contains(", 12)) AS sessions"), "{sql}");
+        let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let reader = Reader::new(
+            &model,
+            day("2021-02-01"),
+            DateRange {
+                start: day("2020-11-01"),
+                end: day("2021-01-31"),
+            },
+        );
+        // Revenue is exact either way, and the answer says so.
+        let Understanding::Data { plan } = reader.understand("revenue by device as in the GA4 UI")
+        else {
+            panic!()
+        };
+        assert!(plan.approx, "{plan:?}");
+        assert!(
+            plan.notes.iter().any(|n| n.contains("exact either way")),
+            "{plan:?}"
+        );
+        assert!(!compile(&model, &plan).unwrap().contains("HLL_COUNT"));
+        // Without the words, exact.
+        assert!(!sql_of(&reader, &model, "지난달 디바이스별 사용자 수").contains("HLL_COUNT"));
+    }
+
+    fn sql_of(reader: &Reader<'_>, model: &SemanticModel, question: &str) -> String {
+        match reader.understand(question) {
+            Understanding::Data { plan } => compile(model, &plan).unwrap(),
+            other => panic!("{question}: {other:?}"),
+        }
     }
 
     #[test]

@@ -155,6 +155,9 @@ pub struct Lexicon {
     pub percent: Words,
     /// "대비", "vs", "compared with".
     pub compare: Words,
+    /// "GA4 화면 기준", "as in the GA4 UI": users and sessions as GA4's reports estimate them.
+    #[serde(default)]
+    pub approx: Words,
     /// "각각", "respectively": values of one dimension on their own rows, not summed.
     #[serde(default)]
     pub each: Words,
@@ -256,6 +259,8 @@ impl Lexicon {
             ("percent", &mut self.percent.en),
             ("compare", &mut self.compare.ko),
             ("compare", &mut self.compare.en),
+            ("approx", &mut self.approx.ko),
+            ("approx", &mut self.approx.en),
             ("each", &mut self.each.ko),
             ("each", &mut self.each.en),
             ("rest", &mut self.rest.ko),

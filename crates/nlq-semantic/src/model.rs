@@ -78,6 +78,10 @@ pub struct Metric {
     /// The item metric this one means when the question breaks it down by item.
     #[serde(default)]
     pub per_item: Option<String>,
+    /// How GA4's reports count it, where they estimate (HyperLogLog++ for users and sessions):
+    /// the SQL of approx mode, expanded like `sql`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approx: Option<String>,
     /// A count of one segment's members ("new users": the users whose value of
     /// new_vs_returning is new): compared with another value of that dimension ("신규 방문자와
     /// 재방문자 비교"), the word names the segment, and the count is `of`.
@@ -595,6 +599,9 @@ impl SemanticModel {
         for metric in &mut self.metrics {
             metric.sql =
                 expander.expand(&metric.sql, &mut vec![format!("metric {}", metric.name)])?;
+            if let Some(approx) = &mut metric.approx {
+                *approx = expander.expand(approx, &mut vec![format!("metric {}", metric.name)])?;
+            }
         }
         for dimension in &mut self.dimensions {
             let stack = || vec![format!("dimension {}", dimension.name)];
@@ -705,6 +712,9 @@ impl SemanticModel {
         let parse = check_expr;
         for metric in &self.metrics {
             parse(&metric.name, &metric.sql)?;
+            if let Some(approx) = &metric.approx {
+                parse(&metric.name, approx)?;
+            }
         }
         for dimension in &self.dimensions {
             parse(&dimension.name, &dimension.sql)?;

@@ -53,6 +53,7 @@ impl SemanticModel {
                     events: Vec::new(),
                     per_item: None,
                     segment: None,
+                    approx: None,
                     ko,
                     en,
                     origin: Origin::Taught,

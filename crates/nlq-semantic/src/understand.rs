@@ -116,6 +116,38 @@ pub struct Plan {
     /// from the first value named (`<metric>_diff` columns), rows in the order named.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub versus: Vec<String>,
+    /// Users and sessions as GA4's reports estimate them (HyperLogLog++), not exact: "GA4
+    /// 화면 기준", or the deployment's choice.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub approx: bool,
+}
+
+impl Plan {
+    /// Counts users and sessions as GA4's reports do, and says so: why its totals differ from
+    /// an exact count, or that this plan's numbers are exact either way.
+    pub fn set_approx(&mut self, model: &SemanticModel) {
+        if self.approx || self.shape.is_some() {
+            return;
+        }
+        self.approx = true;
+        let estimated: Vec<&str> = self
+            .metrics
+            .iter()
+            .filter(|m| model.metric(m).is_some_and(|m| m.approx.is_some()))
+            .map(String::as_str)
+            .collect();
+        self.notes.push(if estimated.is_empty() {
+            "GA4's reports estimate only users and sessions; these numbers are exact either way"
+                .to_owned()
+        } else {
+            format!(
+                "counted {} as GA4's reports do (HyperLogLog++: precision 14 for users, 12 for \
+                 sessions), so totals match GA4's interface and can differ from an exact count \
+                 by about 1-2% (the embedded engine counts exactly)",
+                estimated.join(" and ")
+            )
+        });
+    }
 }
 
 /// The analysis shapes beyond "metrics by dimensions over a period".
@@ -831,6 +863,9 @@ impl<'m> Reader<'m> {
                 if plan.top.is_none() && !plan.change {
                     plan.versus = versus;
                 }
+                if ops.approx {
+                    plan.set_approx(model);
+                }
                 Understanding::Data { plan }
             }
             other => other,
@@ -1234,6 +1269,7 @@ impl<'m> Reader<'m> {
                 change: false,
                 other: false,
                 versus: Vec::new(),
+                approx: false,
             },
         }
     }
@@ -1468,6 +1504,7 @@ impl Reader<'_> {
                 change: false,
                 other: false,
                 versus: Vec::new(),
+                approx: false,
             },
         }
     }

@@ -94,6 +94,14 @@ fn unsupported_constructs_name_themselves() {
     );
     let (message, ..) = error("SELECT FARM_FINGERPRINT('nlq') AS f");
     assert!(message.contains("FARM_FINGERPRINT"), "{message}");
+    // A sketch itself is BigQuery's bytes; only its count, written whole, translates.
+    for sql in [
+        "SELECT HLL_COUNT.INIT(user_pseudo_id, 14) AS s FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_20201230`",
+        "SELECT HLL_COUNT.EXTRACT(HLL_COUNT.INIT(user_pseudo_id, 30)) AS n FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_20201230`",
+    ] {
+        let (message, ..) = error(sql);
+        assert!(message.contains("HLL_COUNT"), "{sql}: {message}");
+    }
     let (message, ..) = error("SELECT OFFSET(1) AS o");
     assert!(message.contains("array subscript"), "{message}");
 }

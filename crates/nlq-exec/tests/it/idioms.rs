@@ -192,6 +192,14 @@ fn aggregate_and_conditional_functions() {
         ),
         json!([[3, 3, true, true]]),
     );
+    // GA4's reports count users (precision 14) and sessions (12) with HyperLogLog++: written
+    // whole, the estimate is a distinct count here.
+    check(
+        &all(
+            "HLL_COUNT.EXTRACT(HLL_COUNT.INIT(user_pseudo_id, 14)), hll_count.extract(hll_count.init(event_name)), COUNT(DISTINCT event_name)",
+        ),
+        json!([[3, 5, 5]]),
+    );
     check(
         "SELECT SAFE_DIVIDE(1, 0), SAFE_DIVIDE(3, 2), IF(1 > 2, 'a', 'b'), IFNULL(NULL, 'x'), COALESCE(NULL, NULL, 3), DIV(7, 2), DIV(-7, 2)",
         json!([[null, 1.5, "b", "x", 3, 3, -3]]),

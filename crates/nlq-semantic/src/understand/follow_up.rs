@@ -373,6 +373,9 @@ impl Reader<'_> {
                         .iter()
                         .any(|d| self.model.dimension(d).is_some_and(|d| d.time.is_some()));
                 plan.other = previous.other && self.rest_row(&plan).is_ok();
+                if previous.approx {
+                    plan.set_approx(self.model);
+                }
                 // Still the same two values side by side: still their difference.
                 if plan.dimensions.len() == 1
                     && plan.top.is_none()

@@ -36,6 +36,8 @@ pub(super) struct Operators {
     pub rest: bool,
     /// "각각", "respectively": values named together each on its own row.
     pub each: bool,
+    /// "GA4 화면 기준": counted as GA4's reports count.
+    pub approx: bool,
     pub thresholds: Vec<Threshold>,
     /// "몇 번", "how many times".
     pub count_cue: bool,
@@ -77,6 +79,7 @@ impl Reader<'_> {
         ops.compare = !read_words(text, used, lex.compare.all()).is_empty();
         ops.rest = !read_words(text, used, lex.rest.all()).is_empty();
         ops.each = !read_words(text, used, lex.each.all()).is_empty();
+        ops.approx = !read_words(text, used, lex.approx.all()).is_empty();
         ops.count_cue = !read_words(text, used, lex.count_cues.all()).is_empty();
         ops.cumulative = !read_words(text, used, lex.cumulative.all()).is_empty();
         // Ignored phrases of several words ("몇 초", "how many seconds"), after every operator

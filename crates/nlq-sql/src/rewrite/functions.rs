@@ -38,6 +38,52 @@ pub(crate) fn date_part_argument(name: &str) -> Option<usize> {
     }
 }
 
+/// `HLL_COUNT.EXTRACT(HLL_COUNT.INIT(x[, precision]))` is BigQuery's HyperLogLog++ estimate of
+/// the distinct x, written whole (GA4's reports count users and sessions so): it becomes
+/// `APPROX_COUNT_DISTINCT(x)`, which the embedded engine counts exactly, before the calls are
+/// rewritten inside out. A sketch kept, merged or stored stays refused: its bytes are BigQuery's.
+pub(crate) fn count_of_sketch(f: &mut Function) {
+    let named = |f: &Function, name: &str| f.name.to_string().eq_ignore_ascii_case(name);
+    if !named(f, "HLL_COUNT.EXTRACT") {
+        return;
+    }
+    let FunctionArguments::List(list) = &f.args else {
+        return;
+    };
+    let [FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Function(init)))] = list.args.as_slice()
+    else {
+        return;
+    };
+    if !named(init, "HLL_COUNT.INIT") {
+        return;
+    }
+    let FunctionArguments::List(init_args) = &init.args else {
+        return;
+    };
+    let precision_ok = match init_args.args.get(1) {
+        None => true,
+        Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Value(v)))) => {
+            matches!(&v.value, sqlparser::ast::Value::Number(n, _) if n.parse::<u8>().is_ok_and(|p| (10..=24).contains(&p)))
+        }
+        Some(_) => false,
+    };
+    let (Some(value @ FunctionArg::Unnamed(FunctionArgExpr::Expr(_))), true, true) = (
+        init_args.args.first(),
+        precision_ok,
+        init_args.args.len() <= 2,
+    ) else {
+        return;
+    };
+    let value = value.clone();
+    f.name =
+        sqlparser::ast::ObjectName::from(vec![sqlparser::ast::Ident::new("APPROX_COUNT_DISTINCT")]);
+    f.args = FunctionArguments::List(sqlparser::ast::FunctionArgumentList {
+        duplicate_treatment: None,
+        args: vec![value],
+        clauses: vec![],
+    });
+}
+
 /// Rewrites one function call. `Ok(Some(e))` replaces the call, `Ok(None)` keeps it (possibly
 /// renamed in place).
 pub(crate) fn rewrite(f: &mut Function, cx: &Context<'_>) -> Result<Option<Expr>, SqlError> {

@@ -226,6 +226,7 @@ impl VisitorMut for ToDuckDb<'_> {
     fn pre_visit_expr(&mut self, expr: &mut Expr) -> Flow {
         if let Expr::Function(f) = expr {
             functions::hoist_null_treatment(f);
+            functions::count_of_sketch(f);
         }
         match expr {
             Expr::Subquery(query) => {
