@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What the server's end-to-end tests need, installed once: Debian's Chromium (the browser the
-# chat page is tested in), playwright-core from npm (drives it; into the test's own
+# chat page is tested in) and a CJK font for its Korean, playwright-core from npm (drives it; into the test's own
 # node_modules) and schemathesis from PyPI (checks the API against its OpenAPI spec; into
 # .deps/schemathesis-venv). Prints the schemathesis executable's path on stdout.
 set -euo pipefail
@@ -12,6 +12,14 @@ if ! command -v chromium >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get install -y --no-install-recommends chromium >&2 \
     || { apt-get update >&2 && apt-get install -y --no-install-recommends chromium >&2; }
+fi
+
+# Korean text needs a CJK font, or Chromium draws boxes (the chat page speaks Korean).
+if ! fc-list :lang=ko 2>/dev/null | grep -q .; then
+  log "installing Debian's fonts-noto-cjk"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y --no-install-recommends fonts-noto-cjk >&2 \
+    || { apt-get update >&2 && apt-get install -y --no-install-recommends fonts-noto-cjk >&2; }
 fi
 
 browser="$root/crates/nlq-server/tests/browser"

@@ -108,6 +108,29 @@ pub fn spec(columns: &[Column], rows: &[Vec<Json>]) -> Option<Json> {
         }
         spec
     };
+    // A cohort table (cohort start, periods after it, a rate): a heatmap, one row per cohort,
+    // one column per period, the rate as colour; a line per measure would mix counts and rates.
+    if let (Some(0), Some(("period", Kind::Number))) = (time, cols.get(1).copied())
+        && let Some((rate, _)) = cols
+            .iter()
+            .find(|(n, k)| *k == Kind::Number && n.ends_with("_rate"))
+    {
+        let mut spec = json!({
+            "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+            "width": "container",
+            "height": 300,
+            "data": {"values": values},
+            "mark": {"type": "rect"},
+            "encoding": {
+                "x": {"field": "period", "type": "ordinal", "title": "period"},
+                "y": {"field": cols[0].0, "type": "ordinal", "timeUnit": "yearmonthdate", "title": cols[0].0},
+                "color": {"field": rate, "type": "quantitative", "title": rate, "scale": {"scheme": "blues"}},
+                "tooltip": tooltip,
+            },
+        });
+        spec["config"] = json!({"axis": {"grid": false}});
+        return Some(spec);
+    }
     if let Some(t) = time.filter(|t| *t == first_dimension) {
         let mut encoding = json!({
             "x": {"field": cols[t].0, "type": "temporal", "title": cols[t].0},
@@ -168,6 +191,39 @@ mod tests {
                 ty: BqType::parse(t).unwrap(),
             })
             .collect()
+    }
+
+    #[test]
+    fn a_cohort_table_is_a_heatmap_of_its_rate() {
+        let heat = spec(
+            &columns(&[
+                ("cohort", "DATE"),
+                ("period", "INT64"),
+                ("cohort_users", "INT64"),
+                ("users", "INT64"),
+                ("retention_rate", "FLOAT64"),
+            ]),
+            &[
+                vec![
+                    json!("2020-12-07"),
+                    json!(0),
+                    json!(255),
+                    json!(255),
+                    json!(1.0),
+                ],
+                vec![
+                    json!("2020-12-07"),
+                    json!(1),
+                    json!(255),
+                    json!(18),
+                    json!(0.07),
+                ],
+            ],
+        )
+        .unwrap();
+        assert_eq!(heat["mark"]["type"], "rect");
+        assert_eq!(heat["encoding"]["color"]["field"], "retention_rate");
+        assert_eq!(heat["encoding"]["x"]["field"], "period");
     }
 
     #[test]

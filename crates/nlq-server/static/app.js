@@ -3,6 +3,7 @@
 
 import { $, el, append, clear } from './dom.js';
 import { loadKnowledge, saveAsVerified, setupKnowledge } from './knowledge.js';
+import { applyStatic, formatDate, formatNumber, formatPercent, pageText, rowsText, setLang, t } from './i18n.js';
 
 const PAGE_SIZE = 25;
 const KEY_STORAGE = 'nlq_api_key';
@@ -54,12 +55,22 @@ function costText(cost) {
 const NUMERIC_TYPES = new Set(['INT64', 'INTEGER', 'FLOAT64', 'FLOAT', 'NUMERIC', 'BIGNUMERIC', 'DECIMAL', 'BIGDECIMAL']);
 const isNumericType = (t) => NUMERIC_TYPES.has(String(t || '').toUpperCase());
 
-function cellText(value, type) {
+/**
+ * Fractions the answers carry (`engagement_rate`, `retention_rate`, `sessions_change`,
+ * `share_of_purchases`) read as percentages; `_pct` columns are already percentages.
+ */
+const FRACTION_COLUMN = /(^|_)(rate|change|share_of_[a-z_]+)$/;
+const PERCENT_COLUMN = /_pct$/;
+
+function cellText(value, type, column = '') {
   if (value === null || value === undefined) return '';
   if (typeof value === 'object') return JSON.stringify(value);
   if (typeof value === 'number' && isNumericType(type)) {
-    return value.toLocaleString(undefined, { maximumFractionDigits: 6 });
+    if (FRACTION_COLUMN.test(column)) return formatPercent(value);
+    if (PERCENT_COLUMN.test(column)) return `${formatNumber(value, 1)}%`;
+    return formatNumber(value);
   }
+  if (String(type || '').toUpperCase() === 'DATE') return formatDate(value);
   return String(value);
 }
 
@@ -297,7 +308,7 @@ function addStage(stage, label, detail, ok = true) {
     'li',
     { class: `stage ${kind}`, dataset: { stage, outcome: kind } },
     el('span', { class: 'stage-mark', 'aria-hidden': 'true' }, mark),
-    el('span', { class: 'stage-name' }, label),
+    el('span', { class: 'stage-name' }, t(label)),
     el('span', { class: 'stage-detail', title: detail || null }, detail || ''),
     el('span', { class: 'stage-ms' }, `${ms} ms`),
   );
@@ -331,7 +342,7 @@ function showCost(cost) {
 
 function showApproval(qid, reason) {
   $('#approval').hidden = false;
-  $('#approval-reason').textContent = reason || 'This query needs your approval before it runs.';
+  $('#approval-reason').textContent = reason || t('This query needs your approval before it runs.');
   $('#approve').dataset.qid = qid || '';
 }
 
@@ -378,11 +389,11 @@ function renderResponse(resp) {
   if (savable) $('#save-verified').dataset.qid = resp.qid;
 
   if (resp.status && resp.status !== 'answered' && resp.status !== 'needs_approval') {
-    const label = STATUS_TEXT[resp.status] || resp.status;
-    setStatus(resp.status === 'error' ? 'error' : 'info', `${label}: ${resp.message || 'no further detail.'}`);
+    const label = t(STATUS_TEXT[resp.status] || resp.status);
+    setStatus(resp.status === 'error' ? 'error' : 'info', `${label}: ${resp.message || t('no further detail.')}`);
     showChoices(resp.choices);
   } else if (resp.status === 'answered') {
-    if (!resp.rows || !resp.rows.length) setStatus('info', 'The query ran and returned no rows.');
+    if (!resp.rows || !resp.rows.length) setStatus('info', t('The query ran and returned no rows.'));
     else setStatus(null, null);
   }
 }
@@ -424,13 +435,13 @@ function drawPage() {
         columns.map((c, i) => {
           const v = row[i];
           const cls = [isNumericType(c.type) ? 'num' : '', v === null || v === undefined ? 'null' : ''].join(' ').trim();
-          return el('td', { class: cls || null }, v === null || v === undefined ? 'null' : cellText(v, c.type));
+          return el('td', { class: cls || null }, v === null || v === undefined ? 'null' : cellText(v, c.type, c.name));
         }),
       ),
     );
   }
-  $('#row-count').textContent = `(${rows.length.toLocaleString()})`;
-  $('#page-info').textContent = `page ${page + 1} of ${pages}`;
+  $('#row-count').textContent = `(${formatNumber(rows.length)})`;
+  $('#page-info').textContent = pageText(page + 1, pages);
   $('#prev-page').disabled = page <= 0;
   $('#next-page').disabled = page >= pages - 1;
 }
@@ -463,7 +474,7 @@ function clearChart() {
   state.chartSpec = null;
   const div = $('#chart');
   clear(div);
-  div.append(el('p', { class: 'muted' }, 'No chart.'));
+  div.append(el('p', { class: 'muted' }, t('No chart.')));
 }
 
 async function renderChart(spec) {
@@ -475,7 +486,7 @@ async function renderChart(spec) {
   const div = $('#chart');
   clear(div);
   if (typeof window.vegaEmbed !== 'function') {
-    div.append(el('p', { class: 'muted' }, 'Chart library did not load.'));
+    div.append(el('p', { class: 'muted' }, t('Chart library did not load.')));
     return;
   }
   const full = { ...spec };
@@ -715,7 +726,7 @@ function ask(question) {
   });
   on('validation', (d) => {
     const findings = Array.isArray(d.findings) ? d.findings : [];
-    const li = addStage('validation', `validation: ${d.step || '?'}`, d.ok ? 'ok' : 'failed', d.ok !== false);
+    const li = addStage('validation', `${t('validation')}: ${d.step || '?'}`, t(d.ok ? 'ok' : 'failed'), d.ok !== false);
     if (findings.length) {
       li.append(el('ul', { class: 'findings' }, findings.map((f) => el('li', {}, findingText(f)))));
     }
@@ -733,17 +744,17 @@ function ask(question) {
   on('rows', (d) => {
     renderTable(d.columns || [], d.rows || [], null);
     const n = d.row_count ?? (d.rows || []).length;
-    addStage('rows', 'rows', `${Number(n).toLocaleString()} rows`);
+    addStage('rows', 'rows', rowsText(n));
   });
   on('summary_delta', (d) => {
     state.summaryText += d.text || '';
     $('#summary').textContent = state.summaryText;
-    if (!summaryLi) summaryLi = addStage('summary', 'summary', 'writing…');
+    if (!summaryLi) summaryLi = addStage('summary', 'summary', t('writing…'));
   });
   on('summary', (d) => {
     state.summaryText = d.text || '';
     $('#summary').textContent = state.summaryText;
-    if (summaryLi) summaryLi.querySelector('.stage-detail').textContent = 'done';
+    if (summaryLi) summaryLi.querySelector('.stage-detail').textContent = t('done');
     else summaryLi = addStage('summary', 'summary', '');
   });
   on('chart', (d) => {
@@ -759,7 +770,7 @@ function ask(question) {
       // Nothing was asked: drop the turn, and ask again once a key is saved.
       removeTurn(turn);
       afterKeySaved = () => ask(question);
-      setStatus('error', 'The server needs an API key: enter it above; the question is asked again when you save it.');
+      setStatus('error', t('The server needs an API key: enter it above; the question is asked again when you save it.'));
       setState('error');
       return;
     }
@@ -784,10 +795,10 @@ function ask(question) {
     if (finished) return;
     finished = true;
     if (!gotEvent) {
-      setStatus('error', 'Could not reach the answer stream. Is the server running?');
+      setStatus('error', t('Could not reach the answer stream. Is the server running?'));
     } else {
       addStage('error', 'connection', 'closed before done', false);
-      setStatus('error', 'The answer stream closed before it finished.');
+      setStatus('error', t('The answer stream closed before it finished.'));
     }
     updateHistory(turn, null, 'Failed');
     setState('error');
@@ -817,7 +828,7 @@ async function approve() {
     $('#approval').hidden = true;
     setStatus(null, null);
     if (Array.isArray(resp.rows)) {
-      addStage('rows', 'rows', `${resp.rows.length.toLocaleString()} rows`);
+      addStage('rows', 'rows', rowsText(resp.rows.length));
     }
     if (resp.summary) addStage('summary', 'summary', '');
     if (resp.chart) addStage('chart', 'chart', '');
@@ -829,7 +840,7 @@ async function approve() {
     if (state.current !== turn) return;
     if (err instanceof ApiError && err.status === 401) afterKeySaved = approve;
     addStage('error', 'run', err.code || 'failed', false);
-    setStatus('error', `Run failed: ${errorText(err)}`);
+    setStatus('error', `${t('Run failed')}: ${errorText(err)}`);
     setState('needs_approval');
   }
 }
@@ -842,7 +853,7 @@ async function saveVerified() {
     $('#save-verified').hidden = true;
     setStatus('info', `Saved as verified example ${id}: this question is answered by this SQL from now on.`);
   } catch (err) {
-    setStatus('error', `Not saved: ${err.message}`);
+    setStatus('error', `${t('Not saved')}: ${err.message}`);
   }
 }
 
@@ -867,9 +878,9 @@ async function copySql() {
     }
     ta.remove();
   }
-  btn.textContent = ok ? 'Copied' : 'Copy failed';
+  btn.textContent = t(ok ? 'Copied' : 'Copy failed');
   setTimeout(() => {
-    btn.textContent = 'Copy';
+    btn.textContent = t('Copy');
   }, 1500);
 }
 
@@ -943,11 +954,11 @@ async function showFlow() {
     limit: Math.max(1, parseInt($('#flow-limit').value, 10) || 50),
   };
   if (!body.start || !body.end) {
-    setFlowStatus('error', 'Pick a start and an end date.');
+    setFlowStatus('error', t('Pick a start and an end date.'));
     return;
   }
   if (body.start > body.end) {
-    setFlowStatus('error', 'The start date is after the end date.');
+    setFlowStatus('error', t('The start date is after the end date.'));
     return;
   }
   const btn = $('#flow-show');
@@ -968,7 +979,7 @@ async function showFlow() {
     } else {
       badge.hidden = true;
     }
-    if (!links.length) setFlowStatus('info', 'No links in this range; try a lower minimum edge count or wider dates.');
+    if (!links.length) setFlowStatus('info', t('No links in this range; try a lower minimum edge count or wider dates.'));
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) afterKeySaved = showFlow;
     setFlowStatus('error', `Flow failed: ${errorText(err)}`);
@@ -1028,7 +1039,7 @@ function drawFlowGraph(nodes, links) {
   const box = $('#flow-graph');
   clear(box);
   if (!nodes.length && !links.length) {
-    box.append(el('p', { class: 'muted' }, 'No events for this segment and range.'));
+    box.append(el('p', { class: 'muted' }, t('No events for this segment and range.')));
     return;
   }
   const { ids, layer, count } = layerNodes(nodes, links);
@@ -1148,7 +1159,7 @@ function drawFlowTable(links) {
   const outTotal = new Map();
   for (const l of links) outTotal.set(l.source, (outTotal.get(l.source) || 0) + (Number(l.count) || 0));
   table.tHead.append(
-    el('tr', {}, el('th', {}, 'From'), el('th', {}, 'To'), el('th', { class: 'num' }, 'Count'), el('th', { class: 'num' }, 'Share of from')),
+    el('tr', {}, el('th', {}, t('From')), el('th', {}, t('To')), el('th', { class: 'num' }, t('Count')), el('th', { class: 'num' }, t('Share of from'))),
   );
   const top = [...links].sort((a, b) => (Number(b.count) || 0) - (Number(a.count) || 0)).slice(0, 20);
   for (const l of top) {
@@ -1169,6 +1180,13 @@ function drawFlowTable(links) {
 // ---------- wiring ----------
 
 function init() {
+  applyStatic();
+  // Switching language rewrites the labels and the current table; the server's summaries stay
+  // in the language of their question.
+  $('#lang').addEventListener('change', (e) => {
+    setLang(e.target.value);
+    drawPage();
+  });
   setupKeyPanel();
   setupTabs();
   setupKnowledge();

@@ -18,6 +18,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../static/dom.js"),
     ),
     (
+        "i18n.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/i18n.js"),
+    ),
+    (
         "knowledge.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../static/knowledge.js"),

@@ -7,6 +7,7 @@
 // the page's localStorage before it loads), TIMEOUT_MS (per wait, default 30000).
 // Prints one line per check passed, and "N passed, N failed" last; exits 0 only when all pass.
 
+import { execSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -207,6 +208,45 @@ async function main() {
     const expected = '\uFEFFv\r\n"\'=HYPERLINK(""x"")"\r\n\'+1+cmd\r\n\'-2+3\r\n\'@SUM(A1)\r\n-5\r\n-5.5\r\nplain\r\n';
     if (csv !== expected) fail(`CSV formula guard: got ${JSON.stringify(csv)}, expected ${JSON.stringify(expected)}`);
     pass('CSV cells that would run as formulas are written as text');
+
+    // e. the page speaks the browser's language (ko-KR here) and switches to English
+    const lang = await page.evaluate(() => document.documentElement.lang);
+    if (lang !== 'ko') fail(`a ko-KR browser got the page in "${lang}"`);
+    const labels = { '#ask': '질문하기', '#tab-chat': '대화', '#new-conversation': '새 대화' };
+    for (const [selector, korean] of Object.entries(labels)) {
+      if ((await text(selector)) !== korean) fail(`${selector} reads "${await text(selector)}", expected "${korean}"`);
+    }
+    const pageInfo = await text('#page-info');
+    if (!pageInfo.endsWith('쪽')) fail(`#page-info reads "${pageInfo}" in Korean`);
+    // Rates are percentages: a retention table's rate column reads "100%", not "1".
+    await page.locator('#new-conversation').click();
+    await page.fill('#question', '2020년 12월 주별 코호트 리텐션');
+    await page.locator('#ask').click();
+    let state5 = await waitForState(5, ['needs_approval', 'done', 'error'], 'the cohort question did not finish');
+    if (state5 === 'needs_approval' && (await page.locator('#approve').isVisible())) {
+      await approveAndWait(5);
+      state5 = 'done';
+    }
+    const rateHeader = await page.locator('#result-table thead th').allTextContents();
+    const rateAt = rateHeader.indexOf('retention_rate');
+    if (rateAt < 0) fail(`the cohort table has no retention_rate column: ${rateHeader.join(', ')}`);
+    const firstRate = await page.locator(`#result-table tbody tr:first-child td:nth-child(${rateAt + 1})`).textContent();
+    if (firstRate.trim() !== '100%') fail(`a cohort's own week reads "${firstRate}", expected "100%"`);
+    const cjk = execSync('fc-list :lang=ko family', { encoding: 'utf8' }).trim();
+    if (!cjk) fail('no Korean font is installed (scripts/browser-deps.sh installs fonts-noto-cjk)');
+    const koShot = path.join(SCREENSHOT_DIR, 'chat-ko.png');
+    await page.screenshot({ path: koShot, fullPage: true });
+    if (!fs.existsSync(koShot) || fs.statSync(koShot).size === 0) fail(`no screenshot at ${koShot}`);
+    pass(`the page speaks Korean (labels, "${pageInfo}", rates as ${firstRate.trim()}; font ${cjk.split('\n')[0]}; ${koShot})`);
+    await page.selectOption('#lang', 'en');
+    if ((await text('#ask')) !== 'Ask' || !(await text('#page-info')).startsWith('page')) {
+      fail(`after switching to English #ask reads "${await text('#ask')}", #page-info "${await text('#page-info')}"`);
+    }
+    if ((await page.evaluate(() => document.documentElement.lang)) !== 'en') fail('the page kept lang="ko" after the switch');
+    await page.reload({ waitUntil: 'load' });
+    await page.waitForSelector('body[data-ready="true"] #question', { timeout: TIMEOUT });
+    if ((await text('#ask')) !== 'Ask') fail('the English choice did not survive a reload');
+    pass('the language switch turns the page English and is remembered');
 
     // c. screenshot
     const shot = path.join(SCREENSHOT_DIR, 'chat.png');

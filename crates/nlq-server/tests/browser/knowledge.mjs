@@ -71,6 +71,8 @@ async function main() {
   });
   try {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'ko-KR' });
+    // Teaching is checked by the page's English messages; chat.mjs checks the Korean page.
+    await context.addInitScript(() => localStorage.setItem('nlq_lang', 'en'));
     page = await context.newPage();
     page.setDefaultTimeout(TIMEOUT);
     const pageErrors = [];
