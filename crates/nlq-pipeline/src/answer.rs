@@ -72,6 +72,10 @@ pub struct Answer {
     /// a day still being exported), in the question's language.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub caveats: Vec<String>,
+    /// The time buckets (a week's first day, a month `YYYY-MM`) the range cuts at its edges:
+    /// they hold only some of their days, and the page marks their rows and chart points.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partial: Vec<String>,
     /// The id of the verified example (a taught lesson) whose SQL answered the question.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verified: Option<String>,
@@ -100,6 +104,8 @@ struct AnswerJson {
     timings: Vec<Timing>,
     #[serde(default)]
     caveats: Vec<String>,
+    #[serde(default)]
+    partial: Vec<String>,
     #[serde(default)]
     verified: Option<String>,
 }
@@ -146,6 +152,7 @@ impl TryFrom<AnswerJson> for Answer {
             llm: json.llm,
             timings: json.timings,
             caveats: json.caveats,
+            partial: json.partial,
             verified: json.verified,
         })
     }
@@ -171,6 +178,7 @@ impl Answer {
             llm: None,
             timings: vec![],
             caveats: vec![],
+            partial: vec![],
             verified: None,
         }
     }

@@ -14,6 +14,10 @@ use crate::error::PipelineError;
 use crate::knowledge::Verified;
 use crate::llm_path::{Grounding, LlmEnd, LlmPath, LlmReport, Run};
 
+/// The first query's billed bytes up to which an answer of totals also reads the period
+/// before, for its change: one more query of the same size, so at most this again.
+pub const PREVIOUS_PERIOD_MAX_BYTES: u64 = 1 << 30;
+
 /// Answers questions from one dataset through one validator (and its warehouse).
 pub struct Pipeline {
     model: Arc<SemanticModel>,
@@ -425,22 +429,7 @@ impl Pipeline {
                 return finish(answer, status, Some(message), events);
             }
         };
-        answer.range = Some(plan.range);
-        answer.plan = Some(plan.clone());
-        answer.caveats = caveats(
-            plan.range,
-            self.data,
-            &self.daily,
-            &self.intraday,
-            Lang::of(question),
-        );
-        answer
-            .caveats
-            .extend(nlq_semantic::insights::partial_caveat(
-                &self.model,
-                &plan,
-                Lang::of(question),
-            ));
+        self.annotate(&mut answer, &plan);
 
         let started = Instant::now();
         let sql = match nlq_semantic::compile(&self.model, &plan) {
@@ -518,12 +507,14 @@ impl Pipeline {
         plan: Option<&Plan>,
         events: &(dyn Fn(&Event) + Send + Sync),
     ) -> Answer {
-        let answer = Answer {
+        let mut answer = Answer {
             sql: Some(sql.to_owned()),
-            plan: plan.cloned(),
-            range: plan.map(|p| p.range),
             ..Answer::new(request.question)
         };
+        // An approved query keeps what its plan says about the data (caveats, cut buckets).
+        if let Some(plan) = plan {
+            self.annotate(&mut answer, plan);
+        }
         let request = Request {
             approved: true,
             ..*request
@@ -598,6 +589,17 @@ impl Pipeline {
             summary: summary.clone(),
             ms,
         });
+        // A total over a period is worth more beside the period before it, when that is cheap.
+        let summary = match plan {
+            Some(plan) => match self
+                .previous_period(plan, &result, request, &mut answer)
+                .await
+            {
+                Some(change) => format!("{summary}; {change}"),
+                None => summary,
+            },
+            None => summary,
+        };
         answer.summary = Some(summary);
         answer.columns = result.columns;
         answer.rows = result.rows;
@@ -640,6 +642,78 @@ impl Pipeline {
             Lang::Ko => format!("{}개 행", result.rows.len()),
             Lang::En => format!("{} rows", result.rows.len()),
         }
+    }
+
+    /// What a plan tells the answer before anything runs: its plan and range, the caveats on
+    /// the data behind it (missing or intraday days, buckets the range cuts) and those buckets.
+    fn annotate(&self, answer: &mut Answer, plan: &Plan) {
+        let lang = Lang::of(&answer.question);
+        answer.range = Some(plan.range);
+        answer.plan = Some(plan.clone());
+        answer.caveats = caveats(plan.range, self.data, &self.daily, &self.intraday, lang);
+        answer.partial = nlq_semantic::insights::partial_buckets(&self.model, plan);
+        answer
+            .caveats
+            .extend(nlq_semantic::insights::partial_caveat(
+                &self.model,
+                plan,
+                lang,
+            ));
+    }
+
+    /// The same question over the period just before (the previous calendar month of a month,
+    /// else as many days), when the answer is one row of totals for named days, the first
+    /// query billed at most [`PREVIOUS_PERIOD_MAX_BYTES`] and the data reaches that far back:
+    /// a second query, validated like the first, its bytes added to the answer's cost.
+    async fn previous_period(
+        &self,
+        plan: &Plan,
+        result: &QueryResult,
+        request: &Request<'_>,
+        answer: &mut Answer,
+    ) -> Option<String> {
+        let one_total = plan.shape.is_none()
+            && plan.compare.is_none()
+            && plan.dimensions.is_empty()
+            && !plan.change
+            && plan.range_words.is_some()
+            && result.rows.len() == 1;
+        let cheap = answer
+            .cost
+            .as_ref()
+            .is_some_and(|c| c.bytes_billed <= PREVIOUS_PERIOD_MAX_BYTES);
+        let before = plan.range.previous(nlq_semantic::time::PeriodUnit::Month);
+        if !one_total || !cheap || plan.range.is_empty() || before.start < self.data.start {
+            return None;
+        }
+        let mut earlier = plan.clone();
+        earlier.range = before;
+        let sql = nlq_semantic::compile(&self.model, &earlier).ok()?;
+        let labels = request.labels();
+        let job = Job {
+            labels: &labels,
+            allow: request.allow,
+        };
+        let outcome = self.validator.run_job(&sql, &job).await;
+        if let (Some(total), Some(extra)) = (answer.cost.as_mut(), outcome.report.cost.as_ref()) {
+            total.bytes_processed += extra.bytes_processed;
+            total.bytes_billed += extra.bytes_billed;
+            total.usd += extra.usd;
+            if let (Some((_, amount)), Some((_, more))) =
+                (total.local.as_mut(), extra.local.as_ref())
+            {
+                *amount += more;
+            }
+        }
+        let rows = outcome.result?;
+        nlq_semantic::insights::previous_period_change(
+            &self.model,
+            plan,
+            result,
+            &rows,
+            before,
+            Lang::of(request.question),
+        )
     }
 
     fn approval_limit(&self, request: &Request<'_>) -> Option<u64> {

@@ -108,6 +108,49 @@ pub fn partial_caveat(model: &SemanticModel, plan: &Plan, lang: Lang) -> Option<
     })
 }
 
+/// "직전 같은 기간(2020-11-01 .. 2020-11-30) 대비 revenue +12.3% ($1,102.00)": each metric of a
+/// one-row answer against the same metric of the period before, read from a second query's
+/// row. None when a value is missing or the earlier one is zero (no change to state).
+pub fn previous_period_change(
+    model: &SemanticModel,
+    plan: &Plan,
+    current: &QueryResult,
+    previous: &QueryResult,
+    before: crate::DateRange,
+    lang: Lang,
+) -> Option<String> {
+    let (now, then) = (current.rows.first()?, previous.rows.first()?);
+    let mut parts = Vec::new();
+    for (i, name) in plan.metrics.iter().enumerate() {
+        let metric = model.metric(name)?;
+        let (a, b) = (now.get(i)?.as_f64()?, then.get(i)?.as_f64()?);
+        if b == 0.0 {
+            return None;
+        }
+        let format = if plan.percent && metric.format == Format::Ratio {
+            Format::Decimal
+        } else {
+            metric.format
+        };
+        parts.push(format!(
+            "{name} {:+.1}% ({})",
+            (a - b) / b * 100.0,
+            crate::summary::number(b, format)
+        ));
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    let (start, end) = (before.start, before.end);
+    Some(match lang {
+        Lang::Ko => format!("직전 같은 기간({start} .. {end}) 대비 {}", parts.join(", ")),
+        Lang::En => format!(
+            "vs the period before ({start} .. {end}): {}",
+            parts.join(", ")
+        ),
+    })
+}
+
 /// What the summary of a breakdown adds: partial buckets, a series' trend and largest move,
 /// or the top segment's share of the total.
 pub(crate) fn insights(

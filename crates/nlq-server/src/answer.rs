@@ -44,6 +44,10 @@ pub struct QueryResponse {
     /// language (days without a table, a day still being exported).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub caveats: Vec<String>,
+    /// The time buckets the range cuts at its edges (a week's first day, a month `YYYY-MM`):
+    /// their rows hold only some of their days.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partial_buckets: Vec<String>,
     /// The qid this answer was copied from when a recent identical question was reused;
     /// nothing ran for it and nothing was billed.
     #[serde(default)]
@@ -62,7 +66,7 @@ impl QueryResponse {
             .map(|row| row.iter().map(json).collect())
             .collect();
         let needs_approval = answer.status == Status::NeedsApproval;
-        let chart = chart::spec(&columns, &rows);
+        let chart = chart::spec(&columns, &rows, &answer.partial);
         QueryResponse {
             qid,
             conversation_id,
@@ -86,6 +90,7 @@ impl QueryResponse {
             timings: answer.timings.clone(),
             created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             caveats: answer.caveats.clone(),
+            partial_buckets: answer.partial.clone(),
             cached_from: None,
             verified: answer.verified.clone(),
         }

@@ -54,7 +54,13 @@ fn adds_up_to_whole(values: &[Json], field: &str) -> bool {
 }
 
 /// The spec for `columns` and `rows` (as the API sends them), or None when no chart fits.
-pub fn spec(columns: &[Column], rows: &[Vec<Json>]) -> Option<Json> {
+/// The field a chart's rows carry when some buckets are partial.
+const BUCKET: &str = "bucket";
+
+/// `partial`: the first dimension's values whose bucket the range cuts (a short first or last
+/// week); their bars are pale and their points drawn as triangles, so a short bucket never
+/// reads as a collapse.
+pub fn spec(columns: &[Column], rows: &[Vec<Json>], partial: &[String]) -> Option<Json> {
     if rows.len() < 2 {
         return None;
     }
@@ -83,6 +89,17 @@ pub fn spec(columns: &[Column], rows: &[Vec<Json>]) -> Option<Json> {
     let text = cols.iter().position(|(_, k)| *k == Kind::Text);
     // The measures: every number after the first dimension (a number before it is a label).
     let first_dimension = time.into_iter().chain(text).min()?;
+    let mut values = values;
+    let marked = !partial.is_empty()
+        && values.iter_mut().fold(false, |any, value| {
+            let key = match &value[cols[first_dimension].0] {
+                Json::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            let cut = partial.contains(&key);
+            value[BUCKET] = json!(if cut { "partial" } else { "complete" });
+            any || cut
+        });
     let measure_at: Vec<usize> = (first_dimension + 1..cols.len())
         .filter(|i| cols[*i].1 == Kind::Number)
         .collect();
@@ -108,6 +125,25 @@ pub fn spec(columns: &[Column], rows: &[Vec<Json>]) -> Option<Json> {
         }
         spec
     };
+    // A funnel (step, event, count, rates): the count of each step as a bar, in step order.
+    if let (Some(("step", Kind::Number)), Some((event, Kind::Text)), Some((count, Kind::Number))) = (
+        cols.first().copied(),
+        cols.get(1).copied(),
+        cols.get(2).copied(),
+    ) {
+        return Some(json!({
+            "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+            "width": "container",
+            "height": 300,
+            "data": {"values": values},
+            "mark": {"type": "bar"},
+            "encoding": {
+                "y": {"field": event, "type": "nominal", "sort": {"field": "step"}, "title": event},
+                "x": {"field": count, "type": "quantitative", "title": count},
+                "tooltip": tooltip,
+            },
+        }));
+    }
     // A cohort table (cohort start, periods after it, a rate): a heatmap, one row per cohort,
     // one column per period, the rate as colour; a line per measure would mix counts and rates.
     if let (Some(0), Some(("period", Kind::Number))) = (time, cols.get(1).copied())
@@ -146,7 +182,25 @@ pub fn spec(columns: &[Column], rows: &[Vec<Json>]) -> Option<Json> {
             (None, true) => encoding["color"] = json!({"field": "measure", "type": "nominal"}),
             (None, false) => {}
         }
-        return Some(base(json!({"type": "line", "point": true}), encoding));
+        if !marked {
+            return Some(base(json!({"type": "line", "point": true}), encoding));
+        }
+        // A line through every bucket, and points that say which buckets are partial.
+        let mut spec = base(json!({"type": "line"}), encoding);
+        let mark = spec.as_object_mut().and_then(|o| o.remove("mark"));
+        spec["layer"] = json!([
+            {"mark": mark},
+            {
+                "mark": {"type": "point", "filled": true, "size": 70},
+                "encoding": {"shape": {
+                    "field": BUCKET,
+                    "type": "nominal",
+                    "title": "bucket",
+                    "scale": {"domain": ["complete", "partial"], "range": ["circle", "triangle-up"]},
+                }},
+            },
+        ]);
+        return Some(spec);
     }
     let c = text.filter(|c| *c == first_dimension)?;
     let category = cols[c].0;
@@ -177,6 +231,12 @@ pub fn spec(columns: &[Column], rows: &[Vec<Json>]) -> Option<Json> {
         encoding["yOffset"] = json!({"field": "measure"});
         encoding["y"]["sort"] = Json::Null;
     }
+    if marked {
+        encoding["opacity"] = json!({
+            "condition": {"test": format!("datum.{BUCKET} === 'partial'"), "value": 0.35},
+            "value": 1,
+        });
+    }
     Some(base(json!({"type": "bar"}), encoding))
 }
 
@@ -191,6 +251,77 @@ mod tests {
                 ty: BqType::parse(t).unwrap(),
             })
             .collect()
+    }
+
+    #[test]
+    fn partial_buckets_are_drawn_apart() {
+        let weeks = columns(&[("week", "DATE"), ("revenue", "FLOAT64")]);
+        let rows = [
+            vec![json!("2020-11-30"), json!(120.0)],
+            vec![json!("2020-12-07"), json!(300.0)],
+            vec![json!("2020-12-28"), json!(90.0)],
+        ];
+        let cut = ["2020-11-30".to_owned(), "2020-12-28".to_owned()];
+        let line = spec(&weeks, &rows, &cut).unwrap();
+        assert_eq!(line["layer"][0]["mark"]["type"], "line");
+        assert_eq!(line["layer"][1]["encoding"]["shape"]["field"], "bucket");
+        let buckets: Vec<&str> = line["data"]["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["bucket"].as_str().unwrap())
+            .collect();
+        assert_eq!(buckets, ["partial", "complete", "partial"]);
+        // Nothing cut: the plain line, no bucket field.
+        let plain = spec(&weeks, &rows, &[]).unwrap();
+        assert_eq!(plain["mark"]["type"], "line");
+        assert!(plain["data"]["values"][0].get("bucket").is_none());
+        // Months are categories: the cut month's bar is pale.
+        let months = spec(
+            &columns(&[("month", "STRING"), ("revenue", "FLOAT64")]),
+            &[
+                vec![json!("2020-11"), json!(120.0)],
+                vec![json!("2020-12"), json!(300.0)],
+            ],
+            &["2020-11".to_owned()],
+        )
+        .unwrap();
+        assert_eq!(months["mark"]["type"], "bar");
+        assert_eq!(months["encoding"]["opacity"]["value"], 1);
+    }
+
+    #[test]
+    fn a_funnel_is_bars_in_step_order() {
+        let funnel = spec(
+            &columns(&[
+                ("step", "INT64"),
+                ("event_name", "STRING"),
+                ("users", "INT64"),
+                ("step_conversion_rate", "FLOAT64"),
+                ("overall_conversion_rate", "FLOAT64"),
+            ]),
+            &[
+                vec![
+                    json!(1),
+                    json!("view_item"),
+                    json!(747),
+                    json!(null),
+                    json!(1.0),
+                ],
+                vec![
+                    json!(2),
+                    json!("add_to_cart"),
+                    json!(122),
+                    json!(0.163),
+                    json!(0.163),
+                ],
+            ],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(funnel["mark"]["type"], "bar");
+        assert_eq!(funnel["encoding"]["x"]["field"], "users");
+        assert_eq!(funnel["encoding"]["y"]["sort"]["field"], "step");
     }
 
     #[test]
@@ -219,6 +350,7 @@ mod tests {
                     json!(0.07),
                 ],
             ],
+            &[],
         )
         .unwrap();
         assert_eq!(heat["mark"]["type"], "rect");
@@ -234,6 +366,7 @@ mod tests {
                 vec![json!("2021-01-01"), json!(3)],
                 vec![json!("2021-01-02"), json!(4)],
             ],
+            &[],
         )
         .unwrap();
         assert_eq!(line["mark"]["type"], "line");
@@ -246,6 +379,7 @@ mod tests {
                 vec![json!("mobile"), json!(3)],
                 vec![json!("desktop"), json!(5)],
             ],
+            &[],
         )
         .unwrap();
         assert_eq!(by_device["mark"]["type"], "bar");
@@ -261,6 +395,7 @@ mod tests {
                 vec![json!("2021-01-01"), json!("mobile"), json!("1.50")],
                 vec![json!("2021-01-01"), json!("desktop"), json!("2.25")],
             ],
+            &[],
         )
         .unwrap();
         assert_eq!(lines["encoding"]["color"]["field"], "device");
@@ -277,6 +412,7 @@ mod tests {
                 vec![json!("desktop"), json!(0.72)],
                 vec![json!("tablet"), json!(0.55)],
             ],
+            &[],
         )
         .unwrap();
         assert_eq!(rates["mark"]["type"], "bar");
@@ -286,6 +422,7 @@ mod tests {
                 vec![json!("mobile"), json!(0.4)],
                 vec![json!("desktop"), json!(0.6)],
             ],
+            &[],
         )
         .unwrap();
         assert_eq!(conversion["mark"]["type"], "bar");
@@ -296,6 +433,7 @@ mod tests {
                 vec![json!("organic"), json!(41.0)],
                 vec![json!("paid"), json!(22.5)],
             ],
+            &[],
         )
         .unwrap();
         assert_eq!(partial["mark"]["type"], "bar");
@@ -306,6 +444,7 @@ mod tests {
                 vec![json!("paid"), json!(22.5)],
                 vec![json!("other"), json!(36.5)],
             ],
+            &[],
         )
         .unwrap();
         assert_eq!(whole["mark"]["type"], "arc");
@@ -323,6 +462,7 @@ mod tests {
                 vec![json!("mobile"), json!(10), json!(14)],
                 vec![json!("desktop"), json!(7), json!(9)],
             ],
+            &[],
         )
         .unwrap();
         assert_eq!(bars["mark"]["type"], "bar");
@@ -334,6 +474,7 @@ mod tests {
                 vec![json!("2021-01-01"), json!(3), json!(1.5)],
                 vec![json!("2021-01-02"), json!(4), json!(2.5)],
             ],
+            &[],
         )
         .unwrap();
         assert_eq!(lines["mark"]["type"], "line");
@@ -346,6 +487,7 @@ mod tests {
                 vec![json!("mobile"), json!(10)],
                 vec![json!("desktop"), json!(7)],
             ],
+            &[],
         )
         .unwrap();
         assert!(one.get("transform").is_none());
@@ -360,22 +502,25 @@ mod tests {
                 vec![json!("organic"), json!(0.6)],
                 vec![json!("paid"), json!(0.4)],
             ],
+            &[],
         )
         .unwrap();
         assert_eq!(pie["mark"]["type"], "arc");
         // One value; no number; numbers only.
-        assert!(spec(&columns(&[("users", "INT64")]), &[vec![json!(3)]]).is_none());
+        assert!(spec(&columns(&[("users", "INT64")]), &[vec![json!(3)]], &[]).is_none());
         assert!(
             spec(
                 &columns(&[("a", "STRING"), ("b", "STRING")]),
-                &[vec![json!("x"), json!("y")], vec![json!("z"), json!("w")]]
+                &[vec![json!("x"), json!("y")], vec![json!("z"), json!("w")]],
+                &[]
             )
             .is_none()
         );
         assert!(
             spec(
                 &columns(&[("a", "INT64"), ("b", "INT64")]),
-                &[vec![json!(1), json!(2)], vec![json!(3), json!(4)]]
+                &[vec![json!(1), json!(2)], vec![json!(3), json!(4)]],
+                &[]
             )
             .is_none()
         );

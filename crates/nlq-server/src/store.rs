@@ -93,6 +93,7 @@ pub(crate) mod conformance {
             timings: vec![],
             created_at: "2026-12-04T00:00:00.000Z".into(),
             caveats: vec![],
+            partial_buckets: vec![],
             cached_from: None,
             verified: None,
         }

@@ -369,7 +369,7 @@ function renderResponse(resp) {
   }
 
   if (Array.isArray(resp.columns) && resp.columns.length && Array.isArray(resp.rows)) {
-    renderTable(resp.columns, resp.rows, resp.qid);
+    renderTable(resp.columns, resp.rows, resp.qid, resp.partial_buckets);
   }
   if (resp.summary) {
     state.summaryText = resp.summary;
@@ -400,14 +400,15 @@ function renderResponse(resp) {
 
 // ---------- result table ----------
 
-function renderTable(columns, rows, qid) {
-  state.table = { columns: columns || [], rows: rows || [], page: 0, qid };
+function renderTable(columns, rows, qid, partial) {
+  // Buckets the range cuts (a short first or last week): their rows are marked.
+  state.table = { columns: columns || [], rows: rows || [], page: 0, qid, partial: new Set(partial || []) };
   $('#download-csv').disabled = !columns || !columns.length;
   drawPage();
 }
 
 function drawPage() {
-  const { columns, rows } = state.table;
+  const { columns, rows, partial } = state.table;
   const table = $('#result-table');
   const thead = table.tHead;
   const tbody = table.tBodies[0];
@@ -428,14 +429,19 @@ function drawPage() {
     el('tr', {}, columns.map((c) => el('th', { class: isNumericType(c.type) ? 'num' : '', title: c.type || '' }, c.name))),
   );
   for (const row of rows.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE)) {
+    const cut = partial && partial.size > 0 && partial.has(String(row[0]));
     tbody.append(
       el(
         'tr',
-        {},
+        { class: cut ? 'partial' : null, dataset: cut ? { partial: 'true' } : {} },
         columns.map((c, i) => {
           const v = row[i];
           const cls = [isNumericType(c.type) ? 'num' : '', v === null || v === undefined ? 'null' : ''].join(' ').trim();
-          return el('td', { class: cls || null }, v === null || v === undefined ? 'null' : cellText(v, c.type, c.name));
+          const shown = v === null || v === undefined ? 'null' : cellText(v, c.type, c.name);
+          if (cut && i === 0) {
+            return el('td', { class: cls || null }, shown, ' ', el('span', { class: 'partial-mark', title: t('The range cuts this bucket: it holds only some of its days.') }, t('partial')));
+          }
+          return el('td', { class: cls || null }, shown);
         }),
       ),
     );

@@ -91,6 +91,9 @@ const KO = {
   'writing…': '작성 중…',
   billed: '청구',
   lines: '줄',
+  partial: '일부 기간',
+  'The range cuts this bucket: it holds only some of its days.':
+    '기간이 이 구간을 잘라 일부 날짜만 들어 있습니다.',
   // customer flow
   'Pick a start and an end date.': '시작일과 종료일을 고르세요.',
   'The start date is after the end date.': '시작일이 종료일보다 늦습니다.',

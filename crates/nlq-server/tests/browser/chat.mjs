@@ -232,12 +232,25 @@ async function main() {
     if (rateAt < 0) fail(`the cohort table has no retention_rate column: ${rateHeader.join(', ')}`);
     const firstRate = await page.locator(`#result-table tbody tr:first-child td:nth-child(${rateAt + 1})`).textContent();
     if (firstRate.trim() !== '100%') fail(`a cohort's own week reads "${firstRate}", expected "100%"`);
+    // Weeks the range cuts (Nov 30 and Dec 28 for December) are marked in the rows.
+    await page.fill('#question', '2020년 12월 주별 매출');
+    await page.locator('#ask').click();
+    let state6 = await waitForState(6, ['needs_approval', 'done', 'error'], 'the weekly question did not finish');
+    if (state6 === 'needs_approval' && (await page.locator('#approve').isVisible())) {
+      await approveAndWait(6);
+      state6 = 'done';
+    }
+    const cutRows = await page.locator('#result-table tbody tr[data-partial="true"]').allTextContents();
+    if (cutRows.length !== 2 || !cutRows.every((r) => r.includes('일부 기간'))) {
+      fail(`expected the 2 cut weeks marked "일부 기간", got ${JSON.stringify(cutRows)}`);
+    }
+    await waitFor('no chart for the weekly series', () => page.waitForSelector('#chart svg', { timeout: TIMEOUT }));
     const cjk = execSync('fc-list :lang=ko family', { encoding: 'utf8' }).trim();
     if (!cjk) fail('no Korean font is installed (scripts/browser-deps.sh installs fonts-noto-cjk)');
     const koShot = path.join(SCREENSHOT_DIR, 'chat-ko.png');
     await page.screenshot({ path: koShot, fullPage: true });
     if (!fs.existsSync(koShot) || fs.statSync(koShot).size === 0) fail(`no screenshot at ${koShot}`);
-    pass(`the page speaks Korean (labels, "${pageInfo}", rates as ${firstRate.trim()}; font ${cjk.split('\n')[0]}; ${koShot})`);
+    pass(`the page speaks Korean (labels, "${pageInfo}", rates as ${firstRate.trim()}, ${cutRows.length} cut weeks marked; font ${cjk.split('\n')[0]}; ${koShot})`);
     await page.selectOption('#lang', 'en');
     if ((await text('#ask')) !== 'Ask' || !(await text('#page-info')).startsWith('page')) {
       fail(`after switching to English #ask reads "${await text('#ask')}", #page-info "${await text('#page-info')}"`);
