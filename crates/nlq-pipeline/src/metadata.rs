@@ -130,6 +130,7 @@ fn entries(
                 events: p.events.clone(),
                 origin: Origin::Catalog,
                 session: None,
+                user: None,
                 rules: None,
                 sessions: Vec::new(),
             }),

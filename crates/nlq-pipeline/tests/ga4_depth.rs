@@ -883,3 +883,45 @@ async fn items_bought_together_answer_as_computed_by_hand() {
         .collect();
     assert_eq!(got, expected);
 }
+
+/// Purchasers are users with a purchase in the range, over all of their events: their sessions
+/// beside everyone else's, as counted by hand.
+#[tokio::test]
+async fn purchasers_and_non_purchasers_answer_as_computed_by_hand() {
+    let Some((pipeline, warehouse)) = pipeline() else {
+        return;
+    };
+    let events = events_by_hand(&warehouse).await;
+    let buyers: std::collections::HashSet<&str> = events
+        .iter()
+        .filter(|e| e.1 == "purchase")
+        .map(|e| e.2.as_str())
+        .collect();
+    let sessions = |bought: bool| {
+        events
+            .iter()
+            .filter(|e| buyers.contains(e.2.as_str()) == bought)
+            .map(|e| e.4.as_str())
+            .collect::<std::collections::HashSet<_>>()
+            .len() as i64
+    };
+    let (yes, no) = (sessions(true), sessions(false));
+    assert!(yes > 0 && no > 0);
+    let answer = ask(&pipeline, "2020년 12월 구매자 대비 비구매자 세션 수").await;
+    let got: Vec<(String, i64, i64)> = answer
+        .rows
+        .iter()
+        .map(|r| (text(&r[0]).unwrap(), int(&r[1]), int(&r[2])))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("purchaser".to_owned(), yes, 0),
+            ("non-purchaser".to_owned(), no, no - yes),
+        ]
+    );
+    // A filter on the segment is a filter on the users, whatever events the question counts.
+    let answer = ask(&pipeline, "2020년 12월 비구매자 사용자 수").await;
+    let all: std::collections::HashSet<&str> = events.iter().map(|e| e.2.as_str()).collect();
+    assert_eq!(int(&answer.rows[0][0]), (all.len() - buyers.len()) as i64);
+}

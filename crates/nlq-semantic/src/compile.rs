@@ -11,7 +11,7 @@
 
 use std::fmt::Write;
 
-use crate::model::{Dimension, Format, Grain, Metric, SESSION_FACTS, SemanticModel};
+use crate::model::{Dimension, Format, Grain, Metric, SESSION_FACTS, SemanticModel, USER_FACTS};
 use crate::understand::{FilterOp, Plan, Shape};
 
 /// The SQL of a plan. Names in a plan come from the model, so a missing one is a bug in the
@@ -145,11 +145,38 @@ pub fn compile(model: &SemanticModel, plan: &Plan) -> Result<String, String> {
         .filter(|d| session_names.contains(&d.name.as_str()))
         .collect();
 
+    // The user values the breakdown and the filters read.
+    let mut users: Vec<&Dimension> = dimensions
+        .iter()
+        .filter(|d| d.user.is_some())
+        .copied()
+        .collect();
+    for filter in &plan.filters {
+        let d = dimension(&filter.dimension)?;
+        if d.user.is_some() && !users.iter().any(|u| u.name == d.name) {
+            users.push(d);
+        }
+    }
+
     let mut ctes = Vec::new();
     if !sessions.is_empty() {
-        ctes.push(session_facts(
+        let key = model
+            .session_key
+            .as_deref()
+            .ok_or("session-scoped dimensions need the model's `session_key`")?;
+        ctes.push(facts(
             model,
+            (SESSION_FACTS, key, "session_key"),
             &sessions,
+            (&low, &high),
+            periods.as_deref(),
+        )?);
+    }
+    if !users.is_empty() {
+        ctes.push(facts(
+            model,
+            (USER_FACTS, "user_pseudo_id", "user_key"),
+            &users,
             (&low, &high),
             periods.as_deref(),
         )?);
@@ -163,6 +190,12 @@ pub fn compile(model: &SemanticModel, plan: &Plan) -> Result<String, String> {
         let _ = write!(
             from,
             "\nLEFT JOIN {SESSION_FACTS} ON {SESSION_FACTS}.session_key = {key}"
+        );
+    }
+    if !users.is_empty() {
+        let _ = write!(
+            from,
+            "\nLEFT JOIN {USER_FACTS} ON {USER_FACTS}.user_key = user_pseudo_id"
         );
     }
     let mut sql = String::new();
@@ -318,22 +351,20 @@ pub fn compile(model: &SemanticModel, plan: &Plan) -> Result<String, String> {
     Ok(sql)
 }
 
-/// The CTE of per-session values: each session-scoped dimension's first non-null value among
-/// the session's events in the range, in time order.
-fn session_facts(
+/// The CTE of per-session (or per-user) values: each scoped dimension's first non-null value
+/// among the session's (user's) events in the range, in time order. `(alias, key SQL, key
+/// column)` name the CTE and what it is grouped by.
+fn facts(
     model: &SemanticModel,
-    sessions: &[&Dimension],
+    (alias, key, key_column): (&str, &str, &str),
+    scoped: &[&Dimension],
     (low, high): (&str, &str),
     periods: Option<&str>,
 ) -> Result<String, String> {
-    let key = model
-        .session_key
-        .as_deref()
-        .ok_or("session-scoped dimensions need the model's `session_key`")?;
-    let mut columns = vec![format!("{key} AS session_key")];
-    for d in sessions {
-        let Some(value) = &d.session else {
-            return Err(format!("`{}` is not session-scoped", d.name));
+    let mut columns = vec![format!("{key} AS {key_column}")];
+    for d in scoped {
+        let Some(value) = d.session.as_ref().or(d.user.as_ref()) else {
+            return Err(format!("`{}` is neither session- nor user-scoped", d.name));
         };
         let first = format!(
             "ARRAY_AGG({} IGNORE NULLS ORDER BY event_timestamp LIMIT 1)[SAFE_OFFSET(0)]",
@@ -344,11 +375,11 @@ fn session_facts(
             None => format!("{first} AS {}", d.name),
         });
     }
-    let mut sql = format!("{SESSION_FACTS} AS (\n  SELECT\n");
+    let mut sql = format!("{alias} AS (\n  SELECT\n");
     sql.push_str(&select_list(&columns, "    "));
     let _ = write!(
         sql,
-        "\n  FROM `{}`\n  WHERE _TABLE_SUFFIX BETWEEN '{low}' AND '{high}'{}\n  GROUP BY session_key\n)",
+        "\n  FROM `{}`\n  WHERE _TABLE_SUFFIX BETWEEN '{low}' AND '{high}'{}\n  GROUP BY {key_column}\n)",
         model.table,
         periods.map_or(String::new(), |p| format!("\n    AND {p}"))
     );

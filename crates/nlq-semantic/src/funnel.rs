@@ -123,7 +123,7 @@ pub(crate) fn compile(
         let d = model
             .dimension(&filter.dimension)
             .ok_or_else(|| format!("the plan names an unknown dimension `{}`", filter.dimension))?;
-        if !d.sessions.is_empty() {
+        if d.joined() {
             return Err(format!(
                 "a funnel filtered by the session-scoped `{}` is not written yet",
                 d.name

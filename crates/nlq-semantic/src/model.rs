@@ -147,6 +147,10 @@ pub struct Dimension {
     /// computes once per session and joins to the events.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session: Option<SessionValue>,
+    /// User-scoped (purchasers and non-purchasers): one value per user over the range's events,
+    /// computed like a session's (`user_facts.<name>`, joined on `user_pseudo_id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<SessionValue>,
     /// Defined by one of the model's rule sets instead of `sql`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rules: Option<RuleSet>,
@@ -156,8 +160,16 @@ pub struct Dimension {
     pub sessions: Vec<String>,
 }
 
-/// The value of a session-scoped dimension: the first non-null value of `first` among the
-/// session's events in time order, `default` when none has one.
+impl Dimension {
+    /// Computed over all of a session's or a user's events and joined to each event: a filter
+    /// on it is not a filter on the events (shapes that do not write the join refuse it).
+    pub fn joined(&self) -> bool {
+        !self.sessions.is_empty() || self.user.is_some()
+    }
+}
+
+/// The value of a session-scoped (or user-scoped) dimension: the first non-null value of
+/// `first` among the session's (user's) events in time order, `default` when none has one.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SessionValue {
@@ -178,6 +190,9 @@ pub enum RuleSet {
 
 /// The table alias the compiler gives the per-session values (see compile.rs).
 pub const SESSION_FACTS: &str = "session_facts";
+
+/// The table alias of the per-user values.
+pub const USER_FACTS: &str = "user_facts";
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -606,7 +621,7 @@ impl SemanticModel {
         for dimension in &mut self.dimensions {
             let stack = || vec![format!("dimension {}", dimension.name)];
             dimension.sql = expander.expand(&dimension.sql, &mut stack())?;
-            if let Some(session) = &mut dimension.session {
+            if let Some(session) = dimension.session.as_mut().or(dimension.user.as_mut()) {
                 session.first = expander.expand(&session.first, &mut stack())?;
                 if let Some(default) = &mut session.default {
                     *default = expander.expand(default, &mut stack())?;
@@ -639,15 +654,19 @@ impl SemanticModel {
             let written = !d.sql.trim().is_empty();
             let how = usize::from(written)
                 + usize::from(d.session.is_some())
+                + usize::from(d.user.is_some())
                 + usize::from(d.rules.is_some());
             if how != 1 {
                 return Err(invalid(format!(
-                    "dimension `{}` needs exactly one of `sql`, `session` and `rules`",
+                    "dimension `{}` needs exactly one of `sql`, `session`, `user` and `rules`",
                     d.name
                 )));
             }
             if d.session.is_some() {
                 d.sql = format!("{SESSION_FACTS}.{}", d.name);
+            }
+            if d.user.is_some() {
+                d.sql = format!("{USER_FACTS}.{}", d.name);
             }
         }
         for i in 0..self.dimensions.len() {
@@ -790,6 +809,16 @@ impl SemanticModel {
     /// rule-defined one how it is computed (its compiled SQL reads the `session_facts` CTE,
     /// and the channel rules alone are thousands of tokens).
     pub fn definition(&self, d: &Dimension) -> String {
+        if let Some(value) = &d.user {
+            let default = value
+                .default
+                .as_deref()
+                .map_or(String::new(), |v| format!(", else {v}"));
+            return format!(
+                "per user (user_pseudo_id): the first non-null {} among the user's events in the range by event_timestamp{default}",
+                value.first
+            );
+        }
         if let Some(value) = &d.session {
             let default = value
                 .default

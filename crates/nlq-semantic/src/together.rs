@@ -47,7 +47,7 @@ pub(crate) fn compile(
         let d = model
             .dimension(&filter.dimension)
             .ok_or_else(|| format!("the plan names an unknown dimension `{}`", filter.dimension))?;
-        if !d.sessions.is_empty() || d.grain == crate::model::Grain::Item {
+        if d.joined() || d.grain == crate::model::Grain::Item {
             return Err(format!(
                 "items bought together filtered by `{}` are not written yet",
                 d.name

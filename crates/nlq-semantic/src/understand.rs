@@ -1477,7 +1477,7 @@ impl Reader<'_> {
         if let Some(f) = filters.iter().find(|f| {
             self.model
                 .dimension(&f.dimension)
-                .is_some_and(|d| d.grain == Grain::Item || !d.sessions.is_empty())
+                .is_some_and(|d| d.grain == Grain::Item || d.joined())
         }) {
             return Understanding::NeedsLlm {
                 reason: format!(
