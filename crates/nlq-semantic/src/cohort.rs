@@ -13,7 +13,7 @@ use nlq_core::{QueryResult, Value};
 use crate::Lang;
 use crate::lexicon::Words;
 use crate::model::{SemanticModel, TimeGrain};
-use crate::understand::{FilterOp, Plan};
+use crate::understand::Plan;
 
 /// The model file's `cohorts:` section.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -58,31 +58,7 @@ pub(crate) fn compile(
     };
     let (low, high) = plan.range.suffixes();
     let table = &model.table;
-    let mut entry = String::new();
-    for filter in &plan.filters {
-        let d = model
-            .dimension(&filter.dimension)
-            .ok_or_else(|| format!("the plan names an unknown dimension `{}`", filter.dimension))?;
-        if d.joined() || d.grain == crate::model::Grain::Item {
-            return Err(format!(
-                "cohorts filtered by `{}` are not written yet",
-                d.name
-            ));
-        }
-        let values = crate::compile::quoted(&filter.values);
-        match filter.op {
-            FilterOp::In => {
-                let _ = write!(entry, "\n    AND {} IN ({values})", d.sql);
-            }
-            FilterOp::NotIn => {
-                let _ = write!(
-                    entry,
-                    "\n    AND ({0} IS NULL OR {0} NOT IN ({values}))",
-                    d.sql
-                );
-            }
-        }
-    }
+    let entry = crate::compile::event_filters(model, plan, "a cohort table")?;
     let first = crate::compile::quote(&cohort.first_event);
     Ok(format!(
         "WITH cohort_users AS (

@@ -12,7 +12,7 @@
 use std::fmt::Write;
 
 use crate::model::{Dimension, Format, Grain, Metric, SESSION_FACTS, SemanticModel, USER_FACTS};
-use crate::understand::{FilterOp, Plan, Shape};
+use crate::understand::{Filter, FilterOp, Plan, Shape};
 
 /// The SQL of a plan. Names in a plan come from the model, so a missing one is a bug in the
 /// reader; it is reported rather than panicking.
@@ -221,24 +221,7 @@ pub fn compile(model: &SemanticModel, plan: &Plan) -> Result<String, String> {
     }
     for filter in &plan.filters {
         let d = dimension(&filter.dimension)?;
-        let values: Vec<&str> = filter.values.iter().map(String::as_str).collect();
-        match (filter.op, values.as_slice()) {
-            (FilterOp::In, [one]) => {
-                let _ = write!(sql, "\n  AND {} = {}", d.sql, quote(one));
-            }
-            (FilterOp::In, _) => {
-                let _ = write!(sql, "\n  AND {} IN ({})", d.sql, quoted(&values));
-            }
-            // A row whose value is NULL is not "mobile" either: keep it.
-            (FilterOp::NotIn, _) => {
-                let _ = write!(
-                    sql,
-                    "\n  AND ({0} IS NULL OR {0} NOT IN ({1}))",
-                    d.sql,
-                    quoted(&values)
-                );
-            }
-        }
+        let _ = write!(sql, "\n  AND {}", condition(&d.sql, filter));
     }
     // `sql` holds the WHERE clause so far: what every scan of this question reads.
     let filtered = std::mem::take(&mut sql);
@@ -394,6 +377,42 @@ fn counted(m: &Metric, approx: bool) -> Metric {
         m.sql = sql;
     }
     m
+}
+
+/// A filter as a condition on its dimension's SQL.
+pub(crate) fn condition(sql: &str, filter: &Filter) -> String {
+    match (filter.op, filter.values.as_slice()) {
+        (FilterOp::In, [one]) => format!("{sql} = {}", quote(one)),
+        (FilterOp::In, values) => format!("{sql} IN ({})", quoted(values)),
+        // A row whose value is NULL is not "mobile" either: keep it.
+        (FilterOp::NotIn, values) => {
+            format!("({sql} IS NULL OR {sql} NOT IN ({}))", quoted(values))
+        }
+    }
+}
+
+/// The conditions an analysis shape's scan adds for the plan's filters, one `AND` a line.
+/// A shape reads the events themselves: a session-, user- or item-scoped value is refused,
+/// named with `what` the shape is.
+pub(crate) fn event_filters(
+    model: &SemanticModel,
+    plan: &Plan,
+    what: &str,
+) -> Result<String, String> {
+    let mut out = String::new();
+    for filter in &plan.filters {
+        let d = model
+            .dimension(&filter.dimension)
+            .ok_or_else(|| format!("the plan names an unknown dimension `{}`", filter.dimension))?;
+        if d.joined() || d.grain == Grain::Item {
+            return Err(format!(
+                "{what} filtered by `{}` is not written yet",
+                d.name
+            ));
+        }
+        let _ = write!(out, "\n    AND {}", condition(&d.sql, filter));
+    }
+    Ok(out)
 }
 
 /// The top N's values, for the rest to be everything else.

@@ -13,7 +13,7 @@ use nlq_core::{QueryResult, Value};
 use crate::Lang;
 use crate::lexicon::Words;
 use crate::model::{Format, SemanticModel};
-use crate::understand::{FilterOp, Plan};
+use crate::understand::Plan;
 
 /// The model file's `funnel:` section.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -119,30 +119,7 @@ pub(crate) fn compile(
         model.table,
         crate::compile::quoted(&funnel.steps)
     );
-    for filter in &plan.filters {
-        let d = model
-            .dimension(&filter.dimension)
-            .ok_or_else(|| format!("the plan names an unknown dimension `{}`", filter.dimension))?;
-        if d.joined() {
-            return Err(format!(
-                "a funnel filtered by the session-scoped `{}` is not written yet",
-                d.name
-            ));
-        }
-        let values = crate::compile::quoted(&filter.values);
-        match filter.op {
-            FilterOp::In => {
-                let _ = write!(sql, "\n    AND {} IN ({values})", d.sql);
-            }
-            FilterOp::NotIn => {
-                let _ = write!(
-                    sql,
-                    "\n    AND ({0} IS NULL OR {0} NOT IN ({values}))",
-                    d.sql
-                );
-            }
-        }
-    }
+    sql.push_str(&crate::compile::event_filters(model, plan, "a funnel")?);
     sql.push_str("\n)");
     for (i, step) in funnel.steps.iter().enumerate() {
         let n = i + 1;

@@ -11,7 +11,7 @@ use nlq_core::{QueryResult, Value};
 use crate::Lang;
 use crate::lexicon::Words;
 use crate::model::SemanticModel;
-use crate::understand::{FilterOp, Plan};
+use crate::understand::Plan;
 
 /// The model file's `bought_together:` section.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -39,34 +39,7 @@ pub(crate) fn compile(
 ) -> Result<String, String> {
     let (low, high) = plan.range.suffixes();
     let table = &model.table;
-    let mut filters = String::new();
-    for filter in &plan.filters {
-        if filter.dimension == "item_name" {
-            continue;
-        }
-        let d = model
-            .dimension(&filter.dimension)
-            .ok_or_else(|| format!("the plan names an unknown dimension `{}`", filter.dimension))?;
-        if d.joined() || d.grain == crate::model::Grain::Item {
-            return Err(format!(
-                "items bought together filtered by `{}` are not written yet",
-                d.name
-            ));
-        }
-        let values = crate::compile::quoted(&filter.values);
-        match filter.op {
-            FilterOp::In => {
-                let _ = write!(filters, "\n    AND {} IN ({values})", d.sql);
-            }
-            FilterOp::NotIn => {
-                let _ = write!(
-                    filters,
-                    "\n    AND ({0} IS NULL OR {0} NOT IN ({values}))",
-                    d.sql
-                );
-            }
-        }
-    }
+    let filters = crate::compile::event_filters(model, plan, "a list of items bought together")?;
     let n = plan.top.map_or(DEFAULT_TOP, |t| t.n);
     let mut sql = format!(
         "WITH purchased AS (

@@ -341,15 +341,9 @@ impl Reader<'_> {
                     shape,
                     "this follow-up",
                 ) {
-                    Understanding::Data { mut plan } => {
-                        notes.push(format!(
-                            "read as a follow-up to the previous question: {}",
-                            changed.join(", ")
-                        ));
-                        plan.confidence = confidence;
-                        plan.notes.splice(0..0, notes);
-                        Understanding::Data { plan }
-                    }
+                    Understanding::Data { plan } => Understanding::Data {
+                        plan: followed(plan, notes, &changed, confidence),
+                    },
                     other => other,
                 },
             );
@@ -416,17 +410,24 @@ impl Reader<'_> {
                         ..funnel.clone()
                     }));
                 }
-                notes.push(format!(
-                    "read as a follow-up to the previous question: {}",
-                    changed.join(", ")
-                ));
-                plan.confidence = confidence;
-                plan.notes.splice(0..0, notes);
-                Understanding::Data { plan }
+                Understanding::Data {
+                    plan: followed(plan, notes, &changed, confidence),
+                }
             }
             other => other,
         })
     }
+}
+
+/// A follow-up's plan with what the reading noted and changed said first.
+fn followed(mut plan: Plan, mut notes: Vec<String>, changed: &[String], confidence: f64) -> Plan {
+    notes.push(format!(
+        "read as a follow-up to the previous question: {}",
+        changed.join(", ")
+    ));
+    plan.confidence = confidence;
+    plan.notes.splice(0..0, notes);
+    plan
 }
 
 fn replace_or_add(slot: &mut Vec<usize>, named: Vec<usize>, add: bool) {

@@ -44,7 +44,8 @@ fn assert_range_and_filters(
     assert_eq!(&read, filters, "{question}");
 }
 
-fn cases(file: &str) -> Vec<Case> {
+/// The cases of a file under fixtures/questions/shapes/, one JSON object a line.
+fn cases<T: serde::de::DeserializeOwned>(file: &str) -> Vec<T> {
     let path = format!(
         "{}/../../fixtures/questions/shapes/{file}",
         env!("CARGO_MANIFEST_DIR")
@@ -61,7 +62,7 @@ fn cases(file: &str) -> Vec<Case> {
 fn funnel_questions_give_their_steps_or_decline() {
     let model = SemanticModel::builtin().unwrap();
     let reader = sample_reader(&model);
-    let cases = cases("funnel.jsonl");
+    let cases: Vec<Case> = cases("funnel.jsonl");
     let (mut answered, mut korean) = (0, 0);
     for case in &cases {
         let understanding = reader.understand(&case.question);
@@ -148,13 +149,8 @@ struct SeriesCase {
 fn period_over_period_questions_give_a_series_of_changes() {
     let model = SemanticModel::builtin().unwrap();
     let reader = sample_reader(&model);
-    let path = format!(
-        "{}/../../fixtures/questions/shapes/period_over_period.jsonl",
-        env!("CARGO_MANIFEST_DIR")
-    );
     let (mut korean, mut english) = (0, 0);
-    for line in std::fs::read_to_string(path).unwrap().lines() {
-        let case: SeriesCase = serde_json::from_str(line).unwrap();
+    for case in cases::<SeriesCase>("period_over_period.jsonl") {
         let understanding = reader.understand(&case.question);
         if case.declines.is_some() {
             assert!(
@@ -213,25 +209,12 @@ struct GridCase {
     declines: Option<String>,
 }
 
-fn grid_cases(file: &str) -> Vec<GridCase> {
-    let path = format!(
-        "{}/../../fixtures/questions/shapes/{file}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path)
-        .unwrap()
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
-        .collect()
-}
-
 /// Each case's plan, or its decline checked; with the number of Korean and English answers.
 fn answer_cases(file: &str, check: impl Fn(&GridCase, &Plan, &SemanticModel)) -> (usize, usize) {
     let model = SemanticModel::builtin().unwrap();
     let reader = sample_reader(&model);
     let (mut korean, mut english) = (0, 0);
-    for case in grid_cases(file) {
+    for case in cases::<GridCase>(file) {
         let understanding = reader.understand(&case.question);
         match (&case.declines, understanding) {
             (Some(how), Understanding::NeedsLlm { .. }) if how == "needs_llm" => {}
@@ -332,13 +315,8 @@ struct ShapeCase {
 fn shape_cases(file: &str, check: impl Fn(&ShapeCase, &Plan)) -> (usize, usize) {
     let model = SemanticModel::builtin().unwrap();
     let reader = sample_reader(&model);
-    let path = format!(
-        "{}/../../fixtures/questions/shapes/{file}",
-        env!("CARGO_MANIFEST_DIR")
-    );
     let (mut korean, mut english) = (0, 0);
-    for line in std::fs::read_to_string(path).unwrap().lines() {
-        let case: ShapeCase = serde_json::from_str(line).unwrap_or_else(|e| panic!("{line}: {e}"));
+    for case in cases::<ShapeCase>(file) {
         match (&case.declines, reader.understand(&case.question)) {
             (Some(how), Understanding::NeedsLlm { .. }) if how == "needs_llm" => {}
             (Some(how), Understanding::Clarify { .. }) if how == "clarify" => {}
