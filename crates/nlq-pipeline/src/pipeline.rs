@@ -678,12 +678,22 @@ impl Pipeline {
             && !plan.change
             && plan.range_words.is_some()
             && result.rows.len() == 1;
-        let cheap = answer
-            .cost
-            .as_ref()
-            .is_some_and(|c| c.bytes_billed <= PREVIOUS_PERIOD_MAX_BYTES);
+        // Never billed without asking: not after a query the user had to approve, and not
+        // past the approval limit.
+        let limit = self.approval_bytes.map_or(PREVIOUS_PERIOD_MAX_BYTES, |b| {
+            b.min(PREVIOUS_PERIOD_MAX_BYTES)
+        });
+        let cheap = !request.approved
+            && answer
+                .cost
+                .as_ref()
+                .is_some_and(|c| c.bytes_billed <= limit);
+        // A range the data does not cover is answered "no data yet", not compared.
+        let covered = !plan.range.is_empty()
+            && plan.range.start >= self.data.start
+            && plan.range.end <= self.data.end;
         let before = plan.range.previous(nlq_semantic::time::PeriodUnit::Month);
-        if !one_total || !cheap || plan.range.is_empty() || before.start < self.data.start {
+        if !one_total || !cheap || !covered || before.start < self.data.start {
             return None;
         }
         let mut earlier = plan.clone();

@@ -722,6 +722,23 @@ async fn approx_counts_say_so_and_run_on_the_embedded_engine() {
     assert_eq!(every.rows, exact.rows);
 }
 
+/// A one-row total also reads the period before (cheap here), but never beside "no data yet".
+#[tokio::test]
+async fn totals_read_the_period_before_unless_there_is_no_data() {
+    let Some((pipeline, _)) = pipeline() else {
+        return;
+    };
+    let answer = ask(&pipeline, "users in December 2020").await;
+    let summary = answer.summary.unwrap_or_default();
+    assert!(
+        summary.contains("vs the period before (2020-11-01 .. 2020-11-30): users +25.8% (927)"),
+        "{summary}"
+    );
+    let answer = ask(&pipeline, "users in March 2021").await;
+    let summary = answer.summary.unwrap_or_default();
+    assert!(!summary.contains("period before"), "{summary}");
+}
+
 /// The Monday a day's week starts on, as the model's weeks do.
 fn monday(day: chrono::NaiveDate) -> chrono::NaiveDate {
     use chrono::Datelike;

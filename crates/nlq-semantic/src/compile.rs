@@ -241,16 +241,24 @@ pub fn compile(model: &SemanticModel, plan: &Plan) -> Result<String, String> {
             "100 * SAFE_DIVIDE({value}, {whole}) AS {name}_share_pct"
         ));
     }
-    if !plan.versus.is_empty() {
-        let [d] = dimensions.as_slice() else {
+    // Two values side by side: the grouped rows, then each one's difference from the first
+    // value's row, over the columns' names (a dimension computed from event_params could not
+    // be repeated after GROUP BY), NULL when the first value has no row.
+    let versus = if plan.versus.is_empty() {
+        None
+    } else {
+        let [_] = dimensions.as_slice() else {
             return Err("a difference between values needs exactly one breakdown".to_owned());
         };
-        let position = versus_order(&d.sql, &plan.versus);
-        for (value, name) in &valued {
-            let first = format!("FIRST_VALUE({value}) OVER (ORDER BY {position})");
-            columns.push(format!("{value} - {first} AS {name}_diff"));
-        }
-    }
+        let (d, first) = (&names[0], quote(&plan.versus[0]));
+        let diffs: Vec<String> = valued
+            .iter()
+            .map(|(_, name)| {
+                format!("{name} - MAX(IF({d} = {first}, {name}, NULL)) OVER () AS {name}_diff")
+            })
+            .collect();
+        Some((diffs, versus_order(d, &plan.versus)))
+    };
     if plan.other {
         let ([d], Some(top), Some(first)) = (dimensions.as_slice(), plan.top, metrics.first())
         else {
@@ -273,9 +281,11 @@ pub fn compile(model: &SemanticModel, plan: &Plan) -> Result<String, String> {
         );
         columns[0] = format!("COALESCE({TOP_ROWS}.top_value, '{OTHER}') AS {}", d.name);
     }
-    if !ctes.is_empty() {
-        let _ = writeln!(sql, "WITH {}", ctes.join(",\n"));
-    }
+    let head = if ctes.is_empty() {
+        String::new()
+    } else {
+        format!("WITH {}\n", ctes.join(",\n"))
+    };
     sql.push_str("SELECT\n");
     sql.push_str(&select_list(&columns, "  "));
     sql.push_str(&from);
@@ -312,7 +322,7 @@ pub fn compile(model: &SemanticModel, plan: &Plan) -> Result<String, String> {
                 format!("MAX({TOP_ROWS}.top_value) ASC"),
             ]
         }
-        _ if !plan.versus.is_empty() => vec![versus_order(&names[0], &plan.versus)],
+        _ if versus.is_some() => Vec::new(),
         Some(top) if !dimensions.is_empty() => {
             let first = metric_names.first().cloned().unwrap_or_default();
             let direction = if top.descending { "DESC" } else { "ASC" };
@@ -331,7 +341,22 @@ pub fn compile(model: &SemanticModel, plan: &Plan) -> Result<String, String> {
     {
         let _ = write!(sql, "\nLIMIT {}", top.n);
     }
-    Ok(sql)
+    if let Some((diffs, order)) = versus {
+        sql = format!(
+            "SELECT\n  *,\n{}\nFROM (\n{}\n)\nORDER BY {order}",
+            select_list(&diffs, "  "),
+            indent_all(&sql)
+        );
+    }
+    Ok(format!("{head}{sql}"))
+}
+
+/// Every line of a query indented one level, to sit inside a subquery.
+fn indent_all(sql: &str) -> String {
+    sql.lines()
+        .map(|l| format!("  {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The CTE of per-session (or per-user) values: each scoped dimension's first non-null value
@@ -602,13 +627,17 @@ mod tests {
     fn two_values_side_by_side_carry_their_difference() {
         insta::assert_snapshot!(sql("mobile vs desktop sessions"), @r#"
     SELECT
-      device.category AS device_category,
-      COUNT(DISTINCT CONCAT(user_pseudo_id, CAST((SELECT ep.value.int_value FROM UNNEST(event_params) AS ep WHERE ep.key = 'ga_session_id') AS STRING))) AS sessions,
-      COUNT(DISTINCT CONCAT(user_pseudo_id, CAST((SELECT ep.value.int_value FROM UNNEST(event_params) AS ep WHERE ep.key = 'ga_session_id') AS STRING))) - FIRST_VALUE(COUNT(DISTINCT CONCAT(user_pseudo_id, CAST((SELECT ep.value.int_value FROM UNNEST(event_params) AS ep WHERE ep.key = 'ga_session_id') AS STRING)))) OVER (ORDER BY CASE device.category WHEN 'mobile' THEN 0 WHEN 'desktop' THEN 1 END) AS sessions_diff
-    FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*`
-    WHERE _TABLE_SUFFIX BETWEEN '20201101' AND '20210131'
-      AND device.category IN ('mobile', 'desktop')
-    GROUP BY device_category
+      *,
+      sessions - MAX(IF(device_category = 'mobile', sessions, NULL)) OVER () AS sessions_diff
+    FROM (
+      SELECT
+        device.category AS device_category,
+        COUNT(DISTINCT CONCAT(user_pseudo_id, CAST((SELECT ep.value.int_value FROM UNNEST(event_params) AS ep WHERE ep.key = 'ga_session_id') AS STRING))) AS sessions
+      FROM `bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*`
+      WHERE _TABLE_SUFFIX BETWEEN '20201101' AND '20210131'
+        AND device.category IN ('mobile', 'desktop')
+      GROUP BY device_category
+    )
     ORDER BY CASE device_category WHEN 'mobile' THEN 0 WHEN 'desktop' THEN 1 END
     "#);
     }

@@ -769,10 +769,15 @@ impl<'m> Reader<'m> {
                 .filter_map(|f| model.dimensions.iter().position(|d| d.name == f.dimension))
                 .collect();
             // "new and returning users compared": the breakdown's own rows side by side.
+            // Only a dimension of two segments (new / returning, purchaser / non-purchaser):
+            // "sessions by device vs last month" compares periods, which is handed on.
             if compare
                 && compared.is_empty()
                 && let [one] = dimensions.as_slice()
                 && model.dimensions[*one].time.is_none()
+                && model.values.iter().any(|set| {
+                    set.dimension == model.dimensions[*one].name && set.values.len() == 2
+                })
             {
                 compare = false;
                 notes.push(format!(
@@ -1186,6 +1191,22 @@ impl<'m> Reader<'m> {
             };
         }
 
+        // A user's value (purchased or not) is over the whole scan: two periods would share it.
+        let user_scoped = dimensions
+            .iter()
+            .any(|&i| model.dimensions[i].user.is_some())
+            || filters.iter().any(|f| {
+                model
+                    .dimension(&f.dimension)
+                    .is_some_and(|d| d.user.is_some())
+            });
+        if compare.is_some() && user_scoped {
+            return Understanding::NeedsLlm {
+                reason: "a user's segment compared over two periods is not written by the \
+                         semantic engine yet"
+                    .to_owned(),
+            };
+        }
         if compare.is_some() && !dimensions.is_empty() {
             return Understanding::NeedsLlm {
                 reason: "comparing two periods broken down by a dimension needs more than the \
@@ -1471,6 +1492,15 @@ impl Reader<'_> {
             return Understanding::NeedsLlm {
                 reason: format!(
                     "{what} over two periods is not written by the semantic engine yet"
+                ),
+            };
+        }
+        // A funnel's events are its steps; a cohort's or a basket's events are its own.
+        if !matches!(shape, Shape::Funnel(_)) && filters.iter().any(|f| f.dimension == "event_name")
+        {
+            return Understanding::NeedsLlm {
+                reason: format!(
+                    "{what} of some events only is not written by the semantic engine yet"
                 ),
             };
         }

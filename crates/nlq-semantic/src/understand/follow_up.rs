@@ -117,7 +117,12 @@ impl Reader<'_> {
         let adds = |end: usize| also || also_after.contains(&end);
         let names_metric = hits.iter().any(|h| matches!(h.term, Term::Metric(_)));
         let names_dimension = hits.iter().any(|h| matches!(h.term, Term::Dimension(_)));
-        let names_anything = !hits.is_empty() || !times.is_empty() || top.is_some() || percent;
+        let names_anything = !hits.is_empty()
+            || !times.is_empty()
+            || top.is_some()
+            || percent
+            || ops.approx
+            || ops.rest;
         marked |= hits
             .iter()
             .map(|h| h.span.end)
@@ -297,6 +302,12 @@ impl Reader<'_> {
         if percent {
             changed.push("in percent".to_owned());
         }
+        if ops.approx {
+            changed.push("counted as GA4's reports count".to_owned());
+        }
+        if ops.rest {
+            changed.push("the rest as one row".to_owned());
+        }
 
         // A cohort table or a bought-together list keeps its shape: a follow-up may change its
         // period, filters, top N or (bought together) the item; anything else is handed on.
@@ -321,7 +332,7 @@ impl Reader<'_> {
                 .iter()
                 .all(|&d| together && model.dimensions[d].name == "item_name")
                 && period.compare.is_none()
-                && (top.is_none() || together)
+                && top.is_none_or(|t| together && t.descending)
                 && !percent
                 && (same_metrics || (moved && new_metrics_named.is_empty()));
             if !plain {
@@ -367,7 +378,13 @@ impl Reader<'_> {
                         .iter()
                         .any(|d| self.model.dimension(d).is_some_and(|d| d.time.is_some()));
                 plan.other = previous.other && self.rest_row(&plan).is_ok();
-                if previous.approx {
+                if ops.rest {
+                    if let Err(reason) = self.rest_row(&plan) {
+                        return Some(Understanding::NeedsLlm { reason });
+                    }
+                    plan.other = true;
+                }
+                if previous.approx || ops.approx {
                     plan.set_approx(self.model);
                 }
                 // Still the same two values side by side: still their difference.

@@ -409,4 +409,35 @@ fn follow_ups_keep_cohorts_and_baskets() {
         reader.follow_up(&plan, "매출은?"),
         Some(Understanding::NeedsLlm { .. })
     ));
+    // The list is the most bought first: the fewest is handed on, not answered as the most.
+    assert!(matches!(
+        reader.follow_up(&plan, "하위 3개는?"),
+        Some(Understanding::NeedsLlm { .. })
+    ));
+    // A basket's or a cohort's events are its own: an event filter is handed on.
+    assert!(matches!(
+        reader.follow_up(&plan, "그럼 scroll만?"),
+        Some(Understanding::NeedsLlm { .. })
+    ));
+}
+
+/// "그럼 GA4 기준으로는?" and "나머지는 기타로" act in a follow-up as in a question.
+#[test]
+fn follow_ups_read_approx_and_the_rest() {
+    let model = SemanticModel::builtin().unwrap();
+    let reader = sample_reader(&model);
+    let Understanding::Data { plan } = reader.understand("2020년 12월 국가별 사용자 수 상위 5개")
+    else {
+        panic!()
+    };
+    let approx = reader.follow_up(&plan, "그럼 GA4 기준으로는?");
+    let Some(Understanding::Data { plan: approx }) = approx else {
+        panic!("{approx:?}")
+    };
+    assert!(approx.approx, "{approx:?}");
+    let rest = reader.follow_up(&plan, "그럼 나머지는 기타로 묶어서는?");
+    let Some(Understanding::Data { plan: rest }) = rest else {
+        panic!("{rest:?}")
+    };
+    assert!(rest.other && rest.top.is_some(), "{rest:?}");
 }
