@@ -655,8 +655,7 @@ impl Pipeline {
         answer
             .caveats
             .extend(nlq_semantic::insights::partial_caveat(
-                &self.model,
-                plan,
+                &answer.partial,
                 lang,
             ));
     }

@@ -89,10 +89,7 @@ async fn sessions_by_hand(warehouse: &EmbeddedWarehouse) -> HashMap<String, Sess
         param("campaign"),
         param("page_location"),
     );
-    let mut request = QueryRequest::new(sql);
-    request.max_rows = 1_000_000;
-    let rows = warehouse.query(&request).await.unwrap();
-    assert!(!rows.truncated);
+    let rows = all_rows(warehouse, sql).await;
     let mut sessions: HashMap<String, Session> = HashMap::new();
     for row in &rows.rows {
         let Some(key) = text(&row[0]) else { continue };
@@ -125,6 +122,15 @@ fn counts(answer: &nlq_pipeline::Answer) -> BTreeMap<String, i64> {
             )
         })
         .collect()
+}
+
+/// Every row of a query by hand (none cut off by a row limit).
+async fn all_rows(warehouse: &EmbeddedWarehouse, sql: String) -> nlq_core::QueryResult {
+    let mut request = QueryRequest::new(sql);
+    request.max_rows = 1_000_000;
+    let rows = warehouse.query(&request).await.unwrap();
+    assert!(!rows.truncated);
+    rows
 }
 
 async fn ask(pipeline: &Pipeline, question: &str) -> nlq_pipeline::Answer {
@@ -251,12 +257,14 @@ async fn page_types_and_follow_ups_on_session_dimensions() {
     let model = SemanticModel::builtin().unwrap();
     let pages = model.page_types.as_ref().unwrap();
     // Page views by page type, by hand.
-    let mut request = QueryRequest::new(format!(
-        "SELECT (SELECT ep.value.string_value FROM UNNEST(event_params) AS ep WHERE ep.key = 'page_location') \
-         FROM {EVENTS} WHERE _TABLE_SUFFIX BETWEEN '20201201' AND '20201231' AND event_name = 'page_view'"
-    ));
-    request.max_rows = 1_000_000;
-    let rows = warehouse.query(&request).await.unwrap();
+    let rows = all_rows(
+        &warehouse,
+        format!(
+            "SELECT (SELECT ep.value.string_value FROM UNNEST(event_params) AS ep WHERE ep.key = 'page_location') \
+             FROM {EVENTS} WHERE _TABLE_SUFFIX BETWEEN '20201201' AND '20201231' AND event_name = 'page_view'"
+        ),
+    )
+    .await;
     let mut by_type: BTreeMap<String, i64> = BTreeMap::new();
     for row in &rows.rows {
         let path = text(&row[0]).map(|l| path_of(&l));
@@ -408,15 +416,16 @@ async fn funnels_answer_as_computed_by_hand() {
     let Some((pipeline, warehouse)) = pipeline() else {
         return;
     };
-    let mut request = QueryRequest::new(format!(
-        "SELECT user_pseudo_id, CONCAT(user_pseudo_id, CAST((SELECT ep.value.int_value FROM UNNEST(event_params) AS ep \
-         WHERE ep.key = 'ga_session_id') AS STRING)), event_name, event_timestamp, device.category \
-         FROM {EVENTS} WHERE _TABLE_SUFFIX BETWEEN '20201201' AND '20201231' \
-         AND event_name IN ('page_view', 'view_item', 'add_to_cart', 'begin_checkout', 'purchase')"
-    ));
-    request.max_rows = 1_000_000;
-    let rows = warehouse.query(&request).await.unwrap();
-    assert!(!rows.truncated);
+    let rows = all_rows(
+        &warehouse,
+        format!(
+            "SELECT user_pseudo_id, CONCAT(user_pseudo_id, CAST((SELECT ep.value.int_value FROM UNNEST(event_params) AS ep \
+             WHERE ep.key = 'ga_session_id') AS STRING)), event_name, event_timestamp, device.category \
+             FROM {EVENTS} WHERE _TABLE_SUFFIX BETWEEN '20201201' AND '20201231' \
+             AND event_name IN ('page_view', 'view_item', 'add_to_cart', 'begin_checkout', 'purchase')"
+        ),
+    )
+    .await;
     let pick = |unit: usize, device: Option<&str>| -> Vec<(String, String, i64)> {
         rows.rows
             .iter()
@@ -540,10 +549,7 @@ async fn events_by_hand(
          WHERE ep.key = 'ga_session_id') AS STRING)) \
          FROM {EVENTS} WHERE _TABLE_SUFFIX BETWEEN '20201201' AND '20201231'"
     );
-    let mut request = QueryRequest::new(sql);
-    request.max_rows = 1_000_000;
-    let rows = warehouse.query(&request).await.unwrap();
-    assert!(!rows.truncated);
+    let rows = all_rows(warehouse, sql).await;
     rows.rows
         .iter()
         .map(|r| {
@@ -754,10 +760,7 @@ async fn cohorts_answer_as_computed_by_hand() {
         "SELECT user_pseudo_id, event_date, event_name, device.category FROM {EVENTS} \
          WHERE _TABLE_SUFFIX BETWEEN '20201201' AND '20201231'"
     );
-    let mut request = QueryRequest::new(sql);
-    request.max_rows = 1_000_000;
-    let rows = warehouse.query(&request).await.unwrap();
-    assert!(!rows.truncated);
+    let rows = all_rows(&warehouse, sql).await;
     for (question, device) in [
         ("2020년 12월 주별 코호트 리텐션", None),
         (
@@ -827,9 +830,7 @@ async fn items_bought_together_answer_as_computed_by_hand() {
          CROSS JOIN UNNEST(items) AS item \
          WHERE _TABLE_SUFFIX BETWEEN '20201101' AND '20210131' AND event_name = 'purchase'"
     );
-    let mut request = QueryRequest::new(sql);
-    request.max_rows = 1_000_000;
-    let rows = warehouse.query(&request).await.unwrap();
+    let rows = all_rows(&warehouse, sql).await;
     let mut orders: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
     for row in &rows.rows {
         if let (Some(t), Some(i)) = (text(&row[0]), text(&row[1]))

@@ -512,21 +512,22 @@ mod tests {
     use crate::time::DateRange;
     use crate::understand::{Reader, Understanding};
 
-    fn sql(question: &str) -> String {
-        let model = SemanticModel::builtin().unwrap();
+    /// The sample's reader: data from 2020-11-01 to 2021-01-31, asked on 2021-02-01.
+    fn reader(model: &SemanticModel) -> Reader<'_> {
         let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-        let reader = Reader::new(
-            &model,
+        Reader::new(
+            model,
             day("2021-02-01"),
             DateRange {
                 start: day("2020-11-01"),
                 end: day("2021-01-31"),
             },
-        );
-        match reader.understand(question) {
-            Understanding::Data { plan } => compile(&model, &plan).unwrap(),
-            other => panic!("{question}: {other:?}"),
-        }
+        )
+    }
+
+    fn sql(question: &str) -> String {
+        let model = SemanticModel::builtin().unwrap();
+        sql_of(&reader(&model), &model, question)
     }
 
     #[test]
@@ -718,15 +719,7 @@ mod tests {
             "{sql}"
         );
         assert!(sql.contains(", 12)) AS sessions"), "{sql}");
-        let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-        let reader = Reader::new(
-            &model,
-            day("2021-02-01"),
-            DateRange {
-                start: day("2020-11-01"),
-                end: day("2021-01-31"),
-            },
-        );
+        let reader = reader(&model);
         // Revenue is exact either way, and the answer says so.
         let Understanding::Data { plan } = reader.understand("revenue by device as in the GA4 UI")
         else {

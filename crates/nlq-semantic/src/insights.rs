@@ -90,9 +90,9 @@ pub fn partial_buckets(model: &SemanticModel, plan: &Plan) -> Vec<String> {
     out
 }
 
-/// The caveat an answer carries when its range cuts a week or month at an edge.
-pub fn partial_caveat(model: &SemanticModel, plan: &Plan, lang: Lang) -> Option<String> {
-    let partial = partial_buckets(model, plan);
+/// The caveat an answer carries when its range cuts a week or month at an edge: `partial`
+/// are those buckets ([`partial_buckets`]).
+pub fn partial_caveat(partial: &[String], lang: Lang) -> Option<String> {
     if partial.is_empty() {
         return None;
     }
@@ -350,7 +350,7 @@ mod tests {
         // The short last week is not a collapse: the whole weeks rise.
         assert!(text.contains("추세: 상승"), "{text}");
         assert!(text.contains("가장 큰 변화: 2020-12-21"), "{text}");
-        let caveat = partial_caveat(&model, &weekly, Lang::En).unwrap();
+        let caveat = partial_caveat(&partial_buckets(&model, &weekly), Lang::En).unwrap();
         assert!(caveat.contains("2020-11-30, 2020-12-28"), "{caveat}");
 
         // Whole months are not cut; a range from mid-November cuts its first month.

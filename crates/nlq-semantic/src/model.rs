@@ -809,26 +809,23 @@ impl SemanticModel {
     /// rule-defined one how it is computed (its compiled SQL reads the `session_facts` CTE,
     /// and the channel rules alone are thousands of tokens).
     pub fn definition(&self, d: &Dimension) -> String {
-        if let Some(value) = &d.user {
+        // Session- and user-scoped values are computed alike, per session or per user.
+        let first = |value: &SessionValue, per: &str, whose: &str| {
             let default = value
                 .default
                 .as_deref()
                 .map_or(String::new(), |v| format!(", else {v}"));
-            return format!(
-                "per user (user_pseudo_id): the first non-null {} among the user's events in the range by event_timestamp{default}",
+            format!(
+                "per {per}: the first non-null {} among the {whose} by event_timestamp{default}",
                 value.first
-            );
+            )
+        };
+        if let Some(value) = &d.user {
+            return first(value, "user (user_pseudo_id)", "user's events in the range");
         }
         if let Some(value) = &d.session {
-            let default = value
-                .default
-                .as_deref()
-                .map_or(String::new(), |v| format!(", else {v}"));
             let key = self.session_key.as_deref().unwrap_or("the session");
-            return format!(
-                "per session ({key}): the first non-null {} among the session's events by event_timestamp{default}",
-                value.first
-            );
+            return first(value, &format!("session ({key})"), "session's events");
         }
         match (d.rules, &self.channels, &self.page_types) {
             (Some(RuleSet::Channels), Some(rules), _) => format!(

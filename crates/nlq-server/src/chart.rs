@@ -111,14 +111,7 @@ pub fn spec(columns: &[Column], rows: &[Vec<Json>], partial: &[String]) -> Optio
     };
     let tooltip: Vec<Json> = cols.iter().map(|(n, _)| json!({"field": n})).collect();
     let base = |mark: Json, encoding: Json| {
-        let mut spec = json!({
-            "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
-            "width": "container",
-            "height": 300,
-            "data": {"values": values},
-            "mark": mark,
-            "encoding": encoding,
-        });
+        let mut spec = vega(&values, mark, encoding);
         if several {
             // One row per (row, measure): Vega-Lite draws each measure as its own series.
             spec["transform"] = json!([{"fold": measures, "as": ["measure", "value"]}]);
@@ -131,18 +124,15 @@ pub fn spec(columns: &[Column], rows: &[Vec<Json>], partial: &[String]) -> Optio
         cols.get(1).copied(),
         cols.get(2).copied(),
     ) {
-        return Some(json!({
-            "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
-            "width": "container",
-            "height": 300,
-            "data": {"values": values},
-            "mark": {"type": "bar"},
-            "encoding": {
+        return Some(vega(
+            &values,
+            json!({"type": "bar"}),
+            json!({
                 "y": {"field": event, "type": "nominal", "sort": {"field": "step"}, "title": event},
                 "x": {"field": count, "type": "quantitative", "title": count},
                 "tooltip": tooltip,
-            },
-        }));
+            }),
+        ));
     }
     // A cohort table (cohort start, periods after it, a rate): a heatmap, one row per cohort,
     // one column per period, the rate as colour; a line per measure would mix counts and rates.
@@ -151,19 +141,16 @@ pub fn spec(columns: &[Column], rows: &[Vec<Json>], partial: &[String]) -> Optio
             .iter()
             .find(|(n, k)| *k == Kind::Number && n.ends_with("_rate"))
     {
-        let mut spec = json!({
-            "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
-            "width": "container",
-            "height": 300,
-            "data": {"values": values},
-            "mark": {"type": "rect"},
-            "encoding": {
+        let mut spec = vega(
+            &values,
+            json!({"type": "rect"}),
+            json!({
                 "x": {"field": "period", "type": "ordinal", "title": "period"},
                 "y": {"field": cols[0].0, "type": "ordinal", "timeUnit": "yearmonthdate", "title": cols[0].0},
                 "color": {"field": rate, "type": "quantitative", "title": rate, "scale": {"scheme": "blues"}},
                 "tooltip": tooltip,
-            },
-        });
+            }),
+        );
         spec["config"] = json!({"axis": {"grid": false}});
         return Some(spec);
     }
@@ -238,6 +225,18 @@ pub fn spec(columns: &[Column], rows: &[Vec<Json>], partial: &[String]) -> Optio
         });
     }
     Some(base(json!({"type": "bar"}), encoding))
+}
+
+/// A Vega-Lite spec of one mark over the rows, as wide as the page's card.
+fn vega(values: &[Json], mark: Json, encoding: Json) -> Json {
+    json!({
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "width": "container",
+        "height": 300,
+        "data": {"values": values},
+        "mark": mark,
+        "encoding": encoding,
+    })
 }
 
 #[cfg(test)]

@@ -209,33 +209,54 @@ struct GridCase {
     declines: Option<String>,
 }
 
-/// Each case's plan, or its decline checked; with the number of Korean and English answers.
-fn answer_cases(file: &str, check: impl Fn(&GridCase, &Plan, &SemanticModel)) -> (usize, usize) {
+/// A case of a fixture file: its question, how it must decline, and what every plan it gives
+/// must hold whatever the shape.
+trait Asked: serde::de::DeserializeOwned {
+    fn question(&self) -> &str;
+    fn declines(&self) -> Option<&str>;
+    fn holds(&self, plan: &Plan, model: &SemanticModel);
+}
+
+impl Asked for GridCase {
+    fn question(&self) -> &str {
+        &self.question
+    }
+    fn declines(&self) -> Option<&str> {
+        self.declines.as_deref()
+    }
+    fn holds(&self, plan: &Plan, _: &SemanticModel) {
+        assert_eq!(plan.metrics, self.metrics, "{}", self.question);
+        let (start, end) = self.range.clone().unwrap();
+        assert_eq!(
+            (plan.range.start.to_string(), plan.range.end.to_string()),
+            (start, end),
+            "{}",
+            self.question
+        );
+    }
+}
+
+/// Each case's plan (checked by `holds`, then `check`), or its decline; with the numbers of
+/// Korean and English answers.
+fn answer_cases<C: Asked>(file: &str, check: impl Fn(&C, &Plan, &SemanticModel)) -> (usize, usize) {
     let model = SemanticModel::builtin().unwrap();
     let reader = sample_reader(&model);
     let (mut korean, mut english) = (0, 0);
-    for case in cases::<GridCase>(file) {
-        let understanding = reader.understand(&case.question);
-        match (&case.declines, understanding) {
-            (Some(how), Understanding::NeedsLlm { .. }) if how == "needs_llm" => {}
-            (Some(how), Understanding::Clarify { .. }) if how == "clarify" => {}
+    for case in cases::<C>(file) {
+        let question = case.question();
+        match (case.declines(), reader.understand(question)) {
+            (Some("needs_llm"), Understanding::NeedsLlm { .. }) => {}
+            (Some("clarify"), Understanding::Clarify { .. }) => {}
             (None, Understanding::Data { plan }) => {
-                assert_eq!(plan.metrics, case.metrics, "{}", case.question);
-                let (start, end) = case.range.clone().unwrap();
-                assert_eq!(
-                    (plan.range.start.to_string(), plan.range.end.to_string()),
-                    (start, end),
-                    "{}",
-                    case.question
-                );
+                case.holds(&plan, &model);
                 check(&case, &plan, &model);
-                if case.question.chars().any(|c| ('가'..='힣').contains(&c)) {
+                if question.chars().any(|c| ('가'..='힣').contains(&c)) {
                     korean += 1;
                 } else {
                     english += 1;
                 }
             }
-            (how, other) => panic!("{}: expected {how:?}, got {other:?}", case.question),
+            (how, other) => panic!("{question}: expected {how:?}, got {other:?}"),
         }
     }
     (korean, english)
@@ -245,7 +266,7 @@ fn answer_cases(file: &str, check: impl Fn(&GridCase, &Plan, &SemanticModel)) ->
 /// rest as one row, with or without shares; what it cannot be beside is handed on.
 #[test]
 fn share_questions_give_the_top_n_and_the_rest() {
-    let (korean, english) = answer_cases("share_of_total.jsonl", |case, plan, model| {
+    let (korean, english) = answer_cases("share_of_total.jsonl", |case: &GridCase, plan, model| {
         assert_eq!(plan.dimensions, vec![case.dimension.clone().unwrap()]);
         assert_eq!(plan.top.map(|t| t.n), case.top, "{}", case.question);
         assert_eq!(
@@ -272,26 +293,29 @@ fn share_questions_give_the_top_n_and_the_rest() {
 /// side in the order named, each with its difference from the first.
 #[test]
 fn segment_comparisons_give_both_values_and_their_difference() {
-    let (korean, english) = answer_cases("segment_comparison.jsonl", |case, plan, model| {
-        let dimension = case.dimension.clone().unwrap();
-        assert_eq!(plan.versus, case.versus, "{}", case.question);
-        assert!(plan.dimensions.contains(&dimension), "{}", case.question);
-        let filter = plan.filters.iter().find(|f| f.dimension == dimension);
-        let sql = nlq_semantic::compile(model, plan).unwrap();
-        if case.versus.is_empty() {
-            assert!(!sql.contains("_diff"), "{sql}");
-            return;
-        }
-        assert_eq!(
-            filter.map(|f| &f.values),
-            Some(&case.versus),
-            "{}",
-            case.question
-        );
-        for m in &case.metrics {
-            assert!(sql.contains(&format!("AS {m}_diff")), "{sql}");
-        }
-    });
+    let (korean, english) = answer_cases(
+        "segment_comparison.jsonl",
+        |case: &GridCase, plan, model| {
+            let dimension = case.dimension.clone().unwrap();
+            assert_eq!(plan.versus, case.versus, "{}", case.question);
+            assert!(plan.dimensions.contains(&dimension), "{}", case.question);
+            let filter = plan.filters.iter().find(|f| f.dimension == dimension);
+            let sql = nlq_semantic::compile(model, plan).unwrap();
+            if case.versus.is_empty() {
+                assert!(!sql.contains("_diff"), "{sql}");
+                return;
+            }
+            assert_eq!(
+                filter.map(|f| &f.values),
+                Some(&case.versus),
+                "{}",
+                case.question
+            );
+            for m in &case.metrics {
+                assert!(sql.contains(&format!("AS {m}_diff")), "{sql}");
+            }
+        },
+    );
     assert!(
         korean >= 5 && english >= 5,
         "{korean} Korean, {english} English"
@@ -310,38 +334,24 @@ struct ShapeCase {
     declines: Option<String>,
 }
 
-/// Each case gives its plan (checked by `check`) or declines as it says; the numbers of
-/// Korean and English answers.
-fn shape_cases(file: &str, check: impl Fn(&ShapeCase, &Plan)) -> (usize, usize) {
-    let model = SemanticModel::builtin().unwrap();
-    let reader = sample_reader(&model);
-    let (mut korean, mut english) = (0, 0);
-    for case in cases::<ShapeCase>(file) {
-        match (&case.declines, reader.understand(&case.question)) {
-            (Some(how), Understanding::NeedsLlm { .. }) if how == "needs_llm" => {}
-            (Some(how), Understanding::Clarify { .. }) if how == "clarify" => {}
-            (None, Understanding::Data { plan }) => {
-                assert_range_and_filters(&plan, &case.question, &case.range, &case.filters);
-                check(&case, &plan);
-                nlq_semantic::compile(&model, &plan)
-                    .unwrap_or_else(|e| panic!("{}: {e}", case.question));
-                if case.question.chars().any(|c| ('가'..='힣').contains(&c)) {
-                    korean += 1;
-                } else {
-                    english += 1;
-                }
-            }
-            (how, other) => panic!("{}: expected {how:?}, got {other:?}", case.question),
-        }
+impl Asked for ShapeCase {
+    fn question(&self) -> &str {
+        &self.question
     }
-    (korean, english)
+    fn declines(&self) -> Option<&str> {
+        self.declines.as_deref()
+    }
+    fn holds(&self, plan: &Plan, model: &SemanticModel) {
+        assert_range_and_filters(plan, &self.question, &self.range, &self.filters);
+        nlq_semantic::compile(model, plan).unwrap_or_else(|e| panic!("{}: {e}", self.question));
+    }
 }
 
 /// "주별 코호트 리텐션", "monthly retention cohorts": users by the week or month of their
 /// first visit; filters choose who enters; a breakdown, a top N or another metric is handed on.
 #[test]
 fn cohort_questions_give_the_grain_and_who_enters() {
-    let (korean, english) = shape_cases("cohort_retention.jsonl", |case, plan| {
+    let (korean, english) = answer_cases("cohort_retention.jsonl", |case: &ShapeCase, plan, _| {
         let Some(Shape::Cohort(cohort)) = &plan.shape else {
             panic!("{}: not a cohort table: {plan:?}", case.question)
         };
@@ -358,7 +368,7 @@ fn cohort_questions_give_the_grain_and_who_enters() {
 /// the top N, filters; another metric, a breakdown or two items is handed on.
 #[test]
 fn bought_together_questions_give_the_item_and_the_top_n() {
-    let (korean, english) = shape_cases("bought_together.jsonl", |case, plan| {
+    let (korean, english) = answer_cases("bought_together.jsonl", |case: &ShapeCase, plan, _| {
         let Some(Shape::BoughtTogether(together)) = &plan.shape else {
             panic!("{}: not bought together: {plan:?}", case.question)
         };
